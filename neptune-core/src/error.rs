@@ -1,0 +1,142 @@
+//! The one error type of the library: each message names the path, the type and what to do.
+
+use crate::types::FieldType;
+
+/// Shorthand for `Result<T, neptune_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, with the path and the fix in the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A path broke the path rules.
+    #[error("invalid field path {path:?}: {reason}")]
+    InvalidPath { path: String, reason: String },
+
+    /// A method the field's type does not have, or a value of another type.
+    #[error("field \"{path}\" is a {existing}; {attempted} would make it a {wanted}. Use another path, or delete the field first (pop)")]
+    TypeMismatch {
+        path: String,
+        existing: FieldType,
+        wanted: FieldType,
+        attempted: &'static str,
+    },
+
+    /// A method that the field's type does not offer (e.g. `fetch_last` on a Float).
+    #[error("field \"{path}\" is a {field_type}, which has no {method}(); {hint}")]
+    NoSuchMethod {
+        path: String,
+        field_type: FieldType,
+        method: &'static str,
+        hint: &'static str,
+    },
+
+    /// A field used as a namespace: `a` is a field, `a/b` was written.
+    #[error("\"{path}\" cannot be written: \"{field}\" is a {field_type} field, not a namespace")]
+    FieldAsNamespace {
+        path: String,
+        field: String,
+        field_type: FieldType,
+    },
+
+    /// A namespace used as a field: `a/b` exists, `a` was written.
+    #[error("\"{path}\" is a namespace holding other fields, not a field; write to a path below it, or delete it first (pop)")]
+    NamespaceAsField { path: String },
+
+    /// A step that is not greater than the series' last step.
+    #[error("series \"{path}\": step {step} is not greater than the previous step {last}; steps must be strictly increasing (nothing was written)")]
+    NonIncreasingStep { path: String, step: f64, last: f64 },
+
+    /// A step that is NaN or infinite.
+    #[error("series \"{path}\": step {step} is not a finite number")]
+    InvalidStep { path: String, step: f64 },
+
+    /// `steps` or `timestamps` of another length than `values`.
+    #[error("series \"{path}\": {what} has {got} entries but there are {values} values; give one per value (nothing was written)")]
+    LengthMismatch {
+        path: String,
+        what: &'static str,
+        got: usize,
+        values: usize,
+    },
+
+    /// A write to a system field that only the store maintains.
+    #[error("\"{path}\" is a read-only system field; only sys/name, sys/description, sys/tags and sys/failed can be written")]
+    ReadOnlyField { path: String },
+
+    /// A write to an object opened in read-only mode.
+    #[error("{object} is open in read-only mode; cannot write \"{path}\". Open it in another mode to write")]
+    ReadOnlyMode { object: String, path: String },
+
+    /// A write after `stop()`.
+    #[error("{object} has been stopped; cannot write \"{path}\". Resume it with with_id(\"{object}\") to write more")]
+    Stopped { object: String, path: String },
+
+    /// A read of a field that does not exist.
+    #[error("{object} has no field \"{path}\"")]
+    MissingField { object: String, path: String },
+
+    /// `with_id` of an object that does not exist.
+    #[error("no {kind} with id \"{id}\" in {location}; check the id (e.g. `neptune runs`) or create a new one")]
+    ObjectNotFound {
+        kind: &'static str,
+        id: String,
+        location: String,
+    },
+
+    /// A value or argument that cannot be accepted, with the reason.
+    #[error("\"{path}\": {reason}")]
+    InvalidValue { path: String, reason: String },
+
+    /// Settings that do not fit together (e.g. read-only mode without `with_id`).
+    #[error("invalid settings: {0}")]
+    Config(String),
+
+    /// The embedded store failed.
+    #[error("embedded store at {location}: {source}")]
+    Store {
+        location: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// Data in the store is not what this version expects.
+    #[error("corrupt data in the store: {0}")]
+    Corrupt(String),
+
+    /// A file-system operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A value could not be turned into fields, or fields into a value.
+    #[error("\"{path}\": {reason}")]
+    Serialization { path: String, reason: String },
+
+    /// Writes that failed in the background (async mode), reported by `wait()` or `stop()`.
+    #[error("{count} operation(s) failed in the background; first: {first}")]
+    Background { count: usize, first: String },
+
+    /// The background worker is gone or did not answer in time.
+    #[error("background worker: {0}")]
+    Worker(String),
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(path: impl ToString, reason: impl Into<String>) -> Self {
+        Error::InvalidValue {
+            path: path.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

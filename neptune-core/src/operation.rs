@@ -1,0 +1,414 @@
+//! Operations: the one contract between handles (the front) and backends (the back).
+//!
+//! Every write becomes one [`Operation`] on a path. The worker carries them in batches to the
+//! backend; tests assert exact operation streams through the memory backend; the server's wire
+//! format is batches of these.
+
+use serde::{Deserialize, Serialize};
+
+use crate::path::FieldPath;
+use crate::types::{GitInfo, RunState};
+
+/// One point of a FloatSeries.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloatPoint {
+    #[serde(with = "float")]
+    pub step: f64,
+    #[serde(with = "float")]
+    pub value: f64,
+    /// Unix time in milliseconds.
+    pub timestamp_ms: i64,
+}
+
+/// One entry of a StringSeries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StringPoint {
+    #[serde(with = "float")]
+    pub step: f64,
+    pub value: String,
+    pub timestamp_ms: i64,
+}
+
+/// File content held in the content-addressed file area.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// SHA-256 of the content, lowercase hex.
+    pub digest: String,
+    pub size: u64,
+    /// Extension without the dot (`"png"`), possibly empty.
+    pub extension: String,
+}
+
+/// One entry of a FileSeries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FilePoint {
+    #[serde(with = "float")]
+    pub step: f64,
+    pub timestamp_ms: i64,
+    pub file: FileRef,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// One file of a FileSet, at its path inside the set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSetEntry {
+    /// Path inside the set, `/`-separated, relative.
+    pub path: String,
+    pub file: FileRef,
+    /// Modification time of the source, Unix milliseconds.
+    pub mtime_ms: i64,
+}
+
+/// One file referenced by an Artifact (hashed at the call, never uploaded).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactFile {
+    /// Path inside the artifact.
+    pub file_path: String,
+    pub file_hash: String,
+    pub size: u64,
+    /// "Local" or "S3".
+    pub storage_type: String,
+    /// `file://…` or `s3://…`.
+    pub location: String,
+    /// Last modification, Unix milliseconds.
+    pub last_modified_ms: i64,
+}
+
+/// A write to one field path.
+///
+/// Serialized with a `type` tag:
+/// ```
+/// use neptune_core::{FieldPath, Operation};
+/// let op = Operation::AssignFloat { path: FieldPath::parse("params/lr").unwrap(), value: 0.3 };
+/// assert_eq!(
+///     serde_json::to_string(&op).unwrap(),
+///     r#"{"type":"AssignFloat","path":"params/lr","value":0.3}"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum Operation {
+    AssignFloat {
+        path: FieldPath,
+        #[serde(with = "float")]
+        value: f64,
+    },
+    AssignInt {
+        path: FieldPath,
+        value: i64,
+    },
+    AssignBool {
+        path: FieldPath,
+        value: bool,
+    },
+    AssignString {
+        path: FieldPath,
+        value: String,
+    },
+    /// A Datetime, as Unix milliseconds.
+    AssignDatetime {
+        path: FieldPath,
+        value_ms: i64,
+    },
+    /// Sets `sys/state`; only the library itself writes it.
+    AssignRunState {
+        path: FieldPath,
+        value: RunState,
+    },
+    AssignGitRef {
+        path: FieldPath,
+        value: Box<GitInfo>,
+    },
+    /// An artifact copied from another field: its hash and files.
+    AssignArtifact {
+        path: FieldPath,
+        hash: String,
+        files: Vec<ArtifactFile>,
+    },
+    UploadFile {
+        path: FieldPath,
+        file: FileRef,
+    },
+    UploadFileSet {
+        path: FieldPath,
+        files: Vec<FileSetEntry>,
+        /// Whether the set is emptied first (`assign`) or added to (`upload_files`).
+        reset: bool,
+    },
+    LogFloats {
+        path: FieldPath,
+        points: Vec<FloatPoint>,
+    },
+    LogStrings {
+        path: FieldPath,
+        points: Vec<StringPoint>,
+    },
+    LogImages {
+        path: FieldPath,
+        points: Vec<FilePoint>,
+    },
+    ClearFloatLog {
+        path: FieldPath,
+    },
+    ClearStringLog {
+        path: FieldPath,
+    },
+    ClearImageLog {
+        path: FieldPath,
+    },
+    ConfigFloatSeries {
+        path: FieldPath,
+        #[serde(with = "float::option")]
+        min: Option<f64>,
+        #[serde(with = "float::option")]
+        max: Option<f64>,
+        unit: Option<String>,
+    },
+    AddStrings {
+        path: FieldPath,
+        values: Vec<String>,
+    },
+    RemoveStrings {
+        path: FieldPath,
+        values: Vec<String>,
+    },
+    ClearStringSet {
+        path: FieldPath,
+    },
+    DeleteFiles {
+        path: FieldPath,
+        paths: Vec<String>,
+    },
+    DeleteAttribute {
+        path: FieldPath,
+    },
+    TrackFilesToArtifact {
+        path: FieldPath,
+        files: Vec<ArtifactFile>,
+    },
+    ClearArtifact {
+        path: FieldPath,
+    },
+    /// Copy of another object's field; resolved by the backend into an assign of its value.
+    CopyAttribute {
+        path: FieldPath,
+        source_object: String,
+        source_path: FieldPath,
+    },
+}
+
+impl Operation {
+    /// The path the operation writes.
+    pub fn path(&self) -> &FieldPath {
+        use Operation::*;
+        match self {
+            AssignFloat { path, .. }
+            | AssignInt { path, .. }
+            | AssignBool { path, .. }
+            | AssignString { path, .. }
+            | AssignDatetime { path, .. }
+            | AssignRunState { path, .. }
+            | AssignGitRef { path, .. }
+            | AssignArtifact { path, .. }
+            | UploadFile { path, .. }
+            | UploadFileSet { path, .. }
+            | LogFloats { path, .. }
+            | LogStrings { path, .. }
+            | LogImages { path, .. }
+            | ClearFloatLog { path }
+            | ClearStringLog { path }
+            | ClearImageLog { path }
+            | ConfigFloatSeries { path, .. }
+            | AddStrings { path, .. }
+            | RemoveStrings { path, .. }
+            | ClearStringSet { path }
+            | DeleteFiles { path, .. }
+            | DeleteAttribute { path }
+            | TrackFilesToArtifact { path, .. }
+            | ClearArtifact { path }
+            | CopyAttribute { path, .. } => path,
+        }
+    }
+
+    /// The field type the operation gives its path (`None` for deletes and copies).
+    pub fn field_type(&self) -> Option<crate::FieldType> {
+        use crate::FieldType as T;
+        use Operation::*;
+        Some(match self {
+            AssignFloat { .. } => T::Float,
+            AssignInt { .. } => T::Integer,
+            AssignBool { .. } => T::Boolean,
+            AssignString { .. } => T::String,
+            AssignDatetime { .. } => T::Datetime,
+            AssignRunState { .. } => T::RunState,
+            AssignGitRef { .. } => T::GitRef,
+            AssignArtifact { .. } | TrackFilesToArtifact { .. } | ClearArtifact { .. } => {
+                T::Artifact
+            }
+            UploadFile { .. } => T::File,
+            UploadFileSet { .. } | DeleteFiles { .. } => T::FileSet,
+            LogFloats { .. } | ClearFloatLog { .. } | ConfigFloatSeries { .. } => T::FloatSeries,
+            LogStrings { .. } | ClearStringLog { .. } => T::StringSeries,
+            LogImages { .. } | ClearImageLog { .. } => T::FileSeries,
+            AddStrings { .. } | RemoveStrings { .. } | ClearStringSet { .. } => T::StringSet,
+            DeleteAttribute { .. } | CopyAttribute { .. } => return None,
+        })
+    }
+
+    /// How many values the operation carries (points of a log, 1 otherwise); the queue's measure.
+    pub fn weight(&self) -> usize {
+        match self {
+            Operation::LogFloats { points, .. } => points.len(),
+            Operation::LogStrings { points, .. } => points.len(),
+            Operation::LogImages { points, .. } => points.len(),
+            _ => 1,
+        }
+    }
+
+    /// Appends `next` to `self` when both log to the same series (the worker's merge).
+    /// Returns `next` back when they cannot be merged.
+    pub fn merge(&mut self, next: Operation) -> Option<Operation> {
+        match (self, next) {
+            (Operation::LogFloats { path: a, points: pa }, Operation::LogFloats { path: b, points: pb })
+                if *a == b =>
+            {
+                pa.extend(pb);
+                None
+            }
+            (
+                Operation::LogStrings { path: a, points: pa },
+                Operation::LogStrings { path: b, points: pb },
+            ) if *a == b => {
+                pa.extend(pb);
+                None
+            }
+            (_, next) => Some(next),
+        }
+    }
+}
+
+/// Serde for `f64` that keeps NaN and infinities (JSON has no literal for them):
+/// they travel as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
+pub mod float {
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::Serializer;
+    use std::fmt;
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_str(name(*v))
+        }
+    }
+
+    fn name(v: f64) -> &'static str {
+        if v.is_nan() {
+            "NaN"
+        } else if v > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+    }
+
+    /// The JSON form of a float under the same rule.
+    pub fn to_json(v: f64) -> serde_json::Value {
+        if v.is_finite() {
+            serde_json::Value::from(v)
+        } else {
+            serde_json::Value::from(name(v))
+        }
+    }
+
+    struct F64Visitor;
+
+    impl Visitor<'_> for F64Visitor {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number, \"NaN\", \"Infinity\" or \"-Infinity\"")
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+            match v {
+                "NaN" => Ok(f64::NAN),
+                "Infinity" => Ok(f64::INFINITY),
+                "-Infinity" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        d.deserialize_any(F64Visitor)
+    }
+
+    /// The same rule for `Option<f64>`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            #[derive(Deserialize)]
+            struct W(#[serde(with = "super")] f64);
+            Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> FieldPath {
+        FieldPath::parse(s).unwrap()
+    }
+
+    #[test]
+    fn non_finite_floats_round_trip() {
+        let op = Operation::LogFloats {
+            path: p("a"),
+            points: vec![
+                FloatPoint { step: 0.0, value: f64::NAN, timestamp_ms: 1 },
+                FloatPoint { step: 1.0, value: f64::INFINITY, timestamp_ms: 2 },
+                FloatPoint { step: 2.0, value: f64::NEG_INFINITY, timestamp_ms: 3 },
+            ],
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert!(json.contains("\"NaN\"") && json.contains("\"-Infinity\""), "{json}");
+        let back: Operation = serde_json::from_str(&json).unwrap();
+        let Operation::LogFloats { points, .. } = back else { panic!("{back:?}") };
+        assert!(points[0].value.is_nan());
+        assert_eq!(points[1].value, f64::INFINITY);
+        assert_eq!(points[2].value, f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn merge_concatenates_logs_on_one_path_only() {
+        let pt = |s| FloatPoint { step: s, value: s, timestamp_ms: 0 };
+        let mut a = Operation::LogFloats { path: p("x"), points: vec![pt(0.0)] };
+        assert!(a.merge(Operation::LogFloats { path: p("x"), points: vec![pt(1.0)] }).is_none());
+        assert_eq!(a.weight(), 2);
+        let other = Operation::LogFloats { path: p("y"), points: vec![pt(2.0)] };
+        assert_eq!(a.merge(other.clone()), Some(other));
+        let cfg = Operation::ConfigFloatSeries { path: p("x"), min: None, max: Some(1.0), unit: None };
+        let json = serde_json::to_string(&cfg).unwrap();
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), cfg);
+    }
+}

@@ -1,0 +1,1 @@
+//! `#[derive(Loggable)]` for neptune (work in progress).

@@ -1,0 +1,1 @@
+pub use neptune_core::*;
