@@ -1,15 +1,55 @@
 //! Core of the neptune experiment tracker: field model, operations, typed handles, background
 //! worker and the embedded store.
+//!
+//! ```
+//! # fn main() -> neptune_core::Result<()> {
+//! use neptune_core::{Mode, Run};
+//! let run = Run::builder().mode(Mode::Debug).tags(["quickstart"]).open()?;
+//! run.field("params/lr").assign(0.001)?;
+//! let loss = run.field("train/loss").float_series()?;
+//! for i in 0..10 {
+//!     loss.append(1.0 / (i as f64 + 1.0))?;
+//! }
+//! assert_eq!(loss.fetch_last()?, 0.1);
+//! assert!(run.tags().fetch()?.contains("quickstart"));
+//! run.stop()?;
+//! # Ok(()) }
+//! ```
 
 pub mod backend;
+mod config;
 mod error;
+mod handler;
+mod handles;
+mod object;
+mod objects;
 pub mod operation;
+mod options;
 mod path;
+mod queue;
+mod schema;
 pub mod store;
 mod types;
+mod values;
+mod worker;
 
-pub use backend::{Backend, ObjectInfo, ObjectKind, OpenRequest};
+pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
+pub use config::{
+    home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
+};
 pub use error::{Error, Result};
+pub use handler::{Appendable, FetchedSeries, Handler};
+pub use handles::{
+    BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
+    Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
+    StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
+};
+pub use objects::{
+    init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
+};
 pub use operation::Operation;
+pub use options::{ExtendOptions, FetchOptions, LogOptions, ProgressBar, WriteOptions};
 pub use path::{FieldPath, MAX_PATH_LEN};
+pub use schema::Structure;
 pub use types::{FieldType, GitInfo, RunState, Value};
+pub use values::{CsvCell, Entry, SeriesValues};

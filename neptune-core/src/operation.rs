@@ -271,15 +271,28 @@ impl Operation {
     /// Returns `next` back when they cannot be merged.
     pub fn merge(&mut self, next: Operation) -> Option<Operation> {
         match (self, next) {
-            (Operation::LogFloats { path: a, points: pa }, Operation::LogFloats { path: b, points: pb })
-                if *a == b =>
-            {
+            (
+                Operation::LogFloats {
+                    path: a,
+                    points: pa,
+                },
+                Operation::LogFloats {
+                    path: b,
+                    points: pb,
+                },
+            ) if *a == b => {
                 pa.extend(pb);
                 None
             }
             (
-                Operation::LogStrings { path: a, points: pa },
-                Operation::LogStrings { path: b, points: pb },
+                Operation::LogStrings {
+                    path: a,
+                    points: pa,
+                },
+                Operation::LogStrings {
+                    path: b,
+                    points: pb,
+                },
             ) if *a == b => {
                 pa.extend(pb);
                 None
@@ -385,15 +398,32 @@ mod tests {
         let op = Operation::LogFloats {
             path: p("a"),
             points: vec![
-                FloatPoint { step: 0.0, value: f64::NAN, timestamp_ms: 1 },
-                FloatPoint { step: 1.0, value: f64::INFINITY, timestamp_ms: 2 },
-                FloatPoint { step: 2.0, value: f64::NEG_INFINITY, timestamp_ms: 3 },
+                FloatPoint {
+                    step: 0.0,
+                    value: f64::NAN,
+                    timestamp_ms: 1,
+                },
+                FloatPoint {
+                    step: 1.0,
+                    value: f64::INFINITY,
+                    timestamp_ms: 2,
+                },
+                FloatPoint {
+                    step: 2.0,
+                    value: f64::NEG_INFINITY,
+                    timestamp_ms: 3,
+                },
             ],
         };
         let json = serde_json::to_string(&op).unwrap();
-        assert!(json.contains("\"NaN\"") && json.contains("\"-Infinity\""), "{json}");
+        assert!(
+            json.contains("\"NaN\"") && json.contains("\"-Infinity\""),
+            "{json}"
+        );
         let back: Operation = serde_json::from_str(&json).unwrap();
-        let Operation::LogFloats { points, .. } = back else { panic!("{back:?}") };
+        let Operation::LogFloats { points, .. } = back else {
+            panic!("{back:?}")
+        };
         assert!(points[0].value.is_nan());
         assert_eq!(points[1].value, f64::INFINITY);
         assert_eq!(points[2].value, f64::NEG_INFINITY);
@@ -401,13 +431,33 @@ mod tests {
 
     #[test]
     fn merge_concatenates_logs_on_one_path_only() {
-        let pt = |s| FloatPoint { step: s, value: s, timestamp_ms: 0 };
-        let mut a = Operation::LogFloats { path: p("x"), points: vec![pt(0.0)] };
-        assert!(a.merge(Operation::LogFloats { path: p("x"), points: vec![pt(1.0)] }).is_none());
+        let pt = |s| FloatPoint {
+            step: s,
+            value: s,
+            timestamp_ms: 0,
+        };
+        let mut a = Operation::LogFloats {
+            path: p("x"),
+            points: vec![pt(0.0)],
+        };
+        assert!(a
+            .merge(Operation::LogFloats {
+                path: p("x"),
+                points: vec![pt(1.0)]
+            })
+            .is_none());
         assert_eq!(a.weight(), 2);
-        let other = Operation::LogFloats { path: p("y"), points: vec![pt(2.0)] };
+        let other = Operation::LogFloats {
+            path: p("y"),
+            points: vec![pt(2.0)],
+        };
         assert_eq!(a.merge(other.clone()), Some(other));
-        let cfg = Operation::ConfigFloatSeries { path: p("x"), min: None, max: Some(1.0), unit: None };
+        let cfg = Operation::ConfigFloatSeries {
+            path: p("x"),
+            min: None,
+            max: Some(1.0),
+            unit: None,
+        };
         let json = serde_json::to_string(&cfg).unwrap();
         assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), cfg);
     }

@@ -77,9 +77,7 @@ impl FieldPath {
 
     /// Every proper ancestor, outermost first: `a/b/c` gives `a`, `a/b`.
     pub fn ancestors(&self) -> impl Iterator<Item = &str> {
-        self.0
-            .match_indices('/')
-            .map(move |(i, _)| &self.0[..i])
+        self.0.match_indices('/').map(move |(i, _)| &self.0[..i])
     }
 
     /// Whether `self` lies strictly below the namespace `ns`.

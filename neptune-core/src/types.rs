@@ -251,7 +251,9 @@ impl Value {
             Value::StringSet(s) => J::from(s.iter().cloned().collect::<Vec<_>>()),
             Value::RunState(s) => J::from(s.as_str()),
             Value::GitRef(g) => serde_json::to_value(g).unwrap_or(J::Null),
-            Value::Namespace(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Namespace(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -263,7 +265,11 @@ impl fmt::Display for Value {
             Value::Integer(v) => write!(f, "{v}"),
             Value::Boolean(v) => write!(f, "{v}"),
             Value::String(s) | Value::Artifact(s) => f.write_str(s),
-            Value::Datetime(d) => write!(f, "{}", d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            Value::Datetime(d) => write!(
+                f,
+                "{}",
+                d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ),
             Value::StringSet(s) => {
                 let v: Vec<&str> = s.iter().map(String::as_str).collect();
                 f.write_str(&v.join(","))

@@ -1,1 +1,136 @@
+//! The memory backend: an in-memory [`Store`] that also records every operation it is given.
+//!
+//! Used by debug mode and by tests that assert the exact operation stream of a handle.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage};
+use crate::error::Result;
+use crate::operation::Operation;
+use crate::path::FieldPath;
+use crate::store::Store;
+use crate::types::{FieldType, Value};
+
+/// An in-memory store plus a recorder of every operation passed to [`Backend::execute`],
+/// per object, in order (rejected ones included).
+///
+/// ```
+/// use neptune_core::{Backend, FieldPath, MemoryBackend, ObjectKind, OpenRequest, Operation};
+/// let b = MemoryBackend::new();
+/// let run = b.open_object(&OpenRequest {
+///     kind: ObjectKind::Run, project: "p".into(), with_id: None,
+///     custom_run_id: None, model: None, owner: "me".into(),
+/// }).unwrap();
+/// let op = Operation::AssignInt { path: FieldPath::parse("epochs").unwrap(), value: 3 };
+/// b.execute(&run.id, &[op.clone()]).unwrap();
+/// assert_eq!(b.operations(&run.id), vec![op]);
+/// ```
+#[derive(Debug)]
+pub struct MemoryBackend {
+    store: Store,
+    recorded: Mutex<HashMap<String, Vec<Operation>>>,
+}
+
+impl MemoryBackend {
+    /// A new, empty memory backend.
+    ///
+    /// # Panics
+    /// Only if SQLite cannot open an in-memory database (out of memory).
+    pub fn new() -> Self {
+        let store = Store::in_memory().expect("SQLite could not open an in-memory database");
+        MemoryBackend {
+            store,
+            recorded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every operation given to `execute` for `object`, in order.
+    pub fn operations(&self, object: &str) -> Vec<Operation> {
+        self.lock().get(object).cloned().unwrap_or_default()
+    }
+
+    /// Forgets the recorded operations (the stored data stays).
+    pub fn clear_operations(&self) {
+        self.lock().clear();
+    }
+
+    /// The store underneath, for reads that the trait does not offer.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Operation>>> {
+        self.recorded.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for MemoryBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn location(&self) -> String {
+        self.store.location()
+    }
+
+    fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo> {
+        self.store.open_object(req)
+    }
+
+    fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
+        self.lock()
+            .entry(object.to_owned())
+            .or_default()
+            .extend_from_slice(ops);
+        self.store.execute(object, ops)
+    }
+
+    fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>> {
+        self.store.fetch_structure(object)
+    }
+
+    fn fetch_value(&self, object: &str, path: &FieldPath) -> Result<Option<Value>> {
+        self.store.fetch_value(object, path)
+    }
+
+    fn fetch_values_below(
+        &self,
+        object: &str,
+        prefix: Option<&FieldPath>,
+    ) -> Result<Vec<(FieldPath, Value)>> {
+        self.store.fetch_values_below(object, prefix)
+    }
+
+    fn fetch_series_info(&self, object: &str, path: &FieldPath) -> Result<Option<SeriesInfo>> {
+        self.store.fetch_series_info(object, path)
+    }
+
+    fn fetch_float_points(
+        &self,
+        object: &str,
+        path: &FieldPath,
+        after_step: Option<f64>,
+        limit: usize,
+    ) -> Result<SeriesPage<f64>> {
+        self.store
+            .fetch_float_points(object, path, after_step, limit)
+    }
+
+    fn fetch_string_points(
+        &self,
+        object: &str,
+        path: &FieldPath,
+        after_step: Option<f64>,
+        limit: usize,
+    ) -> Result<SeriesPage<String>> {
+        self.store
+            .fetch_string_points(object, path, after_step, limit)
+    }
+
+    fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
+        self.store.list_objects(project, kind)
+    }
+}

@@ -15,7 +15,7 @@ use crate::operation::Operation;
 use crate::path::FieldPath;
 use crate::types::{FieldType, Value};
 
-// pub use memory::MemoryBackend;
+pub use memory::MemoryBackend;
 
 /// The kinds of objects that hold fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,1 +1,277 @@
 //! Embedded store (SQLite).
+//!
+//! One database file, `<home>/store.db`, in write-ahead-log mode: several processes may open the
+//! same store, write to it (even to the same run) and read from it while another writes. Every
+//! write is a `BEGIN IMMEDIATE` transaction, so ids, steps and counters are allocated without
+//! races; a killed writer leaves nothing half-written (SQLite rolls the WAL back on reopen).
+//!
+//! Layout (see [`schema`]): `projects`, `objects`, `fields` (one row per field, holding single
+//! values and the summaries of series) and one table per kind of content. FloatSeries points are
+//! stored in chunks of up to [`chunk::CHUNK_POINTS`] points per row (see [`chunk`]).
+
+mod apply;
+mod chunk;
+mod fetch;
+mod fields;
+mod ids;
+mod schema;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_fields;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::backend::{
+    Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
+};
+use crate::error::{Error, Result};
+use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::path::FieldPath;
+use crate::types::{FieldType, Value};
+
+pub use fetch::SeriesConfig;
+
+/// Failure inside the store: an SQLite error (given its location at the boundary) or a library
+/// error. Lets the internals use `?` on both.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Sql(rusqlite::Error),
+    Core(Error),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Sql(e)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Core(e)
+    }
+}
+
+impl Fail {
+    fn into_error(self, location: &str) -> Error {
+        match self {
+            Fail::Sql(source) => Error::Store {
+                location: location.to_owned(),
+                source,
+            },
+            Fail::Core(e) => e,
+        }
+    }
+}
+
+/// Result of the store's internals.
+pub(crate) type R<T> = std::result::Result<T, Fail>;
+
+/// Shorthand for a corrupt-data failure.
+pub(crate) fn corrupt(what: impl Into<String>) -> Fail {
+    Fail::Core(Error::Corrupt(what.into()))
+}
+
+/// The embedded store: a SQLite database on disk ([`Store::open`]) or in memory
+/// ([`Store::in_memory`]).
+///
+/// ```
+/// use neptune_core::store::Store;
+/// use neptune_core::{Backend, ObjectKind, OpenRequest};
+/// let store = Store::in_memory().unwrap();
+/// let run = store
+///     .open_object(&OpenRequest {
+///         kind: ObjectKind::Run,
+///         project: "ml-team/nli".into(),
+///         with_id: None,
+///         custom_run_id: None,
+///         model: None,
+///         owner: "me".into(),
+///     })
+///     .unwrap();
+/// assert_eq!(run.id, "NLI-1");
+/// ```
+pub struct Store {
+    home: Option<PathBuf>,
+    location: String,
+    writer: Mutex<Connection>,
+    /// A second connection for reads, so that they do not wait on a long write.
+    /// `None` in memory, where reads go through `writer`.
+    reader: Option<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// Locks a connection; a poisoned lock is taken over (an interrupted transaction was rolled back
+/// when its guard dropped, so the connection is usable).
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Store {
+    /// Opens the store in `home` (created if needed): the database `home/store.db`.
+    pub fn open(home: &Path) -> Result<Store> {
+        std::fs::create_dir_all(home).map_err(|e| {
+            Error::io(
+                format!("cannot create the store directory {}", home.display()),
+                e,
+            )
+        })?;
+        let location = home.display().to_string();
+        let db = home.join("store.db");
+        let setup = || -> R<(Connection, Connection)> {
+            let mut writer = Connection::open(&db)?;
+            schema::configure(&writer, true, false)?;
+            schema::migrate(&mut writer)?;
+            let reader = Connection::open(&db)?;
+            schema::configure(&reader, true, true)?;
+            Ok((writer, reader))
+        };
+        let (writer, reader) = setup().map_err(|f| f.into_error(&location))?;
+        Ok(Store {
+            home: Some(home.to_path_buf()),
+            location,
+            writer: Mutex::new(writer),
+            reader: Some(Mutex::new(reader)),
+        })
+    }
+
+    /// A store in memory, on one connection: nothing touches the disk.
+    pub fn in_memory() -> Result<Store> {
+        let location = "memory".to_owned();
+        let setup = || -> R<Connection> {
+            let mut conn = Connection::open_in_memory()?;
+            schema::configure(&conn, false, false)?;
+            schema::migrate(&mut conn)?;
+            Ok(conn)
+        };
+        let conn = setup().map_err(|f| f.into_error(&location))?;
+        Ok(Store {
+            home: None,
+            location,
+            writer: Mutex::new(conn),
+            reader: None,
+        })
+    }
+
+    /// The directory of the store; `None` in memory.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+
+    /// Runs `f` in a write (`BEGIN IMMEDIATE`) transaction, committed when `f` succeeds.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let run = || -> R<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_error(&self.location))
+    }
+
+    /// Runs `f` in a read transaction (one consistent snapshot) on the reading connection.
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
+        let mut conn = lock(self.reader.as_ref().unwrap_or(&self.writer));
+        let run = || -> R<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_error(&self.location))
+    }
+
+    /// The files of an Artifact field, sorted by path (empty when the field is missing).
+    pub fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
+        self.read(|tx| fetch::artifact_files(tx, object, path))
+    }
+
+    /// The file of a File field; `None` when the field is missing.
+    pub fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>> {
+        self.read(|tx| fetch::file_ref(tx, object, path))
+    }
+
+    /// The entries of a FileSet field, sorted by path (empty when the field is missing).
+    pub fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>> {
+        self.read(|tx| fetch::fileset_entries(tx, object, path))
+    }
+
+    /// The points of a FileSeries field, in step order (empty when the field is missing).
+    pub fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>> {
+        self.read(|tx| fetch::file_points(tx, object, path))
+    }
+
+    /// The min, max and unit of a FloatSeries; `None` when the field is missing.
+    pub fn series_config(&self, object: &str, path: &FieldPath) -> Result<Option<SeriesConfig>> {
+        self.read(|tx| fetch::series_config(tx, object, path))
+    }
+}
+
+impl Backend for Store {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo> {
+        self.write(|tx| ids::open_object(tx, req))
+    }
+
+    fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
+        self.write(|tx| apply::execute(tx, object, ops))
+    }
+
+    fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>> {
+        self.read(|tx| fetch::structure(tx, object))
+    }
+
+    fn fetch_value(&self, object: &str, path: &FieldPath) -> Result<Option<Value>> {
+        self.read(|tx| fetch::value(tx, object, path))
+    }
+
+    fn fetch_values_below(
+        &self,
+        object: &str,
+        prefix: Option<&FieldPath>,
+    ) -> Result<Vec<(FieldPath, Value)>> {
+        self.read(|tx| fetch::values_below(tx, object, prefix))
+    }
+
+    fn fetch_series_info(&self, object: &str, path: &FieldPath) -> Result<Option<SeriesInfo>> {
+        self.read(|tx| fetch::series_info(tx, object, path))
+    }
+
+    fn fetch_float_points(
+        &self,
+        object: &str,
+        path: &FieldPath,
+        after_step: Option<f64>,
+        limit: usize,
+    ) -> Result<SeriesPage<f64>> {
+        self.read(|tx| fetch::float_points(tx, object, path, after_step, limit))
+    }
+
+    fn fetch_string_points(
+        &self,
+        object: &str,
+        path: &FieldPath,
+        after_step: Option<f64>,
+        limit: usize,
+    ) -> Result<SeriesPage<String>> {
+        self.read(|tx| fetch::string_points(tx, object, path, after_step, limit))
+    }
+
+    fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
+        self.read(|tx| ids::list_objects(tx, project, kind))
+    }
+}

@@ -1,0 +1,613 @@
+//! Typed field handles: each has exactly the methods of its type in the reference.
+//!
+//! A typed handle is bound to one path once; its calls do no path parsing and no lookup.
+//! Get one from an untyped [`Handler`](crate::Handler) (`run.field("x").float_series()?`) or
+//! from `#[derive(Loggable)]`.
+
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::object::{now_ms, ObjectInner, SeriesKind};
+use crate::operation::{FloatPoint, Operation, StringPoint};
+use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
+use crate::path::FieldPath;
+use crate::queue::SeriesBuffer;
+use crate::types::{FieldType, Value};
+use crate::values::SeriesValues;
+
+/// Longest String field value; longer values are truncated.
+pub const MAX_STRING_LEN: usize = 16384;
+/// Longest StringSeries entry; longer entries are truncated.
+pub const MAX_SERIES_STRING_LEN: usize = 1000;
+
+/// Points fetched per backend call.
+const PAGE: usize = 100_000;
+
+/// A Rust type that a single-value field holds.
+pub trait Scalar: Sized + Send + 'static {
+    /// The field type.
+    const TYPE: FieldType;
+    #[doc(hidden)]
+    fn into_op(self, obj: &ObjectInner, path: FieldPath) -> Operation;
+    #[doc(hidden)]
+    fn from_value(v: Value) -> Option<Self>;
+}
+
+impl Scalar for f64 {
+    const TYPE: FieldType = FieldType::Float;
+    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+        Operation::AssignFloat { path, value: self }
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        v.as_f64()
+    }
+}
+
+impl Scalar for i64 {
+    const TYPE: FieldType = FieldType::Integer;
+    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+        Operation::AssignInt { path, value: self }
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        v.as_i64()
+    }
+}
+
+impl Scalar for bool {
+    const TYPE: FieldType = FieldType::Boolean;
+    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+        Operation::AssignBool { path, value: self }
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        v.as_bool()
+    }
+}
+
+impl Scalar for String {
+    const TYPE: FieldType = FieldType::String;
+    fn into_op(self, obj: &ObjectInner, path: FieldPath) -> Operation {
+        let value = obj.truncate(&path, self, MAX_STRING_LEN, "String values");
+        Operation::AssignString { path, value }
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Scalar for DateTime<Utc> {
+    const TYPE: FieldType = FieldType::Datetime;
+    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+        Operation::AssignDatetime {
+            path,
+            value_ms: self.timestamp_millis(),
+        }
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        v.as_datetime()
+    }
+}
+
+/// Handle of a single-value field: Float, Integer, Boolean, String or Datetime.
+pub struct ScalarHandle<T> {
+    obj: Arc<ObjectInner>,
+    path: FieldPath,
+    _t: PhantomData<fn() -> T>,
+}
+
+/// Handle of a Float field.
+pub type FloatHandle = ScalarHandle<f64>;
+/// Handle of an Integer field.
+pub type IntegerHandle = ScalarHandle<i64>;
+/// Handle of a Boolean field.
+pub type BooleanHandle = ScalarHandle<bool>;
+/// Handle of a String field.
+pub type StringHandle = ScalarHandle<String>;
+/// Handle of a Datetime field (millisecond precision).
+pub type DatetimeHandle = ScalarHandle<DateTime<Utc>>;
+
+impl<T> Clone for ScalarHandle<T> {
+    fn clone(&self) -> Self {
+        ScalarHandle {
+            obj: self.obj.clone(),
+            path: self.path.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar> ScalarHandle<T> {
+    pub(crate) fn bind(obj: Arc<ObjectInner>, path: FieldPath) -> Result<Self> {
+        obj.schema().check(&path, T::TYPE, "binding")?;
+        Ok(ScalarHandle {
+            obj,
+            path,
+            _t: PhantomData,
+        })
+    }
+
+    /// The field's path.
+    pub fn path(&self) -> &FieldPath {
+        &self.path
+    }
+
+    /// Sets the value.
+    pub fn assign(&self, value: impl Into<T>) -> Result<()> {
+        self.assign_with(value, WriteOptions::default())
+    }
+
+    /// Sets the value, with the reference's `wait`.
+    pub fn assign_with(&self, value: impl Into<T>, opts: WriteOptions) -> Result<()> {
+        let op = value.into().into_op(&self.obj, self.path.clone());
+        self.obj.write(vec![op], "assign", opts.wait)
+    }
+
+    /// Reads the stored value.
+    pub fn fetch(&self) -> Result<T> {
+        self.obj.flush_for_read()?;
+        let v = self
+            .obj
+            .backend()
+            .fetch_value(&self.obj.id, &self.path)?
+            .ok_or_else(|| missing(&self.obj, &self.path))?;
+        let got = v.field_type();
+        T::from_value(v).ok_or_else(|| Error::TypeMismatch {
+            path: self.path.to_string(),
+            existing: got.unwrap_or(T::TYPE),
+            wanted: T::TYPE,
+            attempted: "fetch",
+        })
+    }
+}
+
+pub(crate) fn missing(obj: &ObjectInner, path: &FieldPath) -> Error {
+    Error::MissingField {
+        object: obj.id.clone(),
+        path: path.to_string(),
+    }
+}
+
+/// A Rust type that a series holds: `f64` (FloatSeries) or `String` (StringSeries).
+pub trait SeriesValue: Sized + Send + 'static {
+    /// The series type.
+    const TYPE: FieldType;
+    #[doc(hidden)]
+    type Point: SeriesKind;
+    #[doc(hidden)]
+    fn point(
+        obj: &ObjectInner,
+        path: &FieldPath,
+        step: f64,
+        value: Self,
+        timestamp_ms: i64,
+    ) -> Self::Point;
+    #[doc(hidden)]
+    fn fetch_page(
+        obj: &ObjectInner,
+        path: &FieldPath,
+        after: Option<f64>,
+        limit: usize,
+    ) -> Result<crate::backend::SeriesPage<Self>>;
+    #[doc(hidden)]
+    fn from_value(v: Value) -> Option<Self>;
+}
+
+impl SeriesValue for f64 {
+    const TYPE: FieldType = FieldType::FloatSeries;
+    type Point = FloatPoint;
+    #[inline]
+    fn point(
+        _: &ObjectInner,
+        _: &FieldPath,
+        step: f64,
+        value: f64,
+        timestamp_ms: i64,
+    ) -> FloatPoint {
+        FloatPoint {
+            step,
+            value,
+            timestamp_ms,
+        }
+    }
+    fn fetch_page(
+        obj: &ObjectInner,
+        path: &FieldPath,
+        after: Option<f64>,
+        limit: usize,
+    ) -> Result<crate::backend::SeriesPage<f64>> {
+        obj.backend()
+            .fetch_float_points(&obj.id, path, after, limit)
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        v.as_f64()
+    }
+}
+
+impl SeriesValue for String {
+    const TYPE: FieldType = FieldType::StringSeries;
+    type Point = StringPoint;
+    fn point(
+        obj: &ObjectInner,
+        path: &FieldPath,
+        step: f64,
+        value: String,
+        timestamp_ms: i64,
+    ) -> StringPoint {
+        let value = obj.truncate(path, value, MAX_SERIES_STRING_LEN, "StringSeries entries");
+        StringPoint {
+            step,
+            value,
+            timestamp_ms,
+        }
+    }
+    fn fetch_page(
+        obj: &ObjectInner,
+        path: &FieldPath,
+        after: Option<f64>,
+        limit: usize,
+    ) -> Result<crate::backend::SeriesPage<String>> {
+        obj.backend()
+            .fetch_string_points(&obj.id, path, after, limit)
+    }
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Handle of a FloatSeries or StringSeries.
+pub struct SeriesHandle<V: SeriesValue> {
+    obj: Arc<ObjectInner>,
+    buf: Arc<SeriesBuffer<V::Point>>,
+}
+
+/// Handle of a FloatSeries: `append`, `extend`, `fetch_last`, `fetch_values`.
+pub type FloatSeriesHandle = SeriesHandle<f64>;
+/// Handle of a StringSeries: `append`, `extend`, `fetch_last`, `fetch_values`.
+pub type StringSeriesHandle = SeriesHandle<String>;
+
+impl<V: SeriesValue> Clone for SeriesHandle<V> {
+    fn clone(&self) -> Self {
+        SeriesHandle {
+            obj: self.obj.clone(),
+            buf: self.buf.clone(),
+        }
+    }
+}
+
+fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<f64> {
+    match given {
+        None => Ok(last.map_or(0.0, |l| l + 1.0)),
+        Some(step) if !step.is_finite() => Err(Error::InvalidStep {
+            path: path.to_string(),
+            step,
+        }),
+        Some(step) => match last {
+            Some(last) if step <= last => Err(Error::NonIncreasingStep {
+                path: path.to_string(),
+                step,
+                last,
+            }),
+            _ => Ok(step),
+        },
+    }
+}
+
+fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
+    if unix_seconds.is_finite() && unix_seconds.abs() < 1e14 {
+        Ok((unix_seconds * 1000.0).round() as i64)
+    } else {
+        Err(Error::invalid(
+            path,
+            format!("timestamp {unix_seconds} is not a Unix time in seconds"),
+        ))
+    }
+}
+
+impl<V: SeriesValue> SeriesHandle<V> {
+    pub(crate) fn bind(obj: Arc<ObjectInner>, path: &FieldPath) -> Result<Self> {
+        let buf = obj.series::<V::Point>(path, "append")?;
+        Ok(SeriesHandle { obj, buf })
+    }
+
+    /// The field's path.
+    pub fn path(&self) -> &FieldPath {
+        &self.buf.path
+    }
+
+    /// Appends a value at the next step (last step + 1, or 0), timestamped now.
+    #[inline]
+    pub fn append(&self, value: impl Into<V>) -> Result<()> {
+        self.push(value.into(), None, None, false)
+    }
+
+    /// Appends a value with the reference's `step`, `timestamp` and `wait`.
+    pub fn append_with(&self, value: impl Into<V>, opts: LogOptions) -> Result<()> {
+        self.push(value.into(), opts.step, opts.timestamp, opts.wait)
+    }
+
+    #[inline]
+    fn push(&self, value: V, step: Option<f64>, ts: Option<f64>, wait: bool) -> Result<()> {
+        let obj = &*self.obj;
+        let path = &self.buf.path;
+        if obj.is_closed() {
+            obj.check_writable(path)?;
+        }
+        let ts = match ts {
+            None => now_ms(),
+            Some(t) => timestamp_ms(path, t)?,
+        };
+        let mut g = self.buf.lock();
+        if !g.registered {
+            drop(g);
+            obj.register_series(path, V::TYPE, "append")?;
+            g = self.buf.lock();
+            g.registered = true;
+        }
+        let step = next_step(path, g.last_step, step)?;
+        g.last_step = Some(step);
+        g.points.push(V::point(obj, path, step, value, ts));
+        drop(self.buf.after_push(g, &obj.shared.queue));
+        obj.after_write(wait)
+    }
+
+    /// Appends several values; all share the time of the call.
+    pub fn extend<I: IntoIterator<Item = T>, T: Into<V>>(&self, values: I) -> Result<()> {
+        self.extend_with(values, ExtendOptions::default())
+    }
+
+    /// Appends several values with the reference's `steps`, `timestamps` and `wait`.
+    /// Checked whole before anything is written: on `Err` nothing was appended.
+    pub fn extend_with<I: IntoIterator<Item = T>, T: Into<V>>(
+        &self,
+        values: I,
+        opts: ExtendOptions,
+    ) -> Result<()> {
+        let obj = &*self.obj;
+        let path = &self.buf.path;
+        obj.check_writable(path)?;
+        let values: Vec<V> = values.into_iter().map(Into::into).collect();
+        let check_len = |what, got: Option<usize>| match got {
+            Some(got) if got != values.len() => Err(Error::LengthMismatch {
+                path: path.to_string(),
+                what,
+                got,
+                values: values.len(),
+            }),
+            _ => Ok(()),
+        };
+        check_len("steps", opts.steps.as_ref().map(Vec::len))?;
+        check_len("timestamps", opts.timestamps.as_ref().map(Vec::len))?;
+        let now = now_ms();
+        let stamps: Vec<i64> = match &opts.timestamps {
+            Some(ts) => ts
+                .iter()
+                .map(|t| timestamp_ms(path, *t))
+                .collect::<Result<_>>()?,
+            None => vec![now; values.len()],
+        };
+        let mut g = self.buf.lock();
+        if !g.registered {
+            drop(g);
+            obj.register_series(path, V::TYPE, "extend")?;
+            g = self.buf.lock();
+            g.registered = true;
+        }
+        let mut last = g.last_step;
+        let steps: Vec<f64> = (0..values.len())
+            .map(|i| {
+                let s = next_step(path, last, opts.steps.as_ref().map(|s| s[i]))?;
+                last = Some(s);
+                Ok(s)
+            })
+            .collect::<Result<_>>()?;
+        g.last_step = last;
+        for ((v, s), t) in values.into_iter().zip(steps).zip(stamps) {
+            g.points.push(V::point(obj, path, s, v, t));
+        }
+        drop(self.buf.after_push(g, &obj.shared.queue));
+        obj.after_write(opts.wait)
+    }
+
+    /// The last value of the series.
+    pub fn fetch_last(&self) -> Result<V> {
+        self.obj.flush_for_read()?;
+        let info = self
+            .obj
+            .backend()
+            .fetch_series_info(&self.obj.id, self.path())?
+            .ok_or_else(|| missing(&self.obj, self.path()))?;
+        info.last
+            .and_then(V::from_value)
+            .ok_or_else(|| Error::invalid(self.path(), "the series has no values yet"))
+    }
+
+    /// Every point, with timestamps, in step order.
+    pub fn fetch_values(&self) -> Result<SeriesValues<V>> {
+        self.fetch_values_with(FetchOptions::default())
+    }
+
+    /// Every point, with the reference's `include_timestamp` and `progress_bar`.
+    pub fn fetch_values_with(&self, opts: FetchOptions) -> Result<SeriesValues<V>> {
+        self.obj.flush_for_read()?;
+        fetch_series::<V>(&self.obj, self.path(), &opts)
+    }
+
+    /// Empties the series (the field stays; steps may start again).
+    pub fn clear(&self) -> Result<()> {
+        let op = match V::TYPE {
+            FieldType::StringSeries => Operation::ClearStringLog {
+                path: self.path().clone(),
+            },
+            _ => Operation::ClearFloatLog {
+                path: self.path().clone(),
+            },
+        };
+        self.obj.write(vec![op], "clear", false)?;
+        self.buf.lock().last_step = None;
+        Ok(())
+    }
+}
+
+pub(crate) fn fetch_series<V: SeriesValue>(
+    obj: &ObjectInner,
+    path: &FieldPath,
+    opts: &FetchOptions,
+) -> Result<SeriesValues<V>> {
+    let info = obj
+        .backend()
+        .fetch_series_info(&obj.id, path)?
+        .ok_or_else(|| missing(obj, path))?;
+    if info.field_type != V::TYPE {
+        return Err(Error::TypeMismatch {
+            path: path.to_string(),
+            existing: info.field_type,
+            wanted: V::TYPE,
+            attempted: "fetch_values",
+        });
+    }
+    let progress = Progress::start(&opts.progress, info.count, 1_000_000, path.as_str());
+    let mut all = crate::backend::SeriesPage {
+        steps: Vec::new(),
+        values: Vec::new(),
+        timestamps: Vec::new(),
+    };
+    let mut after = None;
+    loop {
+        let page = V::fetch_page(obj, path, after, PAGE)?;
+        let n = page.len();
+        after = page.steps.last().copied().or(after);
+        all.append(page);
+        progress.set(all.len() as u64);
+        if n < PAGE {
+            break;
+        }
+    }
+    progress.finish();
+    Ok(SeriesValues::from_page(all, opts.include_timestamp))
+}
+
+/// Text values accepted by StringSet methods: one string or a collection.
+pub trait IntoStrings {
+    fn into_strings(self) -> Vec<String>;
+}
+
+impl IntoStrings for &str {
+    fn into_strings(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoStrings for String {
+    fn into_strings(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl<T: Into<String>> IntoStrings for Vec<T> {
+    fn into_strings(self) -> Vec<String> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+impl<T: Into<String>, const N: usize> IntoStrings for [T; N] {
+    fn into_strings(self) -> Vec<String> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+impl<T: Into<String> + Clone> IntoStrings for &[T] {
+    fn into_strings(self) -> Vec<String> {
+        self.iter().cloned().map(Into::into).collect()
+    }
+}
+
+/// Handle of a StringSet (`sys/tags`): `add`, `remove`, `clear`, `fetch`.
+#[derive(Clone)]
+pub struct StringSetHandle {
+    obj: Arc<ObjectInner>,
+    path: FieldPath,
+}
+
+impl StringSetHandle {
+    pub(crate) fn bind(obj: Arc<ObjectInner>, path: FieldPath) -> Result<Self> {
+        obj.schema().check(&path, FieldType::StringSet, "binding")?;
+        Ok(StringSetHandle { obj, path })
+    }
+
+    /// `sys/tags`; its writes are checked like any other.
+    pub(crate) fn tags(obj: Arc<ObjectInner>) -> Self {
+        let path =
+            FieldPath::parse("sys/tags").unwrap_or_else(|_| unreachable!("a valid literal path"));
+        StringSetHandle { obj, path }
+    }
+
+    /// The field's path.
+    pub fn path(&self) -> &FieldPath {
+        &self.path
+    }
+
+    /// Adds one or more strings.
+    pub fn add(&self, values: impl IntoStrings) -> Result<()> {
+        self.add_with(values, WriteOptions::default())
+    }
+
+    /// Adds one or more strings, with the reference's `wait`.
+    pub fn add_with(&self, values: impl IntoStrings, opts: WriteOptions) -> Result<()> {
+        let op = Operation::AddStrings {
+            path: self.path.clone(),
+            values: values.into_strings(),
+        };
+        self.obj.write(vec![op], "add", opts.wait)
+    }
+
+    /// Removes one or more strings.
+    pub fn remove(&self, values: impl IntoStrings) -> Result<()> {
+        self.remove_with(values, WriteOptions::default())
+    }
+
+    /// Removes one or more strings, with the reference's `wait`.
+    pub fn remove_with(&self, values: impl IntoStrings, opts: WriteOptions) -> Result<()> {
+        let op = Operation::RemoveStrings {
+            path: self.path.clone(),
+            values: values.into_strings(),
+        };
+        self.obj.write(vec![op], "remove", opts.wait)
+    }
+
+    /// Removes every string.
+    pub fn clear(&self) -> Result<()> {
+        self.clear_with(WriteOptions::default())
+    }
+
+    /// Removes every string, with the reference's `wait`.
+    pub fn clear_with(&self, opts: WriteOptions) -> Result<()> {
+        let op = Operation::ClearStringSet {
+            path: self.path.clone(),
+        };
+        self.obj.write(vec![op], "clear", opts.wait)
+    }
+
+    /// The strings of the set.
+    pub fn fetch(&self) -> Result<BTreeSet<String>> {
+        self.obj.flush_for_read()?;
+        match self.obj.backend().fetch_value(&self.obj.id, &self.path)? {
+            Some(Value::StringSet(s)) => Ok(s),
+            Some(other) => Err(Error::TypeMismatch {
+                path: self.path.to_string(),
+                existing: other.field_type().unwrap_or(FieldType::StringSet),
+                wanted: FieldType::StringSet,
+                attempted: "fetch",
+            }),
+            None => Err(missing(&self.obj, &self.path)),
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Optional arguments of the reference's methods: `step`, `timestamp`, `wait`, `progress_bar`.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Options of an `assign` (and other single writes): the reference's `wait`.
+///
+/// ```
+/// # fn main() -> neptune_core::Result<()> {
+/// use neptune_core::{Mode, Run, WriteOptions};
+/// let run = Run::builder().mode(Mode::Debug).open()?;
+/// run.field("params/lr").assign_with(0.1, WriteOptions::new().wait(true))?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WriteOptions {
+    pub(crate) wait: bool,
+}
+
+impl WriteOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Return only once the write is stored (as the whole object's `wait()`).
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+}
+
+/// Options of an `append`: the reference's `step`, `timestamp` and `wait`.
+///
+/// ```
+/// # fn main() -> neptune_core::Result<()> {
+/// use neptune_core::{LogOptions, Mode, Run};
+/// let run = Run::builder().mode(Mode::Debug).open()?;
+/// run.field("acc").append_with(0.5, LogOptions::new().step(10).timestamp(1.7e9))?;
+/// assert_eq!(run.field("acc").float_series()?.fetch_values()?.steps(), &[10.0]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LogOptions {
+    pub(crate) step: Option<f64>,
+    pub(crate) timestamp: Option<f64>,
+    pub(crate) wait: bool,
+}
+
+impl LogOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The step of the point; must be greater than the series' last step.
+    /// Without it, the step is the last step plus one (0 for the first point).
+    pub fn step(mut self, step: impl Into<f64>) -> Self {
+        self.step = Some(step.into());
+        self
+    }
+
+    /// Time of the point in Unix seconds; the time of the call when absent.
+    pub fn timestamp(mut self, unix_seconds: impl Into<f64>) -> Self {
+        self.timestamp = Some(unix_seconds.into());
+        self
+    }
+
+    /// Return only once the point is stored.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+}
+
+/// Options of an `extend`: the reference's `steps`, `timestamps` and `wait`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExtendOptions {
+    pub(crate) steps: Option<Vec<f64>>,
+    pub(crate) timestamps: Option<Vec<f64>>,
+    pub(crate) wait: bool,
+}
+
+impl ExtendOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One step per value, strictly increasing.
+    pub fn steps<I: IntoIterator<Item = S>, S: Into<f64>>(mut self, steps: I) -> Self {
+        self.steps = Some(steps.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// One Unix time in seconds per value; all values share the time of the call when absent.
+    pub fn timestamps<I: IntoIterator<Item = S>, S: Into<f64>>(mut self, timestamps: I) -> Self {
+        self.timestamps = Some(timestamps.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Return only once the values are stored.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+}
+
+/// The reference's `progress_bar` argument for long fetches, uploads and downloads.
+#[derive(Clone, Default)]
+pub enum ProgressBar {
+    /// A progress bar on a terminal when the work is long; nothing otherwise.
+    #[default]
+    Auto,
+    /// No progress bar.
+    Off,
+    /// Called with (done, total) as the work advances.
+    Callback(Arc<dyn Fn(u64, u64) + Send + Sync>),
+}
+
+impl fmt::Debug for ProgressBar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProgressBar::Auto => "Auto",
+            ProgressBar::Off => "Off",
+            ProgressBar::Callback(_) => "Callback",
+        })
+    }
+}
+
+impl From<bool> for ProgressBar {
+    fn from(on: bool) -> Self {
+        if on {
+            ProgressBar::Auto
+        } else {
+            ProgressBar::Off
+        }
+    }
+}
+
+/// Options of `fetch_values`: the reference's `include_timestamp` and `progress_bar`.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    pub(crate) include_timestamp: bool,
+    pub(crate) progress: ProgressBar,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            include_timestamp: true,
+            progress: ProgressBar::Auto,
+        }
+    }
+}
+
+impl FetchOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether to fetch the timestamp column (default true).
+    pub fn include_timestamp(mut self, on: bool) -> Self {
+        self.include_timestamp = on;
+        self
+    }
+
+    /// Progress reporting (default: a bar on a terminal for long fetches).
+    pub fn progress_bar(mut self, p: impl Into<ProgressBar>) -> Self {
+        self.progress = p.into();
+        self
+    }
+}
+
+/// A running progress report.
+pub(crate) struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    callback: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    total: u64,
+}
+
+impl Progress {
+    /// Starts reporting; a terminal bar only when `total` reaches `min_total`.
+    pub(crate) fn start(p: &ProgressBar, total: u64, min_total: u64, what: &str) -> Progress {
+        use std::io::IsTerminal;
+        let bar = match p {
+            ProgressBar::Auto if total >= min_total && std::io::stderr().is_terminal() => {
+                let bar = indicatif::ProgressBar::new(total);
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+                {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(what.to_owned());
+                Some(bar)
+            }
+            _ => None,
+        };
+        let callback = match p {
+            ProgressBar::Callback(f) => Some(f.clone()),
+            _ => None,
+        };
+        Progress {
+            bar,
+            callback,
+            total,
+        }
+    }
+
+    pub(crate) fn set(&self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+        if let Some(f) = &self.callback {
+            f(done, self.total);
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! Applying a batch of operations to an object, each validated again.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Connection};
+use sha2::{Digest, Sha256};
+
+use super::fields::{self, ensure, find_field, find_object, float_to_sql, truncate_chars, Obj};
+use super::{chunk, corrupt, R};
+use crate::backend::Rejected;
+use crate::error::Error;
+use crate::operation::{ArtifactFile, FilePoint, FloatPoint, Operation, StringPoint};
+use crate::path::FieldPath;
+use crate::types::{FieldType, Value};
+
+/// Longest String field, in characters; longer values are cut.
+pub(crate) const MAX_STRING_CHARS: usize = 16384;
+/// Longest StringSeries entry, in characters; longer entries are cut.
+pub(crate) const MAX_SERIES_STRING_CHARS: usize = 1000;
+
+/// What became of one operation.
+enum Outcome {
+    Applied,
+    /// Applied in part; the reason tells what was dropped.
+    Partial(String),
+    Rejected(String),
+}
+
+/// The field at the operation's path with the operation's type, or the operation's rejection.
+macro_rules! field {
+    ($c:expr, $obj:expr, $path:expr, $t:expr, $what:expr) => {
+        match ensure($c, $obj, $path, $t, $what)? {
+            Ok(id) => id,
+            Err(e) => return Ok(Outcome::Rejected(e.to_string())),
+        }
+    };
+}
+
+/// Applies `ops` to `object` in order; returns the rejected ones.
+pub(crate) fn execute(c: &Connection, object: &str, ops: &[Operation]) -> R<Vec<Rejected>> {
+    let obj = fields::object(c, object)?;
+    let mut rejected = Vec::new();
+    let mut applied = false;
+    for (index, op) in ops.iter().enumerate() {
+        let mut reject = |reason: String| {
+            rejected.push(Rejected {
+                index,
+                path: op.path().to_string(),
+                reason,
+            })
+        };
+        match apply(c, &obj, op)? {
+            Outcome::Applied => applied = true,
+            Outcome::Partial(reason) => {
+                applied = true;
+                reject(reason);
+            }
+            Outcome::Rejected(reason) => reject(reason),
+        }
+    }
+    if applied {
+        c.prepare_cached(
+            "UPDATE fields SET value = ?2 WHERE object_id = ?1 \
+             AND path = 'sys/modification_time' AND type = 'Datetime'",
+        )?
+        .execute(params![obj.id, chrono::Utc::now().timestamp_millis()])?;
+    }
+    Ok(rejected)
+}
+
+fn text(s: &str) -> Sql {
+    Sql::Text(s.to_owned())
+}
+
+fn json<T: serde::Serialize>(path: &FieldPath, v: &T) -> R<Sql> {
+    serde_json::to_string(v).map(Sql::Text).map_err(|e| {
+        Error::Serialization {
+            path: path.to_string(),
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn assign(c: &Connection, obj: i64, path: &FieldPath, t: FieldType, v: Sql) -> R<Outcome> {
+    let id = field!(c, obj, path, t, "assign()");
+    fields::set_value(c, id, v)?;
+    Ok(Outcome::Applied)
+}
+
+fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
+    use FieldType as T;
+    use Operation::*;
+    let o = obj.id;
+    match op {
+        AssignFloat { path, value } => assign(c, o, path, T::Float, float_to_sql(*value)),
+        AssignInt { path, value } => assign(c, o, path, T::Integer, Sql::Integer(*value)),
+        AssignBool { path, value } => assign(c, o, path, T::Boolean, Sql::Integer(*value as i64)),
+        AssignString { path, value } => {
+            let v = truncate_chars(value, MAX_STRING_CHARS);
+            assign(c, o, path, T::String, text(v))
+        }
+        AssignDatetime { path, value_ms } => {
+            if chrono::DateTime::from_timestamp_millis(*value_ms).is_none() {
+                return Ok(Outcome::Rejected(format!(
+                    "datetime {value_ms} ms is out of range"
+                )));
+            }
+            assign(c, o, path, T::Datetime, Sql::Integer(*value_ms))
+        }
+        AssignRunState { path, value } => assign(c, o, path, T::RunState, text(value.as_str())),
+        AssignGitRef { path, value } => {
+            let v = json(path, value)?;
+            assign(c, o, path, T::GitRef, v)
+        }
+        AssignArtifact { path, hash, files } => {
+            let id = field!(c, o, path, T::Artifact, "assign()");
+            fields::clear_contents(c, id)?;
+            put_artifact_files(c, id, files)?;
+            fields::set_value(c, id, text(hash))?;
+            Ok(Outcome::Applied)
+        }
+        TrackFilesToArtifact { path, files } => {
+            if let Some(f) = files.iter().find(|f| f.file_path.is_empty()) {
+                return Ok(Outcome::Rejected(format!(
+                    "artifact entry with hash {:?} has an empty path",
+                    f.file_hash
+                )));
+            }
+            let id = field!(c, o, path, T::Artifact, "track_files()");
+            put_artifact_files(c, id, files)?;
+            let all = super::fetch::artifact_files_of(c, id)?;
+            fields::set_value(c, id, text(&artifact_hash(&all)))?;
+            Ok(Outcome::Applied)
+        }
+        ClearArtifact { path } => {
+            let id = field!(c, o, path, T::Artifact, "clear()");
+            fields::clear_contents(c, id)?;
+            fields::set_value(c, id, text(&artifact_hash(&[])))?;
+            Ok(Outcome::Applied)
+        }
+        UploadFile { path, file } => {
+            if let Err(reason) = fields::check_file_ref(file) {
+                return Ok(Outcome::Rejected(reason));
+            }
+            let v = json(path, file)?;
+            assign(c, o, path, T::File, v)
+        }
+        UploadFileSet { path, files, reset } => {
+            for f in files {
+                if let Err(reason) =
+                    fields::check_set_path(&f.path).and_then(|_| fields::check_file_ref(&f.file))
+                {
+                    return Ok(Outcome::Rejected(reason));
+                }
+            }
+            let id = field!(c, o, path, T::FileSet, "upload_files()");
+            if *reset {
+                fields::clear_contents(c, id)?;
+            }
+            let mut stmt = c.prepare_cached(
+                "INSERT OR REPLACE INTO fileset_entries \
+                 (field_id, path, digest, size, extension, mtime_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for f in files {
+                stmt.execute(params![
+                    id,
+                    f.path,
+                    f.file.digest,
+                    fields::u64_to_sql(f.file.size)?,
+                    f.file.extension,
+                    f.mtime_ms
+                ])?;
+            }
+            Ok(Outcome::Applied)
+        }
+        DeleteFiles { path, paths } => {
+            let id = field!(c, o, path, T::FileSet, "delete_files()");
+            for p in paths {
+                delete_set_entries(c, id, p)?;
+            }
+            Ok(Outcome::Applied)
+        }
+        LogFloats { path, points } => log_floats(c, o, path, points),
+        LogStrings { path, points } => log_strings(c, o, path, points),
+        LogImages { path, points } => log_images(c, o, path, points),
+        ClearFloatLog { path } => clear_log(c, o, path, T::FloatSeries),
+        ClearStringLog { path } => clear_log(c, o, path, T::StringSeries),
+        ClearImageLog { path } => clear_log(c, o, path, T::FileSeries),
+        ConfigFloatSeries {
+            path,
+            min,
+            max,
+            unit,
+        } => {
+            let id = field!(c, o, path, T::FloatSeries, "config()");
+            let cfg = super::SeriesConfig {
+                min: *min,
+                max: *max,
+                unit: unit.clone(),
+            };
+            let v = json(path, &cfg)?;
+            c.prepare_cached("UPDATE fields SET config = ?2 WHERE id = ?1")?
+                .execute(params![id, v])?;
+            Ok(Outcome::Applied)
+        }
+        AddStrings { path, values } => {
+            let id = field!(c, o, path, T::StringSet, "add()");
+            let mut stmt = c.prepare_cached(
+                "INSERT OR IGNORE INTO string_set_members (field_id, value) VALUES (?1, ?2)",
+            )?;
+            for v in values {
+                stmt.execute(params![id, v])?;
+            }
+            Ok(Outcome::Applied)
+        }
+        RemoveStrings { path, values } => {
+            let id = field!(c, o, path, T::StringSet, "remove()");
+            let mut stmt = c.prepare_cached(
+                "DELETE FROM string_set_members WHERE field_id = ?1 AND value = ?2",
+            )?;
+            for v in values {
+                stmt.execute(params![id, v])?;
+            }
+            Ok(Outcome::Applied)
+        }
+        ClearStringSet { path } => {
+            let id = field!(c, o, path, T::StringSet, "clear()");
+            fields::clear_contents(c, id)?;
+            Ok(Outcome::Applied)
+        }
+        DeleteAttribute { path } => {
+            fields::delete_at_or_below(c, o, path.as_str())?;
+            Ok(Outcome::Applied)
+        }
+        CopyAttribute {
+            path,
+            source_object,
+            source_path,
+        } => copy(c, obj, path, source_object, source_path),
+    }
+}
+
+fn put_artifact_files(c: &Connection, field: i64, files: &[ArtifactFile]) -> R<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT OR REPLACE INTO artifact_files \
+         (field_id, file_path, file_hash, size, storage_type, location, last_modified_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for f in files {
+        stmt.execute(params![
+            field,
+            f.file_path,
+            f.file_hash,
+            fields::u64_to_sql(f.size)?,
+            f.storage_type,
+            f.location,
+            f.last_modified_ms
+        ])?;
+    }
+    Ok(())
+}
+
+/// The hash of an artifact: SHA-256 (lowercase hex) over its entries sorted by path, each entry
+/// fed as its fields with length prefixes, so that any change of any field changes the hash.
+pub(crate) fn artifact_hash(files: &[ArtifactFile]) -> String {
+    let mut sorted: Vec<&ArtifactFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.file_path.cmp(&b.file_path));
+    let mut h = Sha256::new();
+    let mut feed = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    feed(&(sorted.len() as u64).to_le_bytes());
+    for f in sorted {
+        feed(f.file_path.as_bytes());
+        feed(f.file_hash.as_bytes());
+        feed(&f.size.to_le_bytes());
+        feed(f.storage_type.as_bytes());
+        feed(f.location.as_bytes());
+        feed(&f.last_modified_ms.to_le_bytes());
+    }
+    h.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+}
+
+/// Deletes the entries of a file set at `p` or below it (`""` or `"."`: all of them).
+fn delete_set_entries(c: &Connection, field: i64, p: &str) -> R<()> {
+    let mut p = p.trim_end_matches('/');
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    if p.is_empty() || p == "." {
+        c.prepare_cached("DELETE FROM fileset_entries WHERE field_id = ?1")?
+            .execute([field])?;
+        return Ok(());
+    }
+    let (lo, hi) = fields::below_bounds(p);
+    c.prepare_cached(
+        "DELETE FROM fileset_entries WHERE field_id = ?1 \
+         AND (path = ?2 OR (path >= ?3 AND path < ?4))",
+    )?
+    .execute(params![field, p, lo, hi])?;
+    Ok(())
+}
+
+fn clear_log(c: &Connection, obj: i64, path: &FieldPath, t: FieldType) -> R<Outcome> {
+    let id = field!(c, obj, path, t, "clear()");
+    fields::clear_contents(c, id)?;
+    c.prepare_cached(
+        "UPDATE fields SET count = 0, last_step = NULL, last_value = NULL WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(Outcome::Applied)
+}
+
+/// The stored last step of a series field.
+fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
+    Ok(
+        c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
+            .query_row([field], |r| r.get::<_, Option<f64>>(0))?,
+    )
+}
+
+/// Which points of a log to keep: finite steps, strictly increasing, after the stored last step.
+struct StepFilter {
+    keep: Vec<bool>,
+    kept: usize,
+    non_finite: usize,
+    not_increasing: usize,
+    first_bad: Option<(f64, f64)>,
+}
+
+impl StepFilter {
+    fn new(
+        steps: impl Iterator<Item = f64>,
+        mut last: Option<f64>,
+        mut extra_ok: impl FnMut(usize) -> bool,
+    ) -> Self {
+        let mut f = StepFilter {
+            keep: Vec::new(),
+            kept: 0,
+            non_finite: 0,
+            not_increasing: 0,
+            first_bad: None,
+        };
+        for (i, s) in steps.enumerate() {
+            let ok = if !s.is_finite() {
+                f.non_finite += 1;
+                false
+            } else if last.is_some_and(|l| s <= l) {
+                f.not_increasing += 1;
+                if f.first_bad.is_none() {
+                    f.first_bad = last.map(|l| (s, l));
+                }
+                false
+            } else {
+                extra_ok(i)
+            };
+            if ok {
+                last = Some(s);
+                f.kept += 1;
+            }
+            f.keep.push(ok);
+        }
+        f
+    }
+
+    fn all_kept(&self) -> bool {
+        self.kept == self.keep.len()
+    }
+
+    /// The rejection text for the dropped points (`None` when all were kept).
+    fn reason(&self, path: &FieldPath, invalid_files: usize) -> Option<String> {
+        let total = self.keep.len();
+        let dropped = total - self.kept;
+        if dropped == 0 {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.not_increasing > 0 {
+            let first = self
+                .first_bad
+                .map(|(s, l)| format!(" (first: step {s} after step {l})"))
+                .unwrap_or_default();
+            parts.push(format!(
+                "{} with a step not greater than the previous one{first}",
+                self.not_increasing
+            ));
+        }
+        if self.non_finite > 0 {
+            parts.push(format!("{} with a non-finite step", self.non_finite));
+        }
+        if invalid_files > 0 {
+            parts.push(format!("{invalid_files} with an invalid file reference"));
+        }
+        Some(format!(
+            "series \"{path}\": {dropped} of {total} point(s) dropped: {}; steps must be finite \
+             and strictly increasing ({} point(s) written)",
+            parts.join(", "),
+            self.kept
+        ))
+    }
+
+    fn pick<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
+        items
+            .iter()
+            .zip(&self.keep)
+            .filter(|(_, k)| **k)
+            .map(|(p, _)| p)
+    }
+}
+
+fn outcome(reason: Option<String>) -> Outcome {
+    match reason {
+        Some(r) => Outcome::Partial(r),
+        None => Outcome::Applied,
+    }
+}
+
+fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
+    let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
+    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
+    let picked: Vec<FloatPoint>;
+    let kept: &[FloatPoint] = if filter.all_kept() {
+        points
+    } else {
+        picked = filter.pick(points).copied().collect();
+        &picked
+    };
+    if let Some(last) = kept.last() {
+        chunk::append(c, id, kept)?;
+        c.prepare_cached(
+            "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            kept.len() as i64,
+            last.step,
+            float_to_sql(last.value)
+        ])?;
+    }
+    Ok(outcome(filter.reason(path, 0)))
+}
+
+fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
+    let id = field!(c, obj, path, FieldType::StringSeries, "append()");
+    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO string_points (field_id, step, ts, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut last: Option<(f64, &str)> = None;
+    let mut n = 0i64;
+    for p in filter.pick(points) {
+        let v = truncate_chars(&p.value, MAX_SERIES_STRING_CHARS);
+        stmt.execute(params![id, p.step, p.timestamp_ms, v])?;
+        last = Some((p.step, v));
+        n += 1;
+    }
+    if let Some((step, v)) = last {
+        c.prepare_cached(
+            "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, n, step, v])?;
+    }
+    Ok(outcome(filter.reason(path, 0)))
+}
+
+fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
+    let id = field!(c, obj, path, FieldType::FileSeries, "append()");
+    let mut invalid_files = 0;
+    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |i| {
+        let ok = fields::check_file_ref(&points[i].file).is_ok();
+        if !ok {
+            invalid_files += 1;
+        }
+        ok
+    });
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO file_points (field_id, step, ts, digest, size, extension, name, description) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut last = None;
+    let mut n = 0i64;
+    for p in filter.pick(points) {
+        stmt.execute(params![
+            id,
+            p.step,
+            p.timestamp_ms,
+            p.file.digest,
+            fields::u64_to_sql(p.file.size)?,
+            p.file.extension,
+            p.name,
+            p.description
+        ])?;
+        last = Some(p.step);
+        n += 1;
+    }
+    if let Some(step) = last {
+        c.prepare_cached("UPDATE fields SET count = count + ?2, last_step = ?3 WHERE id = ?1")?
+            .execute(params![id, n, step])?;
+    }
+    Ok(outcome(filter.reason(path, invalid_files)))
+}
+
+/// Resolves a copy into the assign of the source field's value.
+fn copy(
+    c: &Connection,
+    obj: &Obj,
+    path: &FieldPath,
+    source_object: &str,
+    source_path: &FieldPath,
+) -> R<Outcome> {
+    let Some(src) = find_object(c, source_object)? else {
+        return Ok(Outcome::Rejected(format!(
+            "cannot copy from {source_object}: no such object"
+        )));
+    };
+    let Some(f) = find_field(c, src.id, source_path.as_str())? else {
+        return Ok(Outcome::Rejected(
+            Error::MissingField {
+                object: source_object.to_owned(),
+                path: source_path.to_string(),
+            }
+            .to_string(),
+        ));
+    };
+    if !f.ftype.is_single_value() {
+        return Ok(Outcome::Rejected(format!(
+            "cannot copy \"{source_path}\" of {source_object}: it is a {}, and only single-value \
+             fields and artifacts can be copied",
+            f.ftype
+        )));
+    }
+    let path = path.clone();
+    let ops = match fields::read_value(c, f.id, f.ftype)? {
+        Value::Float(value) => vec![Operation::AssignFloat { path, value }],
+        Value::Integer(value) => vec![Operation::AssignInt { path, value }],
+        Value::Boolean(value) => vec![Operation::AssignBool { path, value }],
+        Value::String(value) => vec![Operation::AssignString { path, value }],
+        Value::Datetime(d) => vec![Operation::AssignDatetime {
+            path,
+            value_ms: d.timestamp_millis(),
+        }],
+        Value::RunState(value) => vec![Operation::AssignRunState { path, value }],
+        Value::GitRef(value) => vec![Operation::AssignGitRef { path, value }],
+        Value::StringSet(set) => vec![
+            Operation::ClearStringSet { path: path.clone() },
+            Operation::AddStrings {
+                path,
+                values: set.into_iter().collect(),
+            },
+        ],
+        Value::Artifact(hash) => vec![Operation::AssignArtifact {
+            path,
+            hash,
+            files: super::fetch::artifact_files_of(c, f.id)?,
+        }],
+        other => return Err(corrupt(format!("unexpected copied value {other:?}"))),
+    };
+    for op in &ops {
+        if let Outcome::Rejected(r) = apply(c, obj, op)? {
+            return Ok(Outcome::Rejected(r));
+        }
+    }
+    Ok(Outcome::Applied)
+}

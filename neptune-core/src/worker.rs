@@ -1,0 +1,253 @@
+//! The background worker: one thread per object that drains the queue into the backend.
+//!
+//! Data and control travel apart: data through the [`Queue`], control (flush, stop) as
+//! requests with a reply on a channel of their own. The worker writes on every tick of the flush
+//! interval, when a buffer fills, and when asked; a batch is one call of `Backend::execute`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{select, Receiver, Sender};
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::operation::Operation;
+use crate::queue::{merge, Queue};
+
+/// Most operations in one backend call.
+const MAX_BATCH_OPS: usize = 1000;
+/// Most series values in one backend call (one op may exceed it alone).
+const MAX_BATCH_VALUES: usize = 200_000;
+/// Attempts of a batch whose backend call fails as a whole.
+const ATTEMPTS: u32 = 5;
+
+#[derive(Default)]
+struct Failures {
+    count: usize,
+    first: Option<String>,
+}
+
+/// What the object and its worker share.
+pub(crate) struct Shared {
+    pub queue: Queue,
+    pub backend: Arc<dyn Backend>,
+    pub object_id: String,
+    failures: Mutex<Failures>,
+    pub values_written: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(queue: Queue, backend: Arc<dyn Backend>, object_id: String) -> Self {
+        Shared {
+            queue,
+            backend,
+            object_id,
+            failures: Mutex::new(Failures::default()),
+            values_written: AtomicU64::new(0),
+        }
+    }
+
+    fn fail(&self, reason: String) {
+        tracing::warn!(object = %self.object_id, "{reason}");
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        f.count += 1;
+        f.first.get_or_insert(reason);
+    }
+
+    /// The failures since the last call, as one error.
+    pub(crate) fn take_failures(&self) -> Result<()> {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        match std::mem::take(&mut *f) {
+            Failures { count: 0, .. } => Ok(()),
+            Failures { count, first } => Err(Error::Background {
+                count,
+                first: first.unwrap_or_default(),
+            }),
+        }
+    }
+
+    /// Drains the queue and writes everything to the backend. Returns the values written.
+    pub(crate) fn write_pending(&self) -> usize {
+        let ops = merge(self.queue.take_all());
+        let mut written = 0;
+        for batch in batches(ops) {
+            written += batch.iter().map(Operation::weight).sum::<usize>();
+            self.execute(&batch);
+        }
+        self.values_written
+            .fetch_add(written as u64, Ordering::Relaxed);
+        written
+    }
+
+    fn execute(&self, batch: &[Operation]) {
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1..=ATTEMPTS {
+            match self.backend.execute(&self.object_id, batch) {
+                Ok(rejected) => {
+                    for r in rejected {
+                        self.fail(format!("\"{}\" was not written: {}", r.path, r.reason));
+                    }
+                    return;
+                }
+                Err(e) if attempt == ATTEMPTS => {
+                    self.fail(format!(
+                        "a batch of {} operation(s) could not be written to {} after {ATTEMPTS} attempts: {e}",
+                        batch.len(),
+                        self.backend.location()
+                    ));
+                }
+                Err(e) => {
+                    tracing::debug!(attempt, "write failed, retrying: {e}");
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+            }
+        }
+    }
+}
+
+/// Splits operations into backend calls of bounded size, keeping their order.
+fn batches(ops: Vec<Operation>) -> Vec<Vec<Operation>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<Operation> = Vec::new();
+    let mut values = 0;
+    for op in ops {
+        let w = op.weight();
+        if !cur.is_empty() && (cur.len() >= MAX_BATCH_OPS || values + w > MAX_BATCH_VALUES) {
+            out.push(std::mem::take(&mut cur));
+            values = 0;
+        }
+        values += w;
+        cur.push(op);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+enum Control {
+    Flush(Sender<()>),
+    Stop(Sender<()>),
+}
+
+/// Handle to the worker thread of one object.
+pub(crate) struct Worker {
+    ctrl: Sender<Control>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Worker {
+    pub(crate) fn spawn(
+        shared: Arc<Shared>,
+        wake: Receiver<()>,
+        interval: Duration,
+    ) -> Result<Worker> {
+        let (ctrl, ctrl_rx) = crossbeam_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name(format!("neptune-{}", shared.object_id))
+            .spawn(move || run(&shared, &ctrl_rx, &wake, interval))
+            .map_err(|e| Error::io("starting the background worker thread", e))?;
+        Ok(Worker {
+            ctrl,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn request(&self, make: fn(Sender<()>) -> Control, timeout: Option<Duration>) -> Result<bool> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.ctrl
+            .send(make(tx))
+            .map_err(|_| Error::Worker("the worker has stopped".into()))?;
+        match timeout {
+            None => rx
+                .recv()
+                .map(|_| true)
+                .map_err(|_| Error::Worker("the worker ended without answering".into())),
+            Some(t) => match rx.recv_timeout(t) {
+                Ok(()) => Ok(true),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(false),
+                Err(_) => Err(Error::Worker("the worker ended without answering".into())),
+            },
+        }
+    }
+
+    /// Writes everything queued before the call; `Ok(false)` when `timeout` passed first.
+    pub(crate) fn flush(&self, timeout: Option<Duration>) -> Result<bool> {
+        self.request(Control::Flush, timeout)
+    }
+
+    /// Writes what is queued and ends the thread, waiting at most `timeout`.
+    pub(crate) fn stop(&self, timeout: Duration) -> Result<bool> {
+        let done = self.request(Control::Stop, Some(timeout))?;
+        if done {
+            if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = t.join();
+            }
+        }
+        Ok(done)
+    }
+}
+
+fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval: Duration) {
+    let mut next_tick = Instant::now() + interval;
+    loop {
+        let msg = select! {
+            recv(ctrl) -> m => Some(m.unwrap_or_else(|_| {
+                let (tx, _) = crossbeam_channel::bounded(1);
+                Control::Stop(tx)
+            })),
+            recv(wake) -> _ => None,
+            default(next_tick.saturating_duration_since(Instant::now())) => None,
+        };
+        shared.write_pending();
+        next_tick = Instant::now() + interval;
+        match msg {
+            Some(Control::Flush(reply)) => {
+                let _ = reply.send(());
+            }
+            Some(Control::Stop(reply)) => {
+                let _ = reply.send(());
+                return;
+            }
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::FloatPoint;
+    use crate::FieldPath;
+
+    #[test]
+    fn batches_are_bounded_and_ordered() {
+        let path = FieldPath::parse("a").unwrap();
+        let mut ops: Vec<Operation> = (0..2500)
+            .map(|i| Operation::AssignInt {
+                path: path.clone(),
+                value: i,
+            })
+            .collect();
+        ops.push(Operation::LogFloats {
+            path: path.clone(),
+            points: vec![
+                FloatPoint {
+                    step: 0.0,
+                    value: 0.0,
+                    timestamp_ms: 0
+                };
+                MAX_BATCH_VALUES + 5
+            ],
+        });
+        let b = batches(ops);
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1000, 1000, 500, 1]
+        );
+        assert!(matches!(b[0][0], Operation::AssignInt { value: 0, .. }));
+    }
+}
