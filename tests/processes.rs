@@ -1,0 +1,161 @@
+//! Concurrency and crashes with real threads and real processes: eight threads on one run, two
+//! processes on one store and one run, and a writer killed with SIGKILL.
+//!
+//! Child processes are this test binary run again with `NEPTUNE_TEST_ROLE` set; the
+//! `child_entry` test does the child's work and does nothing in a normal run.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use neptune::{LogOptions, Mode, Run, Value};
+
+const ROLE: &str = "NEPTUNE_TEST_ROLE";
+
+fn spawn_child(role: &str, home: &Path, extra: &[(&str, &str)]) -> Child {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .env(ROLE, role)
+        .env("NEPTUNE_HOME", home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// The work of a child process, chosen by `NEPTUNE_TEST_ROLE`.
+#[test]
+fn child_entry() {
+    let Ok(role) = std::env::var(ROLE) else { return };
+    let tag = std::env::var("CHILD_TAG").unwrap_or_default();
+    match role.as_str() {
+        "shared-writer" => {
+            let run = Run::builder().custom_run_id("two-processes").open().unwrap();
+            let s = run.field(&format!("by/{tag}")).float_series().unwrap();
+            for i in 0..20_000 {
+                s.append(i as f64).unwrap();
+            }
+            run.field(&format!("done/{tag}")).assign(true).unwrap();
+            run.stop().unwrap();
+            println!("\n@@id {}", run.id());
+        }
+        "killed-writer" => {
+            let run = Run::builder().flush_interval(Duration::from_millis(100)).open().unwrap();
+            println!("\n@@id {}", run.id());
+            let s = run.field("metrics/loss").float_series().unwrap();
+            let mut i: u64 = 0;
+            loop {
+                for _ in 0..1000 {
+                    s.append_with(i as f64, LogOptions::new().step(i as f64)).unwrap();
+                    i += 1;
+                }
+                run.wait().unwrap();
+                // Everything up to i is stored: the parent may kill us from here on.
+                println!("\n@@acked {i}");
+            }
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+#[test]
+fn eight_threads_write_to_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::builder().home(dir.path()).open().unwrap();
+    let shared = run.field("shared").float_series().unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let run = run.clone();
+            let shared = shared.clone();
+            scope.spawn(move || {
+                let own = run.field(&format!("thread/{t}")).float_series().unwrap();
+                for i in 0..5000 {
+                    own.append(i as f64).unwrap();
+                    shared.append(t as f64).unwrap();
+                    if i % 1000 == 0 {
+                        run.field(&format!("params/{t}")).assign(i).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    run.wait().unwrap();
+    for t in 0..8 {
+        let v = run.field(&format!("thread/{t}")).float_series().unwrap().fetch_values().unwrap();
+        assert_eq!(v.len(), 5000);
+        assert!(v.values().iter().enumerate().all(|(i, x)| *x == i as f64));
+        assert_eq!(run.field(&format!("params/{t}")).fetch().unwrap(), Value::Integer(4000));
+    }
+    let all = shared.fetch_values().unwrap();
+    assert_eq!(all.len(), 40_000);
+    assert!(all.steps().windows(2).all(|w| w[0] < w[1]));
+    for t in 0..8 {
+        assert_eq!(all.values().iter().filter(|v| **v == t as f64).count(), 5000);
+    }
+}
+
+#[test]
+fn two_processes_write_to_one_store_and_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<Child> = ["a", "b"]
+        .iter()
+        .map(|tag| spawn_child("shared-writer", dir.path(), &[("CHILD_TAG", tag)]))
+        .collect();
+    let mut ids = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "child failed: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let id = text.lines().find_map(|l| l.strip_prefix("@@id ")).unwrap().to_owned();
+        ids.push(id);
+    }
+    assert_eq!(ids[0], ids[1], "both processes joined one run");
+    let run = Run::builder().home(dir.path()).with_id(&ids[0]).mode(Mode::ReadOnly).open().unwrap();
+    for tag in ["a", "b"] {
+        let v = run.field(&format!("by/{tag}")).float_series().unwrap().fetch_values().unwrap();
+        assert_eq!(v.len(), 20_000, "series of {tag}");
+        assert_eq!(run.field(&format!("done/{tag}")).fetch().unwrap(), Value::Boolean(true));
+    }
+}
+
+#[test]
+fn sigkilled_writer_leaves_a_clean_store_with_everything_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_child("killed-writer", dir.path(), &[]);
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut id = String::new();
+    let mut acked = 0u64;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(i) = line.strip_prefix("@@id ") {
+            id = i.to_owned();
+        }
+        if let Some(n) = line.strip_prefix("@@acked ") {
+            acked = n.parse().unwrap();
+            if acked >= 30_000 {
+                break;
+            }
+        }
+    }
+    // SIGKILL: no destructor, no stop, no flush.
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    drop(lines);
+
+    let run = Run::builder().home(dir.path()).with_id(&id).mode(Mode::ReadOnly).open().unwrap();
+    let v = run.field("metrics/loss").float_series().unwrap().fetch_values().unwrap();
+    assert!(v.len() as u64 >= acked, "{} points stored, {acked} were acknowledged", v.len());
+    assert!(v.steps().iter().enumerate().all(|(i, s)| *s == i as f64), "points are contiguous");
+
+    // The store takes writes again: a new run in the same home.
+    let next = Run::builder().home(dir.path()).open().unwrap();
+    next.field("after_crash").assign(1).unwrap();
+    next.wait().unwrap();
+    assert_eq!(next.field("after_crash").fetch().unwrap(), Value::Integer(1));
+}
