@@ -368,6 +368,7 @@ impl<T: ObjectType> Builder<T> {
             custom_run_id,
             model: self.model,
             owner: config::owner(),
+            read_only: mode == Mode::ReadOnly,
         };
         let info = backend.open_object(&req)?;
         let created = info.created;

@@ -20,7 +20,7 @@ use crate::types::{FieldType, Value};
 /// let b = MemoryBackend::new();
 /// let run = b.open_object(&OpenRequest {
 ///     kind: ObjectKind::Run, project: "p".into(), with_id: None,
-///     custom_run_id: None, model: None, owner: "me".into(),
+///     custom_run_id: None, model: None, owner: "me".into(), read_only: false,
 /// }).unwrap();
 /// let op = Operation::AssignInt { path: FieldPath::parse("epochs").unwrap(), value: 3 };
 /// b.execute(&run.id, &[op.clone()]).unwrap();

@@ -71,6 +71,9 @@ pub struct OpenRequest {
     pub model: Option<String>,
     /// Written to `sys/owner` when the object is created.
     pub owner: String,
+    /// Opened for reading only: the backend changes nothing (not even `sys/state`).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// An opened object.

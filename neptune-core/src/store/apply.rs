@@ -113,6 +113,9 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
             assign(c, o, path, T::GitRef, v)
         }
         AssignArtifact { path, hash, files } => {
+            if let Err(reason) = check_artifact_files(files) {
+                return Ok(Outcome::Rejected(reason));
+            }
             let id = field!(c, o, path, T::Artifact, "assign()");
             fields::clear_contents(c, id)?;
             put_artifact_files(c, id, files)?;
@@ -120,11 +123,8 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
             Ok(Outcome::Applied)
         }
         TrackFilesToArtifact { path, files } => {
-            if let Some(f) = files.iter().find(|f| f.file_path.is_empty()) {
-                return Ok(Outcome::Rejected(format!(
-                    "artifact entry with hash {:?} has an empty path",
-                    f.file_hash
-                )));
+            if let Err(reason) = check_artifact_files(files) {
+                return Ok(Outcome::Rejected(reason));
             }
             let id = field!(c, o, path, T::Artifact, "track_files()");
             put_artifact_files(c, id, files)?;
@@ -238,6 +238,25 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
             source_path,
         } => copy(c, obj, path, source_object, source_path),
     }
+}
+
+/// Checks the entries of an artifact: a path each, sizes that fit the store.
+fn check_artifact_files(files: &[ArtifactFile]) -> Result<(), String> {
+    for f in files {
+        if f.file_path.is_empty() {
+            return Err(format!(
+                "artifact entry with hash {:?} has an empty path",
+                f.file_hash
+            ));
+        }
+        if f.size > i64::MAX as u64 {
+            return Err(format!(
+                "artifact entry {:?} has an impossible size {}",
+                f.file_path, f.size
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn put_artifact_files(c: &Connection, field: i64, files: &[ArtifactFile]) -> R<()> {

@@ -232,13 +232,19 @@ pub(crate) fn open_object(c: &Connection, req: &OpenRequest) -> R<ObjectInfo> {
     }
 
     if let Some(id) = &req.with_id {
-        let proj = find_project(c, name)?.ok_or_else(|| not_found(req.kind, id, name))?;
+        // Ids are unique in the whole store: the id alone finds the object, whatever project
+        // the request names.
         let obj = match find_object(c, id)? {
-            Some(o) if o.kind == req.kind && o.project_id == proj.id => o,
+            Some(o) if o.kind == req.kind => o,
             _ => return Err(not_found(req.kind, id, name)),
         };
-        activate(c, obj.id)?;
-        return info(c, &obj, name, false);
+        let project: String = c
+            .prepare_cached("SELECT name FROM projects WHERE id = ?1")?
+            .query_row(params![obj.project_id], |r| r.get(0))?;
+        if !req.read_only {
+            activate(c, obj.id)?;
+        }
+        return info(c, &obj, &project, false);
     }
 
     let proj = project(c, name)?;

@@ -5,9 +5,9 @@
 //! write is a `BEGIN IMMEDIATE` transaction, so ids, steps and counters are allocated without
 //! races; a killed writer leaves nothing half-written (SQLite rolls the WAL back on reopen).
 //!
-//! Layout (see [`schema`]): `projects`, `objects`, `fields` (one row per field, holding single
+//! Layout (module `schema`): `projects`, `objects`, `fields` (one row per field, holding single
 //! values and the summaries of series) and one table per kind of content. FloatSeries points are
-//! stored in chunks of up to [`chunk::CHUNK_POINTS`] points per row (see [`chunk`]).
+//! stored in chunks of up to 4096 points per row (module `chunk`).
 
 mod apply;
 mod chunk;
@@ -17,6 +17,8 @@ mod ids;
 mod schema;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_disk;
 #[cfg(test)]
 mod tests_fields;
 
@@ -90,6 +92,7 @@ pub(crate) fn corrupt(what: impl Into<String>) -> Fail {
 ///         custom_run_id: None,
 ///         model: None,
 ///         owner: "me".into(),
+///         read_only: false,
 ///     })
 ///     .unwrap();
 /// assert_eq!(run.id, "NLI-1");

@@ -1,1 +1,640 @@
+//! Tests of the store: objects and ids, FloatSeries and StringSeries, and the helpers of the
+//! other test modules. Field rules are in `tests_fields.rs`; files on disk, concurrency and
+//! performance in `tests_disk.rs`.
 
+use super::*;
+use crate::operation::{FloatPoint, StringPoint};
+use crate::types::RunState;
+
+pub(super) fn p(s: &str) -> FieldPath {
+    FieldPath::parse(s).unwrap()
+}
+
+pub(super) fn req(kind: ObjectKind, project: &str) -> OpenRequest {
+    OpenRequest {
+        kind,
+        project: project.into(),
+        with_id: None,
+        custom_run_id: None,
+        model: None,
+        owner: "tester".into(),
+        read_only: false,
+    }
+}
+
+pub(super) fn new_run(s: &Store) -> String {
+    s.open_object(&req(ObjectKind::Run, "ml-team/nli"))
+        .unwrap()
+        .id
+}
+
+pub(super) fn fp(step: f64, value: f64) -> FloatPoint {
+    FloatPoint {
+        step,
+        value,
+        timestamp_ms: 1_700_000_000_000i64.saturating_add(step as i64),
+    }
+}
+
+pub(super) fn floats(path: &str, steps: impl IntoIterator<Item = f64>) -> Operation {
+    Operation::LogFloats {
+        path: p(path),
+        points: steps.into_iter().map(|s| fp(s, s * 2.0)).collect(),
+    }
+}
+
+pub(super) fn get(s: &Store, obj: &str, path: &str) -> Option<Value> {
+    s.fetch_value(obj, &p(path)).unwrap()
+}
+
+pub(super) fn all_floats(s: &Store, obj: &str, path: &str, page: usize) -> SeriesPage<f64> {
+    let mut out = SeriesPage::default();
+    let mut after = None;
+    loop {
+        let pg = s.fetch_float_points(obj, &p(path), after, page).unwrap();
+        if pg.is_empty() {
+            return out;
+        }
+        after = pg.steps.last().copied();
+        out.append(pg);
+    }
+}
+
+// ---------------------------------------------------------------- objects and ids
+
+#[test]
+fn project_keys() {
+    use super::ids::project_key as k;
+    assert_eq!(k("ml-team/nli"), "NLI");
+    assert_eq!(k("local/sandbox"), "SAN");
+    assert_eq!(k("my-project"), "MP");
+    assert_eq!(k("ws/deep.learning_v2 test"), "DLVT");
+    assert_eq!(
+        k("ws/x-1"),
+        "X1",
+        "initials with one letter fall back to 3 alphanumerics"
+    );
+    assert_eq!(k("ab"), "AB");
+    assert_eq!(k("ws/ünï"), "N", "only ASCII alphanumerics");
+    assert_eq!(k("ws/日本"), "PRJ");
+}
+
+#[test]
+fn keys_are_unique_and_run_ids_sequential() {
+    let s = Store::in_memory().unwrap();
+    let a: Vec<String> = (0..3)
+        .map(|_| {
+            s.open_object(&req(ObjectKind::Run, "a/sandbox"))
+                .unwrap()
+                .id
+        })
+        .collect();
+    assert_eq!(a, ["SAN-1", "SAN-2", "SAN-3"]);
+    assert_eq!(
+        s.open_object(&req(ObjectKind::Run, "b/sandbox"))
+            .unwrap()
+            .id,
+        "SAN2-1"
+    );
+    assert_eq!(
+        s.open_object(&req(ObjectKind::Run, "c/sandbox"))
+            .unwrap()
+            .id,
+        "SAN3-1"
+    );
+    assert_eq!(
+        s.open_object(&req(ObjectKind::Run, "a/sandbox"))
+            .unwrap()
+            .id,
+        "SAN-4"
+    );
+    assert_eq!(
+        s.list_objects("a/sandbox", ObjectKind::Run).unwrap(),
+        ["SAN-1", "SAN-2", "SAN-3", "SAN-4"]
+    );
+    assert!(s.list_objects("nope", ObjectKind::Run).unwrap().is_empty());
+    assert!(s
+        .list_objects("a/sandbox", ObjectKind::Model)
+        .unwrap()
+        .is_empty());
+    let e = s.open_object(&req(ObjectKind::Run, "  ")).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+}
+
+#[test]
+fn create_writes_system_fields() {
+    let s = Store::in_memory().unwrap();
+    let mut r = req(ObjectKind::Run, "ml-team/nli");
+    r.custom_run_id = Some("exp-1".into());
+    let info = s.open_object(&r).unwrap();
+    assert!(info.created);
+    assert_eq!(info.kind, ObjectKind::Run);
+    assert_eq!(info.project, "ml-team/nli");
+    let id = info.id.as_str();
+    assert_eq!(get(&s, id, "sys/id"), Some(Value::String("NLI-1".into())));
+    assert_eq!(
+        get(&s, id, "sys/owner"),
+        Some(Value::String("tester".into()))
+    );
+    assert_eq!(
+        get(&s, id, "sys/custom_run_id"),
+        Some(Value::String("exp-1".into()))
+    );
+    assert_eq!(
+        get(&s, id, "sys/state"),
+        Some(Value::RunState(RunState::Active))
+    );
+    assert_eq!(get(&s, id, "sys/trashed"), Some(Value::Boolean(false)));
+    let created = get(&s, id, "sys/creation_time")
+        .unwrap()
+        .as_datetime()
+        .unwrap();
+    assert!((chrono::Utc::now() - created).num_seconds().abs() < 60);
+    assert!(get(&s, id, "sys/modification_time")
+        .unwrap()
+        .as_datetime()
+        .is_some());
+    let expected = [
+        ("sys/creation_time", FieldType::Datetime),
+        ("sys/custom_run_id", FieldType::String),
+        ("sys/id", FieldType::String),
+        ("sys/modification_time", FieldType::Datetime),
+        ("sys/owner", FieldType::String),
+        ("sys/state", FieldType::RunState),
+        ("sys/trashed", FieldType::Boolean),
+    ];
+    let want: Vec<(FieldPath, FieldType)> = expected.iter().map(|(a, t)| (p(a), *t)).collect();
+    assert_eq!(info.fields, want);
+    assert_eq!(s.fetch_structure(id).unwrap(), want);
+}
+
+#[test]
+fn with_id_resumes_and_rejects_unknown_ids() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let state = Operation::AssignRunState {
+        path: p("sys/state"),
+        value: RunState::Inactive,
+    };
+    let extra = Operation::AssignInt {
+        path: p("x"),
+        value: 1,
+    };
+    assert!(s.execute(&id, &[state, extra]).unwrap().is_empty());
+    assert_eq!(
+        get(&s, &id, "sys/state"),
+        Some(Value::RunState(RunState::Inactive))
+    );
+
+    // Ids are unique in the store: another project name still finds the run, and says where it is.
+    let mut r = req(ObjectKind::Run, "other/project");
+    r.with_id = Some(id.clone());
+    assert_eq!(s.open_object(&r).unwrap().project, "ml-team/nli");
+    // A read-only open changes nothing.
+    s.execute(
+        &id,
+        &[Operation::AssignRunState {
+            path: p("sys/state"),
+            value: RunState::Inactive,
+        }],
+    )
+    .unwrap();
+    r.read_only = true;
+    s.open_object(&r).unwrap();
+    assert_eq!(
+        get(&s, &id, "sys/state"),
+        Some(Value::RunState(RunState::Inactive))
+    );
+    let mut r = req(ObjectKind::Run, "ml-team/nli");
+    r.with_id = Some(id.clone());
+    let info = s.open_object(&r).unwrap();
+    assert!(!info.created);
+    assert_eq!(info.id, id);
+    assert!(info.fields.contains(&(p("x"), FieldType::Integer)));
+    assert_eq!(
+        get(&s, &id, "sys/state"),
+        Some(Value::RunState(RunState::Active))
+    );
+
+    for (kind, project, wid) in [
+        (ObjectKind::Run, "ml-team/nli", "NLI-99"),
+        (ObjectKind::Model, "ml-team/nli", id.as_str()),
+    ] {
+        let mut r = req(kind, project);
+        r.with_id = Some(wid.into());
+        match s.open_object(&r).unwrap_err() {
+            Error::ObjectNotFound { kind: k, id: i, .. } => {
+                assert_eq!((k, i.as_str()), (kind.name(), wid))
+            }
+            e => panic!("{e}"),
+        }
+    }
+    let mut r = req(ObjectKind::Run, "ml-team/nli");
+    r.with_id = Some(id.clone());
+    r.custom_run_id = Some("c".into());
+    assert!(matches!(s.open_object(&r).unwrap_err(), Error::Config(_)));
+    let e = s.execute("NLI-99", &[]).unwrap_err();
+    assert!(matches!(e, Error::ObjectNotFound { .. }), "{e}");
+}
+
+#[test]
+fn custom_run_id_joins_one_run_per_project() {
+    let s = Store::in_memory().unwrap();
+    let mut r = req(ObjectKind::Run, "ml-team/nli");
+    r.custom_run_id = Some("shared".into());
+    let first = s.open_object(&r).unwrap();
+    let second = s.open_object(&r).unwrap();
+    assert!(first.created && !second.created);
+    assert_eq!(first.id, second.id);
+    r.project = "ml-team/other".into();
+    let elsewhere = s.open_object(&r).unwrap();
+    assert!(elsewhere.created);
+    assert_ne!(elsewhere.id, first.id);
+    assert_eq!(new_run(&s), "NLI-2");
+    let mut m = req(ObjectKind::Model, "ml-team/nli");
+    m.custom_run_id = Some("x".into());
+    assert!(matches!(s.open_object(&m).unwrap_err(), Error::Config(_)));
+}
+
+#[test]
+fn models_and_versions() {
+    let s = Store::in_memory().unwrap();
+    let mut m = req(ObjectKind::Model, "ml-team/nli");
+    for bad in ["forest", "FOR-EST", "", "123", "ÜBER"] {
+        m.model = Some(bad.into());
+        assert!(
+            matches!(s.open_object(&m).unwrap_err(), Error::Config(_)),
+            "{bad}"
+        );
+    }
+    m.model = None;
+    assert!(matches!(s.open_object(&m).unwrap_err(), Error::Config(_)));
+    m.model = Some("FOREST2".into());
+    let model = s.open_object(&m).unwrap();
+    assert_eq!(model.id, "NLI-FOREST2");
+    assert!(model.created);
+    let e = s.open_object(&m).unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+    m.with_id = Some("NLI-FOREST2".into());
+    m.model = None;
+    assert!(!s.open_object(&m).unwrap().created);
+
+    let mut v = req(ObjectKind::ModelVersion, "ml-team/nli");
+    v.model = Some("NLI-FOREST2".into());
+    let v1 = s.open_object(&v).unwrap();
+    let v2 = s.open_object(&v).unwrap();
+    assert_eq!(
+        (v1.id.as_str(), v2.id.as_str()),
+        ("NLI-FOREST2-1", "NLI-FOREST2-2")
+    );
+    assert_eq!(
+        get(&s, &v2.id, "sys/model_id"),
+        Some(Value::String("NLI-FOREST2".into()))
+    );
+    assert_eq!(
+        get(&s, &v2.id, "sys/stage"),
+        Some(Value::String("none".into()))
+    );
+    assert_eq!(
+        s.list_objects("ml-team/nli", ObjectKind::ModelVersion)
+            .unwrap(),
+        ["NLI-FOREST2-1", "NLI-FOREST2-2"]
+    );
+    assert_eq!(
+        s.list_objects("ml-team/nli", ObjectKind::Model).unwrap(),
+        ["NLI-FOREST2"]
+    );
+    v.model = Some("NLI-NOPE".into());
+    match s.open_object(&v).unwrap_err() {
+        Error::ObjectNotFound { kind, .. } => assert_eq!(kind, "model"),
+        e => panic!("{e}"),
+    }
+    // Runs of the project keep their own numbering.
+    assert_eq!(new_run(&s), "NLI-1");
+}
+
+#[test]
+fn project_object_is_created_once() {
+    let s = Store::in_memory().unwrap();
+    new_run(&s);
+    let a = s
+        .open_object(&req(ObjectKind::Project, "ml-team/nli"))
+        .unwrap();
+    assert_eq!(a.id, "NLI");
+    assert!(a.created);
+    let b = s
+        .open_object(&req(ObjectKind::Project, "ml-team/nli"))
+        .unwrap();
+    assert!(!b.created);
+    assert_eq!(b.id, "NLI");
+    assert_eq!(get(&s, "NLI", "sys/id"), Some(Value::String("NLI".into())));
+    assert_eq!(
+        s.list_objects("ml-team/nli", ObjectKind::Project).unwrap(),
+        ["NLI"]
+    );
+}
+
+#[test]
+fn execute_touches_modification_time_only_when_something_was_applied() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let set_old = |s: &Store| {
+        let c = lock(&s.writer);
+        c.execute(
+            "UPDATE fields SET value = 0 WHERE path = 'sys/modification_time'",
+            [],
+        )
+        .unwrap();
+    };
+    let mtime = |s: &Store| {
+        get(s, &id, "sys/modification_time")
+            .unwrap()
+            .as_datetime()
+            .unwrap()
+    };
+    set_old(&s);
+    // Only a rejected op: untouched.
+    let rej = s
+        .execute(
+            &id,
+            &[Operation::AssignInt {
+                path: p("sys/id"),
+                value: 3,
+            }],
+        )
+        .unwrap();
+    assert_eq!(rej.len(), 1);
+    assert_eq!(mtime(&s).timestamp_millis(), 0);
+    s.execute(
+        &id,
+        &[Operation::AssignInt {
+            path: p("n"),
+            value: 3,
+        }],
+    )
+    .unwrap();
+    assert!(mtime(&s).timestamp_millis() > 0);
+}
+
+// ---------------------------------------------------------------- FloatSeries
+
+#[test]
+fn nan_and_infinities_round_trip() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let special = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        f64::MIN_POSITIVE,
+    ];
+    let points: Vec<FloatPoint> = special
+        .iter()
+        .enumerate()
+        .map(|(i, v)| fp(i as f64, *v))
+        .collect();
+    let mut ops = vec![Operation::LogFloats {
+        path: p("s"),
+        points,
+    }];
+    for (i, v) in special.iter().enumerate() {
+        ops.push(Operation::AssignFloat {
+            path: p(&format!("f/{i}")),
+            value: *v,
+        });
+    }
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    let page = s.fetch_float_points(&id, &p("s"), None, 100).unwrap();
+    for (i, v) in special.iter().enumerate() {
+        assert_eq!(page.values[i].to_bits(), v.to_bits(), "series point {i}");
+        let got = get(&s, &id, &format!("f/{i}")).unwrap().as_f64().unwrap();
+        assert!(
+            got.to_bits() == v.to_bits() || (v.is_nan() && got.is_nan()),
+            "field {i}: {got}"
+        );
+    }
+    // The last value of a series is kept as is, NaN included.
+    let ops = [
+        floats("t", [1.0]),
+        Operation::LogFloats {
+            path: p("t"),
+            points: vec![fp(2.0, f64::NAN)],
+        },
+    ];
+    s.execute(&id, &ops).unwrap();
+    let info = s.fetch_series_info(&id, &p("t")).unwrap().unwrap();
+    assert!(matches!(info.last, Some(Value::Float(v)) if v.is_nan()));
+    s.execute(
+        &id,
+        &[Operation::LogFloats {
+            path: p("t"),
+            points: vec![fp(3.0, f64::NEG_INFINITY)],
+        }],
+    )
+    .unwrap();
+    let info = s.fetch_series_info(&id, &p("t")).unwrap().unwrap();
+    assert_eq!(info.last, Some(Value::Float(f64::NEG_INFINITY)));
+}
+
+#[test]
+fn steps_are_checked_inside_one_batch() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    s.execute(&id, &[floats("loss", [0.0])]).unwrap();
+    let ops = [
+        floats(
+            "loss",
+            [1.0, 2.0, 2.0, 3.0, 1.5, f64::NAN, f64::INFINITY, 4.0, 0.0],
+        ),
+        floats("loss", [4.0, 3.5]),
+        floats("loss", [5.0]),
+        Operation::AssignInt {
+            path: p("after"),
+            value: 1,
+        },
+    ];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.len(), 2, "{rej:?}");
+    assert_eq!((rej[0].index, rej[0].path.as_str()), (0, "loss"));
+    let r0 = &rej[0].reason;
+    assert!(
+        r0.contains("5 of 9") && r0.contains("3 with a step not greater"),
+        "{r0}"
+    );
+    assert!(r0.contains("2 with a non-finite step"), "{r0}");
+    assert_eq!(rej[1].index, 1);
+    assert!(rej[1].reason.contains("2 of 2"), "{}", rej[1].reason);
+    let page = s.fetch_float_points(&id, &p("loss"), None, 100).unwrap();
+    assert_eq!(page.steps, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(page.values, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    assert_eq!(page.timestamps[3], 1_700_000_000_003);
+    let info = s.fetch_series_info(&id, &p("loss")).unwrap().unwrap();
+    assert_eq!((info.count, info.last_step), (6, Some(5.0)));
+    assert_eq!(info.last, Some(Value::Float(10.0)));
+    assert_eq!(info.field_type, FieldType::FloatSeries);
+    assert_eq!(get(&s, &id, "after"), Some(Value::Integer(1)));
+}
+
+#[test]
+fn chunks_are_filled_before_new_ones_start() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    for b in 0..4 {
+        let steps = (b * 2500..(b + 1) * 2500).map(f64::from);
+        assert!(s.execute(&id, &[floats("x", steps)]).unwrap().is_empty());
+    }
+    let sizes: Vec<i64> = lock(&s.writer)
+        .prepare("SELECT n FROM float_chunks ORDER BY last_step")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sizes, [4096, 4096, 1808]);
+    let all = all_floats(&s, &id, "x", 10_000);
+    assert_eq!(all.steps, (0..10_000).map(f64::from).collect::<Vec<_>>());
+}
+
+#[test]
+fn float_points_are_paged_by_step() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    // Steps 0, 0.5, 1, ... over several chunks.
+    let steps: Vec<f64> = (0..20_000).map(|i| f64::from(i) / 2.0).collect();
+    for part in steps.chunks(3000) {
+        s.execute(&id, &[floats("x", part.iter().copied())])
+            .unwrap();
+    }
+    for page in [1, 7, 4096, 4097, 100_000] {
+        let all = all_floats(&s, &id, "x", page);
+        assert_eq!(all.steps, steps, "page {page}");
+        assert_eq!(all.values.len(), steps.len());
+    }
+    let pg = s.fetch_float_points(&id, &p("x"), Some(2047.7), 3).unwrap();
+    assert_eq!(pg.steps, [2048.0, 2048.5, 2049.0]);
+    let pg = s.fetch_float_points(&id, &p("x"), Some(-5.0), 2).unwrap();
+    assert_eq!(pg.steps, [0.0, 0.5]);
+    // Across a chunk boundary (4096 points = steps up to 2047.5 in the first chunk).
+    let pg = s.fetch_float_points(&id, &p("x"), Some(2047.0), 3).unwrap();
+    assert_eq!(pg.steps, [2047.5, 2048.0, 2048.5]);
+    assert!(s
+        .fetch_float_points(&id, &p("x"), Some(1e9), 10)
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .fetch_float_points(&id, &p("x"), None, 0)
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .fetch_float_points(&id, &p("x"), Some(f64::NAN), 10)
+        .unwrap()
+        .is_empty());
+    let e = s.fetch_float_points(&id, &p("nope"), None, 10).unwrap_err();
+    assert!(matches!(e, Error::MissingField { .. }), "{e}");
+    let e = s
+        .fetch_float_points(&id, &p("sys/id"), None, 10)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { .. }), "{e}");
+}
+
+#[test]
+fn clear_and_config_of_float_series() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let cfg = Operation::ConfigFloatSeries {
+        path: p("acc"),
+        min: Some(0.0),
+        max: Some(f64::INFINITY),
+        unit: Some("%".into()),
+    };
+    assert!(s.execute(&id, &[cfg]).unwrap().is_empty());
+    assert!(s
+        .fetch_structure(&id)
+        .unwrap()
+        .contains(&(p("acc"), FieldType::FloatSeries)));
+    let c = s.series_config(&id, &p("acc")).unwrap().unwrap();
+    assert_eq!(
+        (c.min, c.max, c.unit.as_deref()),
+        (Some(0.0), Some(f64::INFINITY), Some("%"))
+    );
+    s.execute(&id, &[floats("acc", (0..5000).map(f64::from))])
+        .unwrap();
+    s.execute(&id, &[Operation::ClearFloatLog { path: p("acc") }])
+        .unwrap();
+    let info = s.fetch_series_info(&id, &p("acc")).unwrap().unwrap();
+    assert_eq!((info.count, info.last_step, info.last), (0, None, None));
+    assert!(s
+        .fetch_float_points(&id, &p("acc"), None, 10)
+        .unwrap()
+        .is_empty());
+    let chunks: i64 = lock(&s.writer)
+        .query_row("SELECT COUNT(*) FROM float_chunks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(chunks, 0);
+    // Steps may start again; the settings stay.
+    assert!(s
+        .execute(&id, &[floats("acc", [0.0, 1.0])])
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.fetch_series_info(&id, &p("acc")).unwrap().unwrap().count,
+        2
+    );
+    assert_eq!(s.series_config(&id, &p("acc")).unwrap().unwrap(), c);
+    assert_eq!(s.series_config(&id, &p("nope")).unwrap(), None);
+}
+
+// ---------------------------------------------------------------- StringSeries
+
+#[test]
+fn string_series_truncate_page_and_clear() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let long = "é".repeat(1500);
+    let sp = |step: f64, v: &str| StringPoint {
+        step,
+        value: v.into(),
+        timestamp_ms: step as i64,
+    };
+    let ops = [Operation::LogStrings {
+        path: p("log"),
+        points: vec![sp(1.0, "a"), sp(2.0, &long), sp(2.0, "dup"), sp(3.0, "c")],
+    }];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.len(), 1);
+    let all = s.fetch_string_points(&id, &p("log"), None, 100).unwrap();
+    assert_eq!(all.steps, [1.0, 2.0, 3.0]);
+    assert_eq!(all.values[1], "é".repeat(1000));
+    assert_eq!(all.timestamps, [1, 2, 3]);
+    let pg = s.fetch_string_points(&id, &p("log"), Some(1.0), 1).unwrap();
+    assert_eq!(
+        (pg.steps.as_slice(), pg.values.as_slice()),
+        (&[2.0][..], &["é".repeat(1000)][..])
+    );
+    let info = s.fetch_series_info(&id, &p("log")).unwrap().unwrap();
+    assert_eq!((info.count, info.last_step), (3, Some(3.0)));
+    assert_eq!(info.last, Some(Value::String("c".into())));
+    s.execute(&id, &[Operation::ClearStringLog { path: p("log") }])
+        .unwrap();
+    assert!(s
+        .fetch_string_points(&id, &p("log"), None, 100)
+        .unwrap()
+        .is_empty());
+    let rej = s
+        .execute(
+            &id,
+            &[Operation::LogStrings {
+                path: p("log"),
+                points: vec![sp(0.0, "again")],
+            }],
+        )
+        .unwrap();
+    assert!(rej.is_empty());
+    let info = s.fetch_series_info(&id, &p("log")).unwrap().unwrap();
+    assert_eq!(
+        (info.count, info.last),
+        (1, Some(Value::String("again".into())))
+    );
+    assert_eq!(info.field_type, FieldType::StringSeries);
+}

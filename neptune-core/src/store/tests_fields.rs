@@ -1,1 +1,813 @@
+//! Tests of the field rules: types, namespaces, single values, sets, files, artifacts, copies,
+//! deletes, atomicity of batches and the memory backend.
 
+use super::apply::artifact_hash;
+use super::tests::{floats, get, new_run, p, req};
+use super::*;
+use crate::operation::{FloatPoint, StringPoint};
+use crate::types::{GitInfo, RunState};
+use crate::MemoryBackend;
+
+fn fref(c: char, ext: &str) -> FileRef {
+    FileRef {
+        digest: c.to_string().repeat(64),
+        size: 10,
+        extension: ext.into(),
+    }
+}
+
+fn afile(path: &str) -> ArtifactFile {
+    ArtifactFile {
+        file_path: path.into(),
+        file_hash: "h".repeat(40),
+        size: 3,
+        storage_type: "Local".into(),
+        location: format!("file:///data/{path}"),
+        last_modified_ms: 1_000,
+    }
+}
+
+fn setup() -> (Store, String) {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    (s, id)
+}
+
+#[test]
+fn single_values_round_trip() {
+    let (s, id) = setup();
+    let git = GitInfo {
+        commit_id: "abc".into(),
+        message: "msg".into(),
+        author_name: "A".into(),
+        author_email: "a@x".into(),
+        commit_date: chrono::DateTime::from_timestamp_millis(1_600_000_000_123).unwrap(),
+        branch: None,
+        dirty: true,
+        remotes: vec!["origin".into()],
+    };
+    let ops = [
+        Operation::AssignFloat {
+            path: p("f"),
+            value: 0.25,
+        },
+        Operation::AssignInt {
+            path: p("i"),
+            value: i64::MIN,
+        },
+        Operation::AssignBool {
+            path: p("b"),
+            value: true,
+        },
+        Operation::AssignString {
+            path: p("s"),
+            value: "ünï".into(),
+        },
+        Operation::AssignDatetime {
+            path: p("d"),
+            value_ms: 1_700_000_000_123,
+        },
+        Operation::AssignRunState {
+            path: p("st"),
+            value: RunState::Inactive,
+        },
+        Operation::AssignGitRef {
+            path: p("source_code/git"),
+            value: Box::new(git.clone()),
+        },
+        Operation::AssignDatetime {
+            path: p("bad"),
+            value_ms: i64::MAX,
+        },
+    ];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.len(), 1);
+    assert_eq!(rej[0].index, 7);
+    assert_eq!(get(&s, &id, "f"), Some(Value::Float(0.25)));
+    assert_eq!(get(&s, &id, "i"), Some(Value::Integer(i64::MIN)));
+    assert_eq!(get(&s, &id, "b"), Some(Value::Boolean(true)));
+    assert_eq!(get(&s, &id, "s"), Some(Value::String("ünï".into())));
+    let d = get(&s, &id, "d").unwrap().as_datetime().unwrap();
+    assert_eq!(d.timestamp_millis(), 1_700_000_000_123);
+    assert_eq!(
+        get(&s, &id, "st"),
+        Some(Value::RunState(RunState::Inactive))
+    );
+    assert_eq!(
+        get(&s, &id, "source_code/git"),
+        Some(Value::GitRef(Box::new(git)))
+    );
+    // Assigning again replaces.
+    s.execute(
+        &id,
+        &[Operation::AssignInt {
+            path: p("i"),
+            value: 7,
+        }],
+    )
+    .unwrap();
+    assert_eq!(get(&s, &id, "i"), Some(Value::Integer(7)));
+    assert_eq!(get(&s, &id, "missing"), None);
+}
+
+#[test]
+fn long_strings_are_truncated_by_characters() {
+    let (s, id) = setup();
+    let long = format!("{}{}", "a".repeat(16383), "€€€");
+    s.execute(
+        &id,
+        &[Operation::AssignString {
+            path: p("s"),
+            value: long,
+        }],
+    )
+    .unwrap();
+    let got = get(&s, &id, "s").unwrap();
+    let got = got.as_str().unwrap();
+    assert_eq!(got.chars().count(), 16384);
+    assert!(got.ends_with("a€"));
+    let exact = "€".repeat(16384);
+    s.execute(
+        &id,
+        &[Operation::AssignString {
+            path: p("t"),
+            value: exact.clone(),
+        }],
+    )
+    .unwrap();
+    assert_eq!(get(&s, &id, "t"), Some(Value::String(exact)));
+}
+
+#[test]
+fn a_path_holds_one_type() {
+    let (s, id) = setup();
+    let ops = [
+        Operation::AssignFloat {
+            path: p("x"),
+            value: 1.0,
+        },
+        Operation::AssignInt {
+            path: p("x"),
+            value: 2,
+        },
+        floats("x", [1.0]),
+        Operation::AddStrings {
+            path: p("x"),
+            values: vec!["a".into()],
+        },
+        Operation::AssignFloat {
+            path: p("x"),
+            value: 3.0,
+        },
+    ];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.iter().map(|r| r.index).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(rej.iter().all(|r| r.path == "x"));
+    assert!(rej[1].reason.contains("is a Float") && rej[1].reason.contains("FloatSeries"));
+    assert_eq!(get(&s, &id, "x"), Some(Value::Float(3.0)));
+}
+
+#[test]
+fn a_path_is_a_field_or_a_namespace() {
+    let (s, id) = setup();
+    s.execute(
+        &id,
+        &[Operation::AssignInt {
+            path: p("a/b"),
+            value: 1,
+        }],
+    )
+    .unwrap();
+    let ops = [
+        Operation::AssignInt {
+            path: p("a/b/c"),
+            value: 2,
+        },
+        Operation::AssignInt {
+            path: p("a"),
+            value: 3,
+        },
+        floats("a", [0.0]),
+        Operation::AssignInt {
+            path: p("a/bc"),
+            value: 4,
+        },
+        Operation::AssignInt {
+            path: p("a/b0"),
+            value: 5,
+        },
+        Operation::AssignInt {
+            path: p("sys"),
+            value: 6,
+        },
+    ];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(
+        rej.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2, 5]
+    );
+    assert!(
+        rej[0].reason.contains("not a namespace"),
+        "{}",
+        rej[0].reason
+    );
+    assert!(
+        rej[1].reason.contains("is a namespace"),
+        "{}",
+        rej[1].reason
+    );
+    assert_eq!(get(&s, &id, "a/bc"), Some(Value::Integer(4)));
+    assert_eq!(get(&s, &id, "a/b0"), Some(Value::Integer(5)));
+    // A namespace is not a value.
+    assert_eq!(get(&s, &id, "a"), None);
+}
+
+#[test]
+fn delete_removes_a_field_or_a_whole_namespace() {
+    let (s, id) = setup();
+    let ops = [
+        Operation::AssignInt {
+            path: p("ns/a"),
+            value: 1,
+        },
+        floats("ns/deep/loss", (0..5000).map(f64::from)),
+        Operation::LogStrings {
+            path: p("ns/log"),
+            points: vec![StringPoint {
+                step: 0.0,
+                value: "x".into(),
+                timestamp_ms: 0,
+            }],
+        },
+        Operation::AddStrings {
+            path: p("ns/set"),
+            values: vec!["t".into()],
+        },
+        Operation::AssignInt {
+            path: p("nsx"),
+            value: 2,
+        },
+        Operation::AssignInt {
+            path: p("keep"),
+            value: 3,
+        },
+    ];
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    let ops = [
+        Operation::DeleteAttribute { path: p("ns") },
+        Operation::DeleteAttribute { path: p("keep") },
+        Operation::DeleteAttribute {
+            path: p("never/was"),
+        },
+    ];
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    let paths: Vec<String> = s
+        .fetch_structure(&id)
+        .unwrap()
+        .into_iter()
+        .map(|(p, _)| p.to_string())
+        .filter(|p| !p.starts_with("sys/"))
+        .collect();
+    assert_eq!(paths, ["nsx"]);
+    let c = lock(&s.writer);
+    for table in ["float_chunks", "string_points", "string_set_members"] {
+        let n: i64 = c
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    drop(c);
+    // The paths are free again, for any type.
+    assert!(s
+        .execute(
+            &id,
+            &[Operation::AssignString {
+                path: p("ns"),
+                value: "v".into()
+            }]
+        )
+        .unwrap()
+        .is_empty());
+    assert!(s.execute(&id, &[floats("keep", [0.0])]).unwrap().is_empty());
+    assert_eq!(
+        s.fetch_series_info(&id, &p("keep")).unwrap().unwrap().count,
+        1
+    );
+}
+
+#[test]
+fn fetch_value_names_the_right_method_for_other_types() {
+    let (s, id) = setup();
+    let ops = [
+        floats("loss", [0.0]),
+        Operation::UploadFile {
+            path: p("f"),
+            file: fref('a', "png"),
+        },
+        Operation::UploadFileSet {
+            path: p("fs"),
+            files: vec![],
+            reset: false,
+        },
+    ];
+    s.execute(&id, &ops).unwrap();
+    match s.fetch_value(&id, &p("loss")).unwrap_err() {
+        Error::NoSuchMethod {
+            method,
+            hint,
+            field_type,
+            ..
+        } => {
+            assert_eq!((method, field_type), ("fetch", FieldType::FloatSeries));
+            assert!(hint.contains("fetch_last") && hint.contains("fetch_values"));
+        }
+        e => panic!("{e}"),
+    }
+    for path in ["f", "fs"] {
+        match s.fetch_value(&id, &p(path)).unwrap_err() {
+            Error::NoSuchMethod { hint, .. } => assert!(hint.contains("download")),
+            e => panic!("{e}"),
+        }
+    }
+    let e = s.fetch_series_info(&id, &p("f")).unwrap_err();
+    assert!(matches!(e, Error::NoSuchMethod { .. }), "{e}");
+    assert_eq!(s.fetch_series_info(&id, &p("nope")).unwrap(), None);
+}
+
+#[test]
+fn values_below_a_prefix() {
+    let (s, id) = setup();
+    let ops = [
+        Operation::AssignInt {
+            path: p("params/a"),
+            value: 1,
+        },
+        Operation::AssignFloat {
+            path: p("params/opt/lr"),
+            value: 0.1,
+        },
+        Operation::AddStrings {
+            path: p("params/tags"),
+            values: vec!["x".into()],
+        },
+        Operation::TrackFilesToArtifact {
+            path: p("params/data"),
+            files: vec![afile("a")],
+        },
+        floats("params/loss", [0.0]),
+        Operation::AssignInt {
+            path: p("paramsx"),
+            value: 2,
+        },
+    ];
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    let got = s.fetch_values_below(&id, Some(&p("params"))).unwrap();
+    let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["params/a", "params/data", "params/opt/lr", "params/tags"]
+    );
+    assert_eq!(got[1].1, Value::Artifact(artifact_hash(&[afile("a")])));
+    assert_eq!(got[3].1, Value::StringSet(["x".to_string()].into()));
+    let one = s.fetch_values_below(&id, Some(&p("params/a"))).unwrap();
+    assert_eq!(one, vec![(p("params/a"), Value::Integer(1))]);
+    let all = s.fetch_values_below(&id, None).unwrap();
+    assert!(all.iter().any(|(p, _)| p.as_str() == "sys/id"));
+    assert!(all.iter().any(|(p, _)| p.as_str() == "paramsx"));
+    assert!(!all.iter().any(|(p, _)| p.as_str() == "params/loss"));
+}
+
+#[test]
+fn string_sets() {
+    let (s, id) = setup();
+    let tags = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let ops = [
+        Operation::AddStrings {
+            path: p("sys/tags"),
+            values: tags(&["a", "b", "c", "a"]),
+        },
+        Operation::RemoveStrings {
+            path: p("sys/tags"),
+            values: tags(&["b", "zz"]),
+        },
+    ];
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    assert_eq!(
+        get(&s, &id, "sys/tags"),
+        Some(Value::StringSet(["a".into(), "c".into()].into()))
+    );
+    s.execute(
+        &id,
+        &[Operation::ClearStringSet {
+            path: p("sys/tags"),
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        get(&s, &id, "sys/tags"),
+        Some(Value::StringSet(Default::default()))
+    );
+}
+
+#[test]
+fn files_and_file_sets() {
+    let (s, id) = setup();
+    let entry = |path: &str, c: char| FileSetEntry {
+        path: path.into(),
+        file: fref(c, "txt"),
+        mtime_ms: 5,
+    };
+    let ops = [
+        Operation::UploadFile {
+            path: p("model"),
+            file: fref('a', "pkl"),
+        },
+        Operation::UploadFile {
+            path: p("evil"),
+            file: fref('a', "../../x"),
+        },
+        Operation::UploadFile {
+            path: p("evil2"),
+            file: FileRef {
+                digest: "../etc/passwd".into(),
+                size: 1,
+                extension: "txt".into(),
+            },
+        },
+        Operation::UploadFileSet {
+            path: p("src"),
+            files: vec![
+                entry("a.py", 'a'),
+                entry("d/b.py", 'b'),
+                entry("d/e/c.py", 'c'),
+                entry("db.py", 'd'),
+            ],
+            reset: false,
+        },
+        Operation::UploadFileSet {
+            path: p("src"),
+            files: vec![entry("a.py", 'e')],
+            reset: false,
+        },
+        Operation::UploadFileSet {
+            path: p("bad"),
+            files: vec![entry("../up", 'a')],
+            reset: false,
+        },
+    ];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.iter().map(|r| r.index).collect::<Vec<_>>(), [1, 2, 5]);
+    assert_eq!(
+        s.file_ref(&id, &p("model")).unwrap(),
+        Some(fref('a', "pkl"))
+    );
+    assert_eq!(s.file_ref(&id, &p("evil")).unwrap(), None);
+    let got = s.fileset_entries(&id, &p("src")).unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0], entry("a.py", 'e'), "same path replaces");
+    s.execute(
+        &id,
+        &[Operation::DeleteFiles {
+            path: p("src"),
+            paths: vec!["d".into()],
+        }],
+    )
+    .unwrap();
+    let names: Vec<String> = s
+        .fileset_entries(&id, &p("src"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(names, ["a.py", "db.py"]);
+    let ops = [Operation::UploadFileSet {
+        path: p("src"),
+        files: vec![entry("z", 'f')],
+        reset: true,
+    }];
+    s.execute(&id, &ops).unwrap();
+    assert_eq!(
+        s.fileset_entries(&id, &p("src")).unwrap(),
+        vec![entry("z", 'f')]
+    );
+    s.execute(
+        &id,
+        &[Operation::DeleteFiles {
+            path: p("src"),
+            paths: vec!["z/".into()],
+        }],
+    )
+    .unwrap();
+    assert!(s.fileset_entries(&id, &p("src")).unwrap().is_empty());
+    assert!(s.fileset_entries(&id, &p("none")).unwrap().is_empty());
+    assert!(matches!(
+        s.file_ref(&id, &p("src")).unwrap_err(),
+        Error::InvalidValue { .. }
+    ));
+}
+
+#[test]
+fn image_series() {
+    let (s, id) = setup();
+    let pt = |step: f64, c: char| FilePoint {
+        step,
+        timestamp_ms: 9,
+        file: fref(c, "png"),
+        name: Some(format!("n{step}")),
+        description: None,
+    };
+    let mut bad = pt(3.0, 'a');
+    bad.file.digest = "nothex".into();
+    let ops = [Operation::LogImages {
+        path: p("img"),
+        points: vec![pt(1.0, 'a'), pt(1.0, 'b'), bad, pt(4.0, 'c')],
+    }];
+    let rej = s.execute(&id, &ops).unwrap();
+    assert_eq!(rej.len(), 1);
+    assert!(
+        rej[0].reason.contains("2 of 4") && rej[0].reason.contains("invalid file"),
+        "{}",
+        rej[0].reason
+    );
+    let got = s.file_points(&id, &p("img")).unwrap();
+    assert_eq!(got, vec![pt(1.0, 'a'), pt(4.0, 'c')]);
+    let info = s.fetch_series_info(&id, &p("img")).unwrap().unwrap();
+    assert_eq!(
+        (info.field_type, info.count, info.last_step, info.last),
+        (FieldType::FileSeries, 2, Some(4.0), None)
+    );
+    s.execute(&id, &[Operation::ClearImageLog { path: p("img") }])
+        .unwrap();
+    assert!(s.file_points(&id, &p("img")).unwrap().is_empty());
+    assert!(s
+        .execute(
+            &id,
+            &[Operation::LogImages {
+                path: p("img"),
+                points: vec![pt(0.0, 'd')]
+            }]
+        )
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn artifact_hash_changes_with_every_component() {
+    let base = vec![afile("a"), afile("b")];
+    let h = artifact_hash(&base);
+    assert_eq!(h.len(), 64);
+    assert!(h
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert_eq!(
+        h,
+        artifact_hash(&[afile("b"), afile("a")]),
+        "order does not matter"
+    );
+    let changes: [fn(&mut ArtifactFile); 6] = [
+        |f| f.file_path.push('x'),
+        |f| f.file_hash.push('x'),
+        |f| f.size += 1,
+        |f| f.storage_type = "S3".into(),
+        |f| f.location.push('x'),
+        |f| f.last_modified_ms += 1,
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        let mut v = base.clone();
+        change(&mut v[1]);
+        assert_ne!(artifact_hash(&v), h, "component {i}");
+    }
+    // Length prefixes: moving a character between fields changes the hash.
+    let mut a = afile("a");
+    let mut b = afile("a");
+    a.file_hash = "xy".into();
+    a.storage_type = "z".into();
+    b.file_hash = "x".into();
+    b.storage_type = "yz".into();
+    assert_ne!(artifact_hash(&[a]), artifact_hash(&[b]));
+    assert_ne!(artifact_hash(&base), artifact_hash(&base[..1]));
+}
+
+#[test]
+fn artifacts_track_assign_and_clear() {
+    let (s, id) = setup();
+    let ops = [Operation::TrackFilesToArtifact {
+        path: p("data"),
+        files: vec![afile("b"), afile("a")],
+    }];
+    assert!(s.execute(&id, &ops).unwrap().is_empty());
+    let h1 = get(&s, &id, "data").unwrap();
+    assert_eq!(
+        h1,
+        Value::Artifact(artifact_hash(&[afile("a"), afile("b")]))
+    );
+    assert_eq!(
+        s.artifact_files(&id, &p("data")).unwrap(),
+        vec![afile("a"), afile("b")]
+    );
+    // Tracking again adds or replaces by path, and makes a new hash.
+    let mut newer = afile("b");
+    newer.last_modified_ms = 2_000;
+    let ops = [Operation::TrackFilesToArtifact {
+        path: p("data"),
+        files: vec![newer.clone(), afile("c")],
+    }];
+    s.execute(&id, &ops).unwrap();
+    let want = vec![afile("a"), newer, afile("c")];
+    assert_eq!(s.artifact_files(&id, &p("data")).unwrap(), want);
+    assert_eq!(
+        get(&s, &id, "data"),
+        Some(Value::Artifact(artifact_hash(&want)))
+    );
+    // Assign sets the hash and files as given.
+    let ops = [Operation::AssignArtifact {
+        path: p("data"),
+        hash: "given".into(),
+        files: vec![afile("z")],
+    }];
+    s.execute(&id, &ops).unwrap();
+    assert_eq!(get(&s, &id, "data"), Some(Value::Artifact("given".into())));
+    assert_eq!(s.artifact_files(&id, &p("data")).unwrap(), vec![afile("z")]);
+    s.execute(&id, &[Operation::ClearArtifact { path: p("data") }])
+        .unwrap();
+    assert!(s.artifact_files(&id, &p("data")).unwrap().is_empty());
+    assert_eq!(
+        get(&s, &id, "data"),
+        Some(Value::Artifact(artifact_hash(&[])))
+    );
+    let mut huge = afile("h");
+    huge.size = u64::MAX;
+    let rej = s
+        .execute(
+            &id,
+            &[Operation::TrackFilesToArtifact {
+                path: p("data"),
+                files: vec![huge],
+            }],
+        )
+        .unwrap();
+    assert_eq!(rej.len(), 1);
+}
+
+#[test]
+fn copy_attribute_assigns_the_source_value() {
+    let (s, src) = setup();
+    let dst = new_run(&s);
+    let ops = [
+        Operation::AssignFloat {
+            path: p("lr"),
+            value: f64::NAN,
+        },
+        Operation::AssignDatetime {
+            path: p("when"),
+            value_ms: 1_234,
+        },
+        Operation::AddStrings {
+            path: p("tags"),
+            values: vec!["a".into(), "b".into()],
+        },
+        Operation::TrackFilesToArtifact {
+            path: p("data"),
+            files: vec![afile("a")],
+        },
+        floats("loss", [0.0]),
+    ];
+    s.execute(&src, &ops).unwrap();
+    s.execute(
+        &dst,
+        &[Operation::AddStrings {
+            path: p("t"),
+            values: vec!["old".into()],
+        }],
+    )
+    .unwrap();
+    let copy = |path: &str, from: &str, source: &str| Operation::CopyAttribute {
+        path: p(path),
+        source_object: from.into(),
+        source_path: p(source),
+    };
+    let ops = [
+        copy("lr", &src, "lr"),
+        copy("w", &src, "when"),
+        copy("t", &src, "tags"),
+        copy("d", &src, "data"),
+        copy("x", &src, "missing"),
+        copy("y", "NLI-99", "lr"),
+        copy("z", &src, "loss"),
+        copy("t2", &src, "when"),
+        copy("t", &src, "lr"),
+    ];
+    let rej = s.execute(&dst, &ops).unwrap();
+    assert_eq!(
+        rej.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [4, 5, 6, 8],
+        "{rej:?}"
+    );
+    assert!(matches!(get(&s, &dst, "lr"), Some(Value::Float(v)) if v.is_nan()));
+    assert_eq!(
+        get(&s, &dst, "w")
+            .unwrap()
+            .as_datetime()
+            .unwrap()
+            .timestamp_millis(),
+        1_234
+    );
+    assert_eq!(
+        get(&s, &dst, "t"),
+        Some(Value::StringSet(["a".into(), "b".into()].into()))
+    );
+    assert_eq!(get(&s, &dst, "d"), get(&s, &src, "data"));
+    assert_eq!(s.artifact_files(&dst, &p("d")).unwrap(), vec![afile("a")]);
+    assert_eq!(
+        get(&s, &dst, "t2")
+            .unwrap()
+            .as_datetime()
+            .unwrap()
+            .timestamp_millis(),
+        1_234
+    );
+}
+
+#[test]
+fn a_storage_failure_applies_nothing_of_the_batch() {
+    let (s, id) = setup();
+    lock(&s.writer)
+        .execute_batch(
+            "CREATE TEMP TRIGGER boom BEFORE INSERT ON string_points WHEN NEW.value = 'boom' \
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )
+        .unwrap();
+    let ops = [
+        Operation::AssignInt {
+            path: p("a"),
+            value: 1,
+        },
+        floats("loss", [0.0, 1.0]),
+        Operation::LogStrings {
+            path: p("log"),
+            points: vec![StringPoint {
+                step: 0.0,
+                value: "boom".into(),
+                timestamp_ms: 0,
+            }],
+        },
+    ];
+    let e = s.execute(&id, &ops).unwrap_err();
+    assert!(
+        matches!(e, Error::Store { ref location, .. } if location == "memory"),
+        "{e}"
+    );
+    assert_eq!(get(&s, &id, "a"), None);
+    assert_eq!(s.fetch_series_info(&id, &p("loss")).unwrap(), None);
+    assert!(s.execute(&id, &ops[..2]).unwrap().is_empty());
+    assert_eq!(get(&s, &id, "a"), Some(Value::Integer(1)));
+}
+
+#[test]
+fn memory_backend_records_operations_per_object() {
+    let b = MemoryBackend::new();
+    assert_eq!(b.location(), "memory");
+    let r1 = b.open_object(&req(ObjectKind::Run, "p")).unwrap().id;
+    let r2 = b.open_object(&req(ObjectKind::Run, "p")).unwrap().id;
+    let a = Operation::AssignInt {
+        path: p("a"),
+        value: 1,
+    };
+    let bad = Operation::AssignFloat {
+        path: p("a"),
+        value: 1.0,
+    };
+    let l = Operation::LogFloats {
+        path: p("l"),
+        points: vec![FloatPoint {
+            step: 0.0,
+            value: 1.0,
+            timestamp_ms: 0,
+        }],
+    };
+    assert!(b.execute(&r1, std::slice::from_ref(&a)).unwrap().is_empty());
+    assert_eq!(b.execute(&r1, &[bad.clone(), l.clone()]).unwrap().len(), 1);
+    b.execute(&r2, std::slice::from_ref(&l)).unwrap();
+    assert_eq!(b.operations(&r1), vec![a, bad, l.clone()]);
+    assert_eq!(b.operations(&r2), vec![l]);
+    assert!(b.operations("nope").is_empty());
+    assert_eq!(
+        b.fetch_value(&r1, &p("a")).unwrap(),
+        Some(Value::Integer(1))
+    );
+    assert_eq!(
+        b.fetch_float_points(&r1, &p("l"), None, 10).unwrap().len(),
+        1
+    );
+    assert_eq!(
+        b.list_objects("p", ObjectKind::Run).unwrap(),
+        [r1.clone(), r2]
+    );
+    b.clear_operations();
+    assert!(b.operations(&r1).is_empty());
+    assert_eq!(
+        b.fetch_value(&r1, &p("a")).unwrap(),
+        Some(Value::Integer(1)),
+        "data stays"
+    );
+}
