@@ -246,7 +246,13 @@ impl Handler {
         }
     }
 
-    fn leaf(&self) -> Result<&FieldPath> {
+    /// The object, for handle types defined in other modules.
+    pub(crate) fn object(&self) -> &Arc<ObjectInner> {
+        &self.obj
+    }
+
+    /// The path of a field (an error at the root or for an invalid path).
+    pub(crate) fn leaf(&self) -> Result<&FieldPath> {
         self.base()?.ok_or_else(|| Error::NamespaceAsField {
             path: String::new(),
         })
