@@ -30,11 +30,16 @@ fn spawn_child(role: &str, home: &Path, extra: &[(&str, &str)]) -> Child {
 /// The work of a child process, chosen by `NEPTUNE_TEST_ROLE`.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(ROLE) else { return };
+    let Ok(role) = std::env::var(ROLE) else {
+        return;
+    };
     let tag = std::env::var("CHILD_TAG").unwrap_or_default();
     match role.as_str() {
         "shared-writer" => {
-            let run = Run::builder().custom_run_id("two-processes").open().unwrap();
+            let run = Run::builder()
+                .custom_run_id("two-processes")
+                .open()
+                .unwrap();
             let s = run.field(&format!("by/{tag}")).float_series().unwrap();
             for i in 0..20_000 {
                 s.append(i as f64).unwrap();
@@ -44,19 +49,29 @@ fn child_entry() {
             println!("\n@@id {}", run.id());
         }
         "killed-writer" => {
-            let run = Run::builder().flush_interval(Duration::from_millis(100)).open().unwrap();
+            let run = Run::builder()
+                .flush_interval(Duration::from_millis(100))
+                .open()
+                .unwrap();
             println!("\n@@id {}", run.id());
             let s = run.field("metrics/loss").float_series().unwrap();
             let mut i: u64 = 0;
             loop {
                 for _ in 0..1000 {
-                    s.append_with(i as f64, LogOptions::new().step(i as f64)).unwrap();
+                    s.append_with(i as f64, LogOptions::new().step(i as f64))
+                        .unwrap();
                     i += 1;
                 }
                 run.wait().unwrap();
                 // Everything up to i is stored: the parent may kill us from here on.
                 println!("\n@@acked {i}");
             }
+        }
+        "from-env" => {
+            // Everything from NEPTUNE_PROJECT / NEPTUNE_MODE / NEPTUNE_HOME / NEPTUNE_CUSTOM_RUN_ID.
+            let run = neptune::init_run().unwrap();
+            run.field("x").assign(1).unwrap();
+            println!("\n@@id {} {} {}", run.id(), run.project(), run.mode());
         }
         other => panic!("unknown role {other}"),
     }
@@ -85,16 +100,27 @@ fn eight_threads_write_to_one_run() {
     });
     run.wait().unwrap();
     for t in 0..8 {
-        let v = run.field(&format!("thread/{t}")).float_series().unwrap().fetch_values().unwrap();
+        let v = run
+            .field(&format!("thread/{t}"))
+            .float_series()
+            .unwrap()
+            .fetch_values()
+            .unwrap();
         assert_eq!(v.len(), 5000);
         assert!(v.values().iter().enumerate().all(|(i, x)| *x == i as f64));
-        assert_eq!(run.field(&format!("params/{t}")).fetch().unwrap(), Value::Integer(4000));
+        assert_eq!(
+            run.field(&format!("params/{t}")).fetch().unwrap(),
+            Value::Integer(4000)
+        );
     }
     let all = shared.fetch_values().unwrap();
     assert_eq!(all.len(), 40_000);
     assert!(all.steps().windows(2).all(|w| w[0] < w[1]));
     for t in 0..8 {
-        assert_eq!(all.values().iter().filter(|v| **v == t as f64).count(), 5000);
+        assert_eq!(
+            all.values().iter().filter(|v| **v == t as f64).count(),
+            5000
+        );
     }
 }
 
@@ -110,15 +136,32 @@ fn two_processes_write_to_one_store_and_one_run() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "child failed: {out:?}");
         let text = String::from_utf8_lossy(&out.stdout);
-        let id = text.lines().find_map(|l| l.strip_prefix("@@id ")).unwrap().to_owned();
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("@@id "))
+            .unwrap()
+            .to_owned();
         ids.push(id);
     }
     assert_eq!(ids[0], ids[1], "both processes joined one run");
-    let run = Run::builder().home(dir.path()).with_id(&ids[0]).mode(Mode::ReadOnly).open().unwrap();
+    let run = Run::builder()
+        .home(dir.path())
+        .with_id(&ids[0])
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap();
     for tag in ["a", "b"] {
-        let v = run.field(&format!("by/{tag}")).float_series().unwrap().fetch_values().unwrap();
+        let v = run
+            .field(&format!("by/{tag}"))
+            .float_series()
+            .unwrap()
+            .fetch_values()
+            .unwrap();
         assert_eq!(v.len(), 20_000, "series of {tag}");
-        assert_eq!(run.field(&format!("done/{tag}")).fetch().unwrap(), Value::Boolean(true));
+        assert_eq!(
+            run.field(&format!("done/{tag}")).fetch().unwrap(),
+            Value::Boolean(true)
+        );
     }
 }
 
@@ -148,14 +191,84 @@ fn sigkilled_writer_leaves_a_clean_store_with_everything_acknowledged() {
     assert!(!status.success());
     drop(lines);
 
-    let run = Run::builder().home(dir.path()).with_id(&id).mode(Mode::ReadOnly).open().unwrap();
-    let v = run.field("metrics/loss").float_series().unwrap().fetch_values().unwrap();
-    assert!(v.len() as u64 >= acked, "{} points stored, {acked} were acknowledged", v.len());
-    assert!(v.steps().iter().enumerate().all(|(i, s)| *s == i as f64), "points are contiguous");
+    let run = Run::builder()
+        .home(dir.path())
+        .with_id(&id)
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap();
+    let v = run
+        .field("metrics/loss")
+        .float_series()
+        .unwrap()
+        .fetch_values()
+        .unwrap();
+    assert!(
+        v.len() as u64 >= acked,
+        "{} points stored, {acked} were acknowledged",
+        v.len()
+    );
+    assert!(
+        v.steps().iter().enumerate().all(|(i, s)| *s == i as f64),
+        "points are contiguous"
+    );
 
     // The store takes writes again: a new run in the same home.
     let next = Run::builder().home(dir.path()).open().unwrap();
     next.field("after_crash").assign(1).unwrap();
     next.wait().unwrap();
-    assert_eq!(next.field("after_crash").fetch().unwrap(), Value::Integer(1));
+    assert_eq!(
+        next.field("after_crash").fetch().unwrap(),
+        Value::Integer(1)
+    );
+}
+
+#[test]
+fn settings_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_child = |mode: &str| {
+        let child = spawn_child(
+            "from-env",
+            dir.path(),
+            &[
+                ("NEPTUNE_MODE", mode),
+                ("NEPTUNE_PROJECT", "env-team/env-proj"),
+                ("NEPTUNE_CUSTOM_RUN_ID", "from-env"),
+            ],
+        );
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), text)
+    };
+    let (ok, text) = run_child("offline");
+    assert!(ok, "{text}");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("@@id "))
+        .unwrap()
+        .to_owned();
+    assert_eq!(line, "EP-1 env-team/env-proj offline");
+    // The custom run id from the environment joins the same run.
+    let (ok, text) = run_child("sync");
+    assert!(ok, "{text}");
+    assert!(text.contains("@@id EP-1 env-team/env-proj sync"), "{text}");
+    // Debug mode writes nothing: the store still has one run only.
+    let (ok, text) = run_child("debug");
+    assert!(ok, "{text}");
+    let run = Run::builder()
+        .home(dir.path())
+        .with_id("EP-1")
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap();
+    assert_eq!(run.field("x").fetch().unwrap(), Value::Integer(1));
+    assert!(Run::builder()
+        .home(dir.path())
+        .with_id("EP-2")
+        .mode(Mode::ReadOnly)
+        .open()
+        .is_err());
+    // A bad mode is a clear error.
+    let (ok, text) = run_child("turbo");
+    assert!(!ok, "{text}");
 }

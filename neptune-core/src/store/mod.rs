@@ -57,6 +57,13 @@ impl From<Error> for Fail {
     }
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl Fail {
     fn into_error(self, location: &str) -> Error {
         match self {
@@ -139,7 +146,20 @@ impl Store {
             schema::configure(&reader, true, true)?;
             Ok((writer, reader))
         };
-        let (writer, reader) = setup().map_err(|f| f.into_error(&location))?;
+        // Opening races with other processes opening the same new store (switching it to WAL,
+        // creating the tables); SQLite answers some of those races with an immediate BUSY that
+        // its busy handler never sees, so retry them here for a bounded time.
+        let started = std::time::Instant::now();
+        let mut attempt = 0u64;
+        let (writer, reader) = loop {
+            match setup() {
+                Err(Fail::Sql(e)) if is_busy(&e) && started.elapsed() < schema::BUSY_TIMEOUT => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5 + (attempt * 7) % 40));
+                }
+                other => break other.map_err(|f| f.into_error(&location))?,
+            }
+        };
         Ok(Store {
             home: Some(home.to_path_buf()),
             location,
