@@ -7,7 +7,11 @@ use neptune::{Mode, Run};
 
 fn append(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let run = Run::builder().home(dir.path()).mode(Mode::Async).open().expect("run");
+    let run = Run::builder()
+        .home(dir.path())
+        .mode(Mode::Async)
+        .open()
+        .expect("run");
     let typed = run.field("bench/typed").float_series().expect("series");
     let mut x = 0.0;
     c.bench_function("append/typed_float_series_async", |b| {

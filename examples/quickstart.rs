@@ -39,7 +39,11 @@ fn main() -> neptune::Result<()> {
     run.stop()?;
 
     // Read it back, as another program (or `neptune show`) would.
-    let run = Run::builder().project("examples/quickstart").with_id(&id).mode(Mode::ReadOnly).open()?;
+    let run = Run::builder()
+        .project("examples/quickstart")
+        .with_id(&id)
+        .mode(Mode::ReadOnly)
+        .open()?;
     println!("Logged run {id} to {}", neptune::home_from_env().display());
     println!("params: {}", run.field("params").fetch()?);
     println!("last loss: {}", run.field("train/loss").fetch_last()?);

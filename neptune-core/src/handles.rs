@@ -541,7 +541,10 @@ impl StringSetHandle {
     pub(crate) fn bind(obj: Arc<ObjectInner>, path: FieldPath) -> Result<Self> {
         obj.schema().check(&path, FieldType::StringSet, "binding")?;
         if path.as_str() != "sys/tags" {
-            return Err(Error::invalid(&path, "only sys/tags is a StringSet; use run.tags() to add tags"));
+            return Err(Error::invalid(
+                &path,
+                "only sys/tags is a StringSet; use run.tags() to add tags",
+            ));
         }
         Ok(StringSetHandle { obj, path })
     }

@@ -1,54 +1,44 @@
 //! FloatSeries points in chunks.
 //!
 //! A chunk is one row of `float_chunks` holding up to [`CHUNK_POINTS`] consecutive points of one
-//! series: `n` records of 24 bytes, each the step (f64 LE), the value (f64 LE, bit-exact, so NaN
-//! and ±Inf survive) and the timestamp (i64 LE, Unix ms). The row also keeps its first and last
+//! series, encoded by [`codec`] (about 10 bytes a point for typical data, bit-exact, so NaN and
+//! ±Inf survive). The row also keeps its first and last
 //! step, so a page after a given step starts at the right chunk through the index on
 //! `(field_id, last_step)`. Appends fill the last chunk of the series before starting a new one.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{corrupt, R};
+use super::{codec, corrupt, R};
 use crate::backend::SeriesPage;
 use crate::operation::FloatPoint;
 
-/// Points per chunk at most (24 bytes each: 96 KiB per full chunk).
+/// Points per chunk at most.
 pub(crate) const CHUNK_POINTS: usize = 4096;
 
-/// Bytes of one point in a chunk.
-const POINT_BYTES: usize = 24;
-
-fn encode_into(out: &mut Vec<u8>, points: &[FloatPoint]) {
-    out.reserve(points.len() * POINT_BYTES);
-    for p in points {
-        out.extend_from_slice(&p.step.to_le_bytes());
-        out.extend_from_slice(&p.value.to_le_bytes());
-        out.extend_from_slice(&p.timestamp_ms.to_le_bytes());
+fn blob<'a>(v: rusqlite::types::ValueRef<'a>) -> R<&'a [u8]> {
+    match v {
+        rusqlite::types::ValueRef::Blob(b) => Ok(b),
+        other => Err(corrupt(format!(
+            "float chunk is a {:?}, not a blob",
+            other.data_type()
+        ))),
     }
 }
 
-fn f64_at(b: &[u8], at: usize) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    f64::from_le_bytes(a)
+fn count(n: i64) -> R<usize> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n <= CHUNK_POINTS * 16)
+        .ok_or_else(|| corrupt(format!("float chunk with {n} points")))
 }
 
-fn i64_at(b: &[u8], at: usize) -> i64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    i64::from_le_bytes(a)
-}
-
-/// Checks that a chunk blob holds `n` points.
-fn check_len(data: &[u8], n: i64) -> R<usize> {
-    let n = usize::try_from(n).map_err(|_| corrupt(format!("chunk with {n} points")))?;
-    if data.len() != n * POINT_BYTES || n > CHUNK_POINTS * 16 {
-        return Err(corrupt(format!(
-            "float chunk of {} bytes for {n} points",
+fn decode_chunk(data: &[u8], n: usize) -> R<Vec<FloatPoint>> {
+    codec::decode_points(data, n).ok_or_else(|| {
+        corrupt(format!(
+            "float chunk of {} bytes does not hold {n} points",
             data.len()
-        )));
-    }
-    Ok(n)
+        ))
+    })
 }
 
 /// Appends points (already checked: finite, strictly increasing, after the series' last step).
@@ -71,17 +61,20 @@ pub(crate) fn append(c: &Connection, field: i64, points: &[FloatPoint]) -> R<()>
             ))
         })
         .optional()?;
-    if let Some((id, n, mut data)) = last {
-        let n = check_len(&data, n)?;
+    if let Some((id, n, data)) = last {
+        let n = count(n)?;
         if n < CHUNK_POINTS {
             let take = (CHUNK_POINTS - n).min(rest.len());
             let (head, tail) = rest.split_at(take);
-            encode_into(&mut data, head);
+            let mut points = decode_chunk(&data, n)?;
+            points.extend_from_slice(head);
+            let mut buf = Vec::new();
+            codec::encode(&points, &mut buf);
             let last_step = head[head.len() - 1].step;
             c.prepare_cached(
                 "UPDATE float_chunks SET data = ?2, n = ?3, last_step = ?4 WHERE id = ?1",
             )?
-            .execute(params![id, data, (n + take) as i64, last_step])?;
+            .execute(params![id, buf, points.len() as i64, last_step])?;
             rest = tail;
         }
     }
@@ -89,10 +82,10 @@ pub(crate) fn append(c: &Connection, field: i64, points: &[FloatPoint]) -> R<()>
         "INSERT INTO float_chunks (field_id, first_step, last_step, n, data) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut buf = Vec::with_capacity(CHUNK_POINTS * POINT_BYTES);
+    let mut buf = Vec::with_capacity(CHUNK_POINTS * 12);
     for part in rest.chunks(CHUNK_POINTS) {
         buf.clear();
-        encode_into(&mut buf, part);
+        codec::encode(part, &mut buf);
         stmt.execute(params![
             field,
             part[0].step,
@@ -129,35 +122,26 @@ pub(crate) fn read(
     page.steps.reserve(cap);
     page.values.reserve(cap);
     page.timestamps.reserve(cap);
+    let (mut steps, mut values, mut stamps) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(row) = rows.next()? {
-        let n: i64 = row.get(0)?;
-        let data = match row.get_ref(1)? {
-            rusqlite::types::ValueRef::Blob(b) => b,
-            other => {
-                return Err(corrupt(format!(
-                    "float chunk is a {:?}, not a blob",
-                    other.data_type()
-                )))
-            }
-        };
-        let n = check_len(data, n)?;
+        let n = count(row.get(0)?)?;
+        let data = blob(row.get_ref(1)?)?;
+        steps.clear();
+        values.clear();
+        stamps.clear();
+        codec::decode(data, n, &mut steps, &mut values, &mut stamps).ok_or_else(|| {
+            corrupt(format!(
+                "float chunk of {} bytes does not hold {n} points",
+                data.len()
+            ))
+        })?;
         // First point after `after`: steps increase within a chunk.
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if f64_at(data, mid * POINT_BYTES) > after {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
+        let lo = steps.partition_point(|s| *s <= after);
         let room = limit - page.steps.len();
         let end = n.min(lo + room);
-        for rec in data[lo * POINT_BYTES..end * POINT_BYTES].chunks_exact(POINT_BYTES) {
-            page.steps.push(f64_at(rec, 0));
-            page.values.push(f64_at(rec, 8));
-            page.timestamps.push(i64_at(rec, 16));
-        }
+        page.steps.extend_from_slice(&steps[lo..end]);
+        page.values.extend_from_slice(&values[lo..end]);
+        page.timestamps.extend_from_slice(&stamps[lo..end]);
         if page.steps.len() >= limit {
             break;
         }

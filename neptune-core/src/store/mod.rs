@@ -11,6 +11,7 @@
 
 mod apply;
 mod chunk;
+mod codec;
 mod fetch;
 mod fields;
 mod ids;

@@ -135,8 +135,9 @@ pub(crate) fn configure(conn: &Connection, file: bool, reader: bool) -> R<()> {
         // Keep the WAL file from staying large after a big batch has been checkpointed.
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     }
-    // Negative: KiB. 32 MiB of page cache per connection.
-    conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    // Negative: KiB. 8 MiB of page cache per connection: series are written and read in
+    // sequence, so a bigger cache mostly costs client memory.
+    conn.pragma_update(None, "cache_size", -8 * 1024)?;
     if reader {
         conn.pragma_update(None, "query_only", true)?;
     }
