@@ -67,6 +67,20 @@ fn child_entry() {
                 println!("\n@@acked {i}");
             }
         }
+        "interval-writer" => {
+            // Default flush interval; no wait(): only the background worker writes.
+            let run = Run::builder().open().unwrap();
+            println!("\n@@id {}", run.id());
+            let s = run.field("metrics/acc").float_series().unwrap();
+            for i in 0..5000 {
+                s.append(i as f64).unwrap();
+            }
+            run.field("params/batch").assign(64).unwrap();
+            println!("\n@@appended 5000");
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         "from-env" => {
             // Everything from NEPTUNE_PROJECT / NEPTUNE_MODE / NEPTUNE_HOME / NEPTUNE_CUSTOM_RUN_ID.
             let run = neptune::init_run().unwrap();
@@ -271,4 +285,47 @@ fn settings_come_from_the_environment() {
     // A bad mode is a clear error.
     let (ok, text) = run_child("turbo");
     assert!(!ok, "{text}");
+}
+
+#[test]
+fn a_killed_writer_loses_at_most_the_flush_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_child("interval-writer", dir.path(), &[]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut id = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(i) = line.strip_prefix("@@id ") {
+            id = i.to_owned();
+        }
+        if line.starts_with("@@appended") {
+            break;
+        }
+    }
+    // Three flush intervals (500 ms by default) later, everything logged is on disk.
+    std::thread::sleep(neptune::DEFAULT_FLUSH_INTERVAL * 3);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run = Run::builder()
+        .home(dir.path())
+        .with_id(&id)
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap();
+    let v = run
+        .field("metrics/acc")
+        .float_series()
+        .unwrap()
+        .fetch_values()
+        .unwrap();
+    assert_eq!(v.len(), 5000);
+    assert_eq!(
+        run.field("params/batch").fetch().unwrap(),
+        Value::Integer(64)
+    );
+    // Killed, not stopped: the run still says Active.
+    assert_eq!(
+        run.field("sys/state").fetch().unwrap(),
+        Value::RunState(neptune::RunState::Active)
+    );
 }
