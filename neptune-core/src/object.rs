@@ -396,8 +396,11 @@ impl ObjectInner {
         });
         if !w.stop(self.stop_timeout)? {
             return Err(Error::Worker(format!(
-                "{} did not finish writing within {:?}; what was queued after that may be lost",
-                self.id, self.stop_timeout
+                "{} did not finish writing within {:?} ({} values still queued); \
+                 they are written if the process keeps running, lost if it exits",
+                self.id,
+                self.stop_timeout,
+                self.shared.queue.pending_values()
             )));
         }
         self.shared.take_failures()

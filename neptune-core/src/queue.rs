@@ -123,6 +123,8 @@ pub(crate) trait Drain: Send + Sync {
     /// Moves the buffered points into `out` as one log operation.
     fn drain_into(&self, out: &mut Vec<Operation>);
     fn path(&self) -> &FieldPath;
+    /// Points waiting in the buffer.
+    fn len(&self) -> usize;
     /// Forgets the series after its field was deleted: next append starts afresh.
     fn reset(&self);
 }
@@ -141,6 +143,10 @@ impl<P: Point> Drain for SeriesBuffer<P> {
 
     fn path(&self) -> &FieldPath {
         &self.path
+    }
+
+    fn len(&self) -> usize {
+        self.lock().points.len()
     }
 
     fn reset(&self) {
@@ -249,6 +255,12 @@ impl Queue {
         if full {
             self.wake();
         }
+    }
+
+    /// Values waiting for the worker (pending operations and buffered points).
+    pub(crate) fn pending_values(&self) -> usize {
+        let p = self.lock_pending().weight;
+        p + self.lock_buffers().iter().map(|b| b.len()).sum::<usize>()
     }
 
     /// Everything queued, in order: the pending list, then what the buffers hold.
