@@ -244,6 +244,14 @@ impl ObjectInner {
         path: &FieldPath,
         attempted: &'static str,
     ) -> Result<Arc<SeriesBuffer<P>>> {
+        // Fast path: a series already written to is in the schema with this type for as long
+        // as its buffer says so (pop resets it).
+        let known = lock(&self.series).get(path).and_then(P::unwrap);
+        if let Some(b) = known {
+            if b.lock().registered {
+                return Ok(b);
+            }
+        }
         let existing = {
             let schema = self.schema();
             schema.check(path, P::TYPE, attempted)?;
