@@ -116,6 +116,23 @@ pub enum Error {
     #[error("\"{path}\": {reason}")]
     Serialization { path: String, reason: String },
 
+    /// A `Loggable` type that does not fit the fields at its path, found when binding it (the
+    /// resume check), assigning a whole value or reading one back with `fetch_as`. Every
+    /// problem is listed; binding and assigning write nothing when this is returned.
+    #[error("cannot {action} {type_name} at {} of {object}{}: {} problem(s){}", at_label(.namespace), nothing_written(.action), .problems.len(), list(.problems))]
+    LoggableMismatch {
+        /// `sys/id` of the object.
+        object: String,
+        /// The namespace path (empty for the object's root).
+        namespace: String,
+        /// The Rust type, as `std::any::type_name` gives it.
+        type_name: &'static str,
+        /// "bind", "assign" or "read".
+        action: &'static str,
+        /// One error per field that does not fit, in declaration order.
+        problems: Vec<Error>,
+    },
+
     /// Writes that failed in the background (async mode), reported by `wait()` or `stop()`.
     #[error("{count} operation(s) failed in the background; first: {first}")]
     Background { count: usize, first: String },
@@ -123,6 +140,26 @@ pub enum Error {
     /// The background worker is gone or did not answer in time.
     #[error("background worker: {0}")]
     Worker(String),
+}
+
+fn at_label(namespace: &str) -> String {
+    if namespace.is_empty() {
+        "the root".to_owned()
+    } else {
+        format!("\"{namespace}\"")
+    }
+}
+
+fn nothing_written(action: &str) -> &'static str {
+    if action == "read" {
+        ""
+    } else {
+        " (nothing was written)"
+    }
+}
+
+fn list(problems: &[Error]) -> String {
+    problems.iter().map(|p| format!("\n  - {p}")).collect()
 }
 
 impl Error {

@@ -51,13 +51,20 @@ pub struct Handler {
     target: Target,
 }
 
-/// A value for `append`: a number (FloatSeries), a text (StringSeries), or a map appended
-/// key by key to the series below a namespace.
+/// A value for `append`: a number (FloatSeries), a text (StringSeries), a file (FileSeries),
+/// or a map appended key by key to the series below a namespace.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Appendable {
     Float(f64),
     String(String),
+    File(crate::files::File),
     Map(Vec<(String, Appendable)>),
+}
+
+impl From<crate::files::File> for Appendable {
+    fn from(v: crate::files::File) -> Self {
+        Appendable::File(v)
+    }
 }
 
 macro_rules! appendable_float {
@@ -417,6 +424,7 @@ impl Handler {
         match value.into() {
             Appendable::Float(v) => self.float_series()?.append_with(v, opts),
             Appendable::String(v) => self.string_series()?.append_with(v, opts),
+            Appendable::File(f) => self.file_series()?.append_with(f, opts.into()),
             Appendable::Map(entries) => {
                 let wait = opts.wait;
                 let opts = opts.wait(false);
@@ -441,6 +449,13 @@ impl Handler {
     ) -> Result<()> {
         let values: Vec<Appendable> = values.into_iter().map(Into::into).collect();
         let path = self.leaf()?;
+        if !values.is_empty() && values.iter().all(|v| matches!(v, Appendable::File(_))) {
+            let files = values.into_iter().filter_map(|v| match v {
+                Appendable::File(f) => Some(f),
+                _ => None,
+            });
+            return self.file_series()?.extend_with(files, opts.into());
+        }
         let floats: Option<Vec<f64>> = values
             .iter()
             .map(|v| match v {

@@ -19,16 +19,23 @@
 pub mod backend;
 mod config;
 mod error;
+mod files;
 mod handler;
 mod handles;
+mod loggable;
 mod object;
 mod objects;
 pub mod operation;
 mod options;
 mod path;
 mod queue;
+#[cfg(feature = "http")]
+pub mod queue_disk;
 mod schema;
 pub mod store;
+#[cfg(feature = "http")]
+pub mod sync;
+mod table;
 mod types;
 mod values;
 mod worker;
@@ -38,12 +45,24 @@ pub use config::{
     home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "s3")]
+pub use files::s3;
+pub use files::{
+    ArtifactFileData, ArtifactHandle, ArtifactValue, Content, DownloadOptions, File, FileEntry,
+    FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
+    GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable,
+};
 pub use handler::{Appendable, FetchedSeries, Handler};
 pub use handles::{
     BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
     StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
 };
+#[doc(hidden)]
+pub use loggable::__private;
+pub use loggable::{FloatSeries, Loggable, OptionalHandle, StringSeries, StringSet, ValueHandle};
+#[cfg(feature = "derive")]
+pub use neptune_derive::Loggable;
 pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };
@@ -51,5 +70,6 @@ pub use operation::Operation;
 pub use options::{ExtendOptions, FetchOptions, LogOptions, ProgressBar, WriteOptions};
 pub use path::{FieldPath, MAX_PATH_LEN};
 pub use schema::Structure;
+pub use table::{Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY};
 pub use types::{FieldType, GitInfo, RunState, Value};
 pub use values::{CsvCell, Entry, SeriesValues};

@@ -318,7 +318,7 @@ impl ObjectInner {
     pub(crate) fn wait(&self) -> Result<()> {
         if let Some(w) = &self.worker {
             if !self.stopped.load(Ordering::Acquire) {
-                w.flush(None)?;
+                w.wait_acknowledged()?;
             }
         }
         self.shared.take_failures()

@@ -233,9 +233,12 @@ pub struct Builder<T> {
     mode: Option<Mode>,
     home: Option<PathBuf>,
     backend: Option<Arc<dyn Backend>>,
+    url: Option<String>,
+    api_token: Option<String>,
     flush_interval: Duration,
     stop_timeout: Duration,
     queue_capacity: usize,
+    git_ref: crate::files::GitRef,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -252,9 +255,12 @@ impl<T: ObjectType> Builder<T> {
             mode: None,
             home: None,
             backend: None,
+            url: None,
+            api_token: None,
             flush_interval: config::DEFAULT_FLUSH_INTERVAL,
             stop_timeout: config::DEFAULT_STOP_TIMEOUT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            git_ref: crate::files::GitRef::default(),
             _t: PhantomData,
         }
     }
@@ -298,6 +304,21 @@ impl<T: ObjectType> Builder<T> {
     /// Folder of the embedded store (default: `NEPTUNE_HOME`, else `./.neptune`).
     pub fn home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());
+        self
+    }
+
+    /// Log to the `neptune-server` at this address (default: `NEPTUNE_URL`; unset: the
+    /// embedded store). Needs the `http` feature. Writes go through a durable queue in
+    /// `NEPTUNE_HOME/queue` first; offline mode only fills that queue (see `neptune sync`).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// The server's API token (default: `NEPTUNE_API_TOKEN`), from
+    /// `neptune-server token create --project P --scope write`.
+    pub fn api_token(mut self, token: impl Into<String>) -> Self {
+        self.api_token = Some(token.into());
         self
     }
 
@@ -353,10 +374,17 @@ impl<T: ObjectType> Builder<T> {
                 "read-only mode opens an existing object: give with_id(\"ID\")".into(),
             ));
         }
-        let backend: Arc<dyn Backend> = match (self.backend, mode) {
-            (Some(b), _) => b,
-            (None, Mode::Debug) => Arc::new(MemoryBackend::new()),
-            (None, _) => {
+        let url = self
+            .url
+            .or_else(crate::backend::http_choice::url_from_env);
+        let backend: Arc<dyn Backend> = match (self.backend, mode, url) {
+            (Some(b), _, _) => b,
+            (None, Mode::Debug, _) => Arc::new(MemoryBackend::new()),
+            (None, _, Some(url)) => {
+                let home = self.home.unwrap_or_else(config::home_from_env);
+                crate::backend::http_choice::remote(&url, self.api_token, &home, mode)?
+            }
+            (None, _, None) => {
                 let home = self.home.unwrap_or_else(config::home_from_env);
                 Arc::new(Store::open(&home)?)
             }
@@ -425,6 +453,9 @@ impl<T: ObjectType> Builder<T> {
             for op in ops {
                 obj.inner.write_internal(op);
             }
+            if created && T::KIND == ObjectKind::Run {
+                crate::files::capture_git(&obj.inner, &self.git_ref);
+            }
             obj.inner.after_write(false)?;
         }
         Ok(T::wrap(obj))
@@ -432,6 +463,15 @@ impl<T: ObjectType> Builder<T> {
 }
 
 impl Builder<Run> {
+    /// Where to look for the Git repository recorded in `source_code/git` (and the
+    /// uncommitted changes in `source_code/diff`) when the run is created: the working
+    /// directory by default, [`GitRef::new(path)`](crate::GitRef::new), or
+    /// [`GitRef::Disabled`](crate::GitRef::Disabled).
+    pub fn git_ref(mut self, git_ref: crate::files::GitRef) -> Self {
+        self.git_ref = git_ref;
+        self
+    }
+
     /// Processes that open the same custom run id write into one run (at most 36 characters).
     pub fn custom_run_id(mut self, id: impl Into<String>) -> Self {
         self.custom_run_id = Some(id.into());

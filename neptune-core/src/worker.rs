@@ -81,6 +81,18 @@ impl Shared {
         written
     }
 
+    /// Records what a forwarding backend reported: refused operations, or why it failed.
+    fn record(&self, r: Result<Vec<crate::backend::Rejected>>) {
+        match r {
+            Ok(rejected) => {
+                for r in rejected {
+                    self.fail(format!("\"{}\" was not written: {}", r.path, r.reason));
+                }
+            }
+            Err(e) => self.fail(e.to_string()),
+        }
+    }
+
     fn execute(&self, batch: &[Operation]) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=ATTEMPTS {
@@ -130,7 +142,11 @@ fn batches(ops: Vec<Operation>) -> Vec<Vec<Operation>> {
 
 enum Control {
     Flush(Sender<()>),
-    Stop(Sender<()>),
+    /// Flush, then wait until a forwarding backend's destination acknowledged everything.
+    Wait(Sender<()>),
+    /// Flush, close the backend (waiting at most until the deadline), end the thread; the
+    /// reply carries what the backend's close said is left.
+    Stop(Sender<std::result::Result<(), String>>, Instant),
 }
 
 /// Handle to the worker thread of one object.
@@ -156,19 +172,18 @@ impl Worker {
         })
     }
 
-    fn request(&self, make: fn(Sender<()>) -> Control, timeout: Option<Duration>) -> Result<bool> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
+    fn request<T>(&self, msg: Control, rx: Receiver<T>, timeout: Option<Duration>) -> Result<Option<T>> {
         self.ctrl
-            .send(make(tx))
+            .send(msg)
             .map_err(|_| Error::Worker("the worker has stopped".into()))?;
         match timeout {
             None => rx
                 .recv()
-                .map(|_| true)
+                .map(Some)
                 .map_err(|_| Error::Worker("the worker ended without answering".into())),
             Some(t) => match rx.recv_timeout(t) {
-                Ok(()) => Ok(true),
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(false),
+                Ok(v) => Ok(Some(v)),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(None),
                 Err(_) => Err(Error::Worker("the worker ended without answering".into())),
             },
         }
@@ -176,18 +191,34 @@ impl Worker {
 
     /// Writes everything queued before the call; `Ok(false)` when `timeout` passed first.
     pub(crate) fn flush(&self, timeout: Option<Duration>) -> Result<bool> {
-        self.request(Control::Flush, timeout)
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        Ok(self.request(Control::Flush(tx), rx, timeout)?.is_some())
+    }
+
+    /// Writes everything queued before the call and waits until the backend's destination
+    /// acknowledged it (a server behind the HTTP backend's queue); refusals are recorded.
+    pub(crate) fn wait_acknowledged(&self) -> Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.request(Control::Wait(tx), rx, None).map(|_| ())
     }
 
     /// Writes what is queued and ends the thread, waiting at most `timeout`.
     pub(crate) fn stop(&self, timeout: Duration) -> Result<bool> {
-        let done = self.request(Control::Stop, Some(timeout))?;
-        if done {
-            if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                let _ = t.join();
-            }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let deadline = Instant::now() + timeout;
+        // The backend's close keeps to the deadline; a little more for the reply itself.
+        let reply = self.request(
+            Control::Stop(tx, deadline),
+            rx,
+            Some(timeout + Duration::from_secs(1)),
+        )?;
+        let Some(outcome) = reply else {
+            return Ok(false);
+        };
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = t.join();
         }
-        Ok(done)
+        outcome.map(|()| true).map_err(Error::Worker)
     }
 }
 
@@ -197,7 +228,7 @@ fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval:
         let msg = select! {
             recv(ctrl) -> m => Some(m.unwrap_or_else(|_| {
                 let (tx, _) = crossbeam_channel::bounded(1);
-                Control::Stop(tx)
+                Control::Stop(tx, Instant::now() + crate::config::DEFAULT_STOP_TIMEOUT)
             })),
             recv(wake) -> _ => None,
             default(next_tick.saturating_duration_since(Instant::now())) => None,
@@ -208,8 +239,19 @@ fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval:
             Some(Control::Flush(reply)) => {
                 let _ = reply.send(());
             }
-            Some(Control::Stop(reply)) => {
+            Some(Control::Wait(reply)) => {
+                shared.record(shared.backend.wait_acknowledged());
                 let _ = reply.send(());
+            }
+            Some(Control::Stop(reply, deadline)) => {
+                let outcome = match shared.backend.close(deadline) {
+                    Ok(rejected) => {
+                        shared.record(Ok(rejected));
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = reply.send(outcome);
                 return;
             }
             None => {}

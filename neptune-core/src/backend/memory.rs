@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage};
 use crate::error::Result;
-use crate::operation::Operation;
+use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::path::FieldPath;
 use crate::store::Store;
 use crate::types::{FieldType, Value};
@@ -132,5 +132,41 @@ impl Backend for MemoryBackend {
 
     fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
         self.store.list_objects(project, kind)
+    }
+
+    fn fetch_table(
+        &self,
+        scope: &crate::TableScope,
+        q: &crate::TableQuery,
+    ) -> Result<crate::Table> {
+        self.store.fetch_table(scope, q)
+    }
+
+    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {
+        self.store.put_file(content, extension)
+    }
+
+    fn has_file(&self, digest: &str) -> Result<bool> {
+        self.store.has_file(digest)
+    }
+
+    fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>> {
+        self.store.open_file(digest)
+    }
+
+    fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>> {
+        self.store.file_ref(object, path)
+    }
+
+    fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>> {
+        self.store.fileset_entries(object, path)
+    }
+
+    fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>> {
+        self.store.file_points(object, path)
+    }
+
+    fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
+        self.store.artifact_files(object, path)
     }
 }

@@ -4,6 +4,9 @@
 //! [`MemoryBackend`] (debug mode and tests; records every operation) and, later, the HTTP client
 //! of `neptune-server`. Every method takes the object's `sys/id`.
 
+#[cfg(feature = "http")]
+pub mod http;
+pub(crate) mod http_choice;
 mod memory;
 
 use std::fmt;
@@ -11,7 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::operation::Operation;
+use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::path::FieldPath;
 use crate::types::{FieldType, Value};
 
@@ -189,4 +192,57 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Ids of the objects of a kind in a project, oldest first.
     fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>>;
+
+    /// The table of the objects in `scope` that `query` selects (filters, sort, limit,
+    /// columns and cells as the reference's `fetch_runs_table(...).to_pandas()`).
+    fn fetch_table(
+        &self,
+        scope: &crate::TableScope,
+        query: &crate::TableQuery,
+    ) -> Result<crate::Table>;
+
+    // ---- files ----------------------------------------------------------------------------
+
+    /// Streams `content` into the content-addressed file area and returns its reference
+    /// (SHA-256 digest, size, and the given `extension`). Content is stored once however many
+    /// fields or objects log it; it never sits whole in memory on the way (except in memory
+    /// backends), and no partial content is ever visible under a digest. Operations that
+    /// refer to the content ([`Operation::UploadFile`], `UploadFileSet`, `LogImages`) are sent
+    /// after it.
+    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef>;
+
+    /// Whether the file area holds the content with this digest.
+    fn has_file(&self, digest: &str) -> Result<bool>;
+
+    /// Opens the content with this digest for reading (streamed).
+    fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>>;
+
+    /// The file of a File field; `None` when the path holds no File.
+    fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>>;
+
+    /// The entries of a FileSet field, sorted by path (empty when the field is missing).
+    fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>>;
+
+    /// The entries of a FileSeries field, in step order (empty when the field is missing).
+    fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>>;
+
+    /// The files of an Artifact field, sorted by path (empty when the field is missing).
+    fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>>;
+
+    // ---- backends that forward writes (the HTTP backend's durable queue) -------------------
+
+    /// Waits until every batch `execute` accepted has reached where this backend forwards it
+    /// (the server, for the HTTP backend's queue on disk) and returns the operations refused
+    /// there since the last call. Backends that store during `execute` return at once.
+    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
+        Ok(Vec::new())
+    }
+
+    /// Called once when the object stops, after its last `execute`: waits at most until
+    /// `deadline` for the forwarding to finish, then releases what the backend holds for the
+    /// object. `Err` says what is left and how to send it (`neptune sync`).
+    fn close(&self, deadline: std::time::Instant) -> Result<Vec<Rejected>> {
+        let _ = deadline;
+        Ok(Vec::new())
+    }
 }

@@ -12,10 +12,13 @@
 mod apply;
 mod chunk;
 mod codec;
+mod dedup;
 mod fetch;
 mod fields;
+pub(crate) mod files;
 mod ids;
 mod schema;
+mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -36,6 +39,7 @@ use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation
 use crate::path::FieldPath;
 use crate::types::{FieldType, Value};
 
+pub use dedup::{BatchOutcome, QueuedBatch};
 pub use fetch::SeriesConfig;
 
 /// Failure inside the store: an SQLite error (given its location at the boundary) or a library
@@ -112,6 +116,8 @@ pub struct Store {
     /// A second connection for reads, so that they do not wait on a long write.
     /// `None` in memory, where reads go through `writer`.
     reader: Option<Mutex<Connection>>,
+    /// The content-addressed file area (`home/files/`, or in memory).
+    files: files::FileArea,
 }
 
 impl std::fmt::Debug for Store {
@@ -161,11 +167,13 @@ impl Store {
                 other => break other.map_err(|f| f.into_error(&location))?,
             }
         };
+        let files = files::FileArea::open(home)?;
         Ok(Store {
             home: Some(home.to_path_buf()),
             location,
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
+            files,
         })
     }
 
@@ -184,6 +192,7 @@ impl Store {
             location,
             writer: Mutex::new(conn),
             reader: None,
+            files: files::FileArea::memory(),
         })
     }
 
@@ -297,5 +306,46 @@ impl Backend for Store {
 
     fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
         self.read(|tx| ids::list_objects(tx, project, kind))
+    }
+
+    fn fetch_table(
+        &self,
+        scope: &crate::TableScope,
+        q: &crate::TableQuery,
+    ) -> Result<crate::Table> {
+        self.read(|tx| table::fetch_table(tx, scope, q))
+    }
+
+    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {
+        let (digest, size) = self.files.put(content)?;
+        Ok(FileRef {
+            digest,
+            size,
+            extension: extension.to_owned(),
+        })
+    }
+
+    fn has_file(&self, digest: &str) -> Result<bool> {
+        self.files.has(digest)
+    }
+
+    fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>> {
+        self.files.open_content(digest)
+    }
+
+    fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>> {
+        Store::file_ref(self, object, path)
+    }
+
+    fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>> {
+        Store::fileset_entries(self, object, path)
+    }
+
+    fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>> {
+        Store::file_points(self, object, path)
+    }
+
+    fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
+        Store::artifact_files(self, object, path)
     }
 }

@@ -1,0 +1,198 @@
+//! Text for a terminal: numbers, times, aligned tables and sparklines.
+
+use chrono::{DateTime, Utc};
+use neptune_core::{Cell, Value};
+
+/// A float for a person: up to 6 significant digits, exponent form when very large or small.
+pub(crate) fn float(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if (1e-4..1e9).contains(&a) {
+        let digits = (5 - a.log10().floor() as i32).clamp(0, 10) as usize;
+        let s = format!("{v:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    } else {
+        let s = format!("{v:.5e}");
+        match s.split_once('e') {
+            Some((m, e)) => {
+                let m = if m.contains('.') {
+                    m.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    m
+                };
+                format!("{m}e{e}")
+            }
+            None => s,
+        }
+    }
+}
+
+/// A time for a person: `2024-05-06 07:08:09` (UTC).
+pub(crate) fn time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A table cell for a terminal.
+pub(crate) fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Float(v) => float(*v),
+        Cell::Datetime(t) => time(t),
+        other => other.to_string(),
+    }
+}
+
+/// A field value for a terminal.
+pub(crate) fn value(v: &Value) -> String {
+    match v {
+        Value::Float(x) => float(*x),
+        Value::Datetime(t) => time(t),
+        Value::String(s) => format!("{s:?}"),
+        Value::StringSet(s) => {
+            let items: Vec<String> = s.iter().map(|m| format!("{m:?}")).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::GitRef(g) => {
+            let branch = g.branch.as_deref().unwrap_or("detached HEAD");
+            let dirty = if g.dirty { ", dirty" } else { "" };
+            let short: String = g.commit_id.chars().take(12).collect();
+            format!(
+                "{short} on {branch}{dirty}: {:?}",
+                g.message.lines().next().unwrap_or("")
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Cuts text to `max` characters, ending with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Lines of a table whose columns are aligned; numbers right-aligned.
+pub(crate) fn aligned(header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(width(c));
+        }
+    }
+    let line = |cells: &[String], out: &mut String| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i] - width(c);
+            if i > 0 {
+                l.push_str("  ");
+            }
+            if numeric.get(i).copied().unwrap_or(false) {
+                l.extend(std::iter::repeat_n(' ', pad));
+                l.push_str(c);
+            } else {
+                l.push_str(c);
+                l.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    let mut out = String::new();
+    line(header, &mut out);
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    line(&rule, &mut out);
+    for r in rows {
+        line(r, &mut out);
+    }
+    out
+}
+
+/// A sparkline of `values` in at most `width` characters (each the mean of its slice).
+pub(crate) fn sparkline(values: &[f64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() || width == 0 {
+        return String::new();
+    }
+    let n = finite.len();
+    let cols = n.min(width);
+    let means: Vec<f64> = (0..cols)
+        .map(|c| {
+            let (a, b) = (c * n / cols, ((c + 1) * n / cols).max(c * n / cols + 1));
+            finite[a..b].iter().sum::<f64>() / (b - a) as f64
+        })
+        .collect();
+    let lo = means.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    means
+        .iter()
+        .map(|m| {
+            if hi > lo {
+                let i = ((m - lo) / (hi - lo) * 7.0).round() as usize;
+                BARS[i.min(7)]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_read_well() {
+        assert_eq!(float(0.001), "0.001");
+        assert_eq!(float(0.1), "0.1");
+        assert_eq!(float(1.0), "1");
+        assert_eq!(float(123456.789), "123457");
+        assert_eq!(float(0.123456789), "0.123457");
+        assert_eq!(float(1e-7), "1e-7");
+        assert_eq!(float(-2.5e12), "-2.5e12");
+        assert_eq!(float(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn sparklines_span_the_range() {
+        assert_eq!(
+            sparkline(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8),
+            "▁▂▃▄▅▆▇█"
+        );
+        assert_eq!(sparkline(&[1.0; 100], 10).chars().count(), 10);
+        assert_eq!(sparkline(&[], 10), "");
+    }
+
+    #[test]
+    fn tables_align() {
+        let t = aligned(
+            &["id".into(), "lr".into()],
+            &[
+                vec!["A-1".into(), "0.1".into()],
+                vec!["A-10".into(), "10".into()],
+            ],
+            &[false, true],
+        );
+        assert_eq!(t, "id     lr\n────  ───\nA-1   0.1\nA-10   10\n");
+    }
+}

@@ -1,0 +1,300 @@
+//! `neptune`: read what runs logged. Tables of runs, a run's fields, values, files, charts, diffs
+//! and exports, from the embedded store in `./.neptune` (or `--home`, or `NEPTUNE_HOME`).
+//!
+//! Every command works on the [`Backend`](neptune_core::Backend) trait only, so that a server
+//! backend can take the store's place (module `source`).
+
+mod commands;
+mod format;
+mod plot;
+mod source;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Read experiment metadata logged with the neptune library.
+#[derive(Debug, Parser)]
+#[command(name = "neptune", version, about, long_about = None)]
+struct Cli {
+    /// Folder of the embedded store.
+    #[arg(long, global = true, env = "NEPTUNE_HOME", default_value = ".neptune")]
+    home: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output of the commands that print data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Output {
+    #[default]
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+struct OutputArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    csv: bool,
+}
+
+impl OutputArgs {
+    fn get(&self) -> Output {
+        if self.json {
+            Output::Json
+        } else if self.csv {
+            Output::Csv
+        } else {
+            Output::Text
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StateArg {
+    Active,
+    Inactive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum XAxis {
+    /// The step of each point.
+    Step,
+    /// The wall-clock time of each point.
+    Time,
+    /// Seconds since each run's first point.
+    Relative,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// A table of the runs of a project (newest first).
+    ///
+    /// On a terminal, without --columns, shows the main sys/ fields and every field outside
+    /// sys/ and monitoring/; --json and --csv give every column.
+    Runs {
+        /// The project (default: NEPTUNE_PROJECT, else local/sandbox).
+        #[arg(long, short = 'p', env = "NEPTUNE_PROJECT", default_value = neptune_core::DEFAULT_PROJECT)]
+        project: String,
+        /// Runs with this tag (repeat: runs with all of them).
+        #[arg(long = "tag", short = 't')]
+        tags: Vec<String>,
+        /// Runs in this state (repeat: any of them).
+        #[arg(long = "state", value_enum)]
+        states: Vec<StateArg>,
+        /// Runs of this owner (repeat: any of them).
+        #[arg(long = "owner")]
+        owners: Vec<String>,
+        /// Runs with this id (repeat: any of them).
+        #[arg(long = "id")]
+        ids: Vec<String>,
+        /// Fields to show, comma-separated; a namespace shows every field below it.
+        #[arg(long, short = 'c', value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Filter, e.g. "params/lr < 0.01 AND sys/tags CONTAINS best".
+        #[arg(long, short = 'q')]
+        query: Option<String>,
+        /// Sort by this field (default sys/creation_time).
+        #[arg(long, default_value = neptune_core::DEFAULT_SORT_BY)]
+        sort: String,
+        /// Sort ascending (default: descending).
+        #[arg(long)]
+        asc: bool,
+        /// At most this many runs.
+        #[arg(long, short = 'n')]
+        limit: Option<usize>,
+        /// Trashed runs instead of the others.
+        #[arg(long)]
+        trashed: bool,
+        /// Every column on a terminal too.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// The fields of a run (or model, model version, project) with their values; series with
+    /// their count, last value, min, max and a sparkline.
+    Show {
+        /// The object's id, e.g. NLI-3.
+        id: String,
+        /// Only the fields at or below this namespace.
+        path: Option<String>,
+    },
+    /// The value of a field; series as CSV (step, value, timestamp).
+    Fetch {
+        id: String,
+        /// A field or namespace path, e.g. train/loss.
+        path: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Downloads a File, FileSeries, FileSet (as a zip) or Artifact.
+    Download {
+        id: String,
+        path: String,
+        /// Where to write (a directory, or a file name); default: the working directory.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
+    /// A chart of FloatSeries of one or more runs, overlaid.
+    Plot {
+        /// Run ids, comma-separated (e.g. NLI-3,NLI-4).
+        ids: String,
+        /// FloatSeries paths, comma-separated (e.g. train/loss,val/loss).
+        paths: String,
+        /// The chart to write: .png or .svg.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// What the x axis shows.
+        #[arg(long, value_enum, default_value = "step")]
+        x: XAxis,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 1024)]
+        width: u32,
+        /// Height in pixels.
+        #[arg(long, default_value_t = 640)]
+        height: u32,
+        /// Chart title (default: the paths).
+        #[arg(long)]
+        title: Option<String>,
+        /// Logarithmic y axis.
+        #[arg(long)]
+        log_y: bool,
+    },
+    /// The fields whose values differ between two objects, side by side.
+    Diff {
+        a: String,
+        b: String,
+        /// Compare the fields that always differ too (sys/id, times, hostname …).
+        #[arg(long)]
+        all: bool,
+        /// Print JSON: {path: [value in A, value in B]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes every field of an object to a folder: the single values as fields.csv or
+    /// fields.json, each series as a CSV file under series/, files under files/.
+    Export {
+        id: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// The folder to write (created).
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("neptune: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error for the user: the message says what was not found or what to do.
+pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// The items of a comma-separated list, trimmed, empty ones dropped.
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run(cli: Cli) -> CliResult {
+    let src = source::Source::open(&cli.home)?;
+    match cli.command {
+        Command::Runs {
+            project,
+            tags,
+            states,
+            owners,
+            ids,
+            columns,
+            query,
+            sort,
+            asc,
+            limit,
+            trashed,
+            all,
+            output,
+        } => commands::runs::run(
+            &src,
+            commands::runs::RunsArgs {
+                project,
+                tags,
+                states,
+                owners,
+                ids,
+                columns,
+                query,
+                sort,
+                asc,
+                limit,
+                trashed,
+                all,
+            },
+            output.get(),
+        ),
+        Command::Show { id, path } => commands::show::run(&src, &id, path.as_deref()),
+        Command::Fetch { id, path, output } => commands::fetch::run(&src, &id, &path, output.get()),
+        Command::Download { id, path, output } => {
+            commands::download::run(&src, &id, &path, output.as_deref())
+        }
+        Command::Plot {
+            ids,
+            paths,
+            output,
+            x,
+            width,
+            height,
+            title,
+            log_y,
+        } => plot::run(
+            &src,
+            &plot::PlotArgs {
+                ids: split_list(&ids),
+                paths: split_list(&paths),
+                output,
+                x,
+                width,
+                height,
+                title,
+                log_y,
+            },
+        ),
+        Command::Diff { a, b, all, json } => commands::diff::run(&src, &a, &b, all, json),
+        Command::Export { id, format, output } => commands::export::run(&src, &id, format, &output),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+        assert_eq!(super::split_list(" A-1, ,A-2,"), ["A-1", "A-2"]);
+    }
+}

@@ -1,0 +1,294 @@
+//! The JSON bodies of the `neptune-server` API (`/api/v1`), shared by the client and the server.
+//!
+//! Operations travel as [`Operation`] serializes them (NaN and infinities as strings). A batch
+//! carries the id of the client's upload queue and its sequence number: the server applies a
+//! batch at most once per `(queue, seq)`, so a batch resent after a lost response is not
+//! applied twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{ObjectKind, OpenRequest, Rejected, SeriesInfo};
+use crate::operation::Operation;
+use crate::path::FieldPath;
+use crate::types::{FieldType, Value};
+
+/// Prefix of every versioned route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Longest queue id the server accepts.
+pub const MAX_QUEUE_ID: usize = 64;
+
+/// Whether `id` is an acceptable queue id: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub fn is_queue_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_QUEUE_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `POST /api/v1/objects`: create or resume an object.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OpenBody {
+    pub request: OpenRequest,
+    /// The client's upload queue. An offline run registered by `neptune sync` sends it so
+    /// that registering again (after a lost response) finds the same object.
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+/// `POST /api/v1/objects/{id}/batches`: batches of one upload queue, in order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BatchesBody {
+    pub queue: String,
+    pub batches: Vec<Batch>,
+}
+
+/// One batch: applied in one transaction, at most once per `(queue, seq)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Batch {
+    /// Sequence number in the queue (from 1, increasing).
+    pub seq: u64,
+    /// Values the batch carries (informative).
+    #[serde(default)]
+    pub n: u64,
+    pub ops: Vec<Operation>,
+}
+
+/// The answer to [`BatchesBody`], one result per batch in order.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BatchesReply {
+    pub results: Vec<BatchResult>,
+}
+
+/// What became of one batch.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub seq: u64,
+    /// The batch had been applied before (a resend); nothing was applied again.
+    pub duplicate: bool,
+    /// Operations refused one by one (the others were applied).
+    pub rejected: Vec<Rejected>,
+}
+
+/// A field and its type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldEntry {
+    pub path: FieldPath,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+}
+
+/// `GET …/structure`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StructureReply {
+    pub fields: Vec<FieldEntry>,
+}
+
+/// `GET …/value`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ValueReply {
+    pub value: Option<Value>,
+}
+
+/// A path and its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PathValue {
+    pub path: FieldPath,
+    pub value: Value,
+}
+
+/// `GET …/values`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ValuesReply {
+    pub values: Vec<PathValue>,
+}
+
+/// `GET …/series`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SeriesReply {
+    pub series: Option<SeriesInfo>,
+}
+
+/// `GET …/series/floats`: a page of a FloatSeries as columns.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FloatPageWire {
+    pub steps: Vec<f64>,
+    #[serde(with = "float_vec")]
+    pub values: Vec<f64>,
+    pub timestamps: Vec<i64>,
+}
+
+/// `GET …/series/strings`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct StringPageWire {
+    pub steps: Vec<f64>,
+    pub values: Vec<String>,
+    pub timestamps: Vec<i64>,
+}
+
+/// `GET /api/v1/objects?project=…&kind=…`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ObjectsReply {
+    pub ids: Vec<String>,
+}
+
+/// Query of the paged series routes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PageQuery {
+    pub path: String,
+    #[serde(default)]
+    pub after: Option<f64>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// Query naming a field.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PathQuery {
+    pub path: String,
+}
+
+/// Query of `…/values` (all single values at or below `prefix`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PrefixQuery {
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+/// Query of the object list.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub project: String,
+    pub kind: String,
+}
+
+/// Query of a file upload.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    pub extension: String,
+}
+
+/// `POST /api/v1/tables`: the table of the objects of a scope that a query selects.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TableBody {
+    pub scope: crate::TableScope,
+    pub query: crate::TableQuery,
+}
+
+/// The answer to [`TableBody`] (a [`crate::Table`] as it serializes).
+#[derive(Clone, Debug, Deserialize)]
+pub struct TableReply {
+    pub columns: Vec<crate::Column>,
+    pub rows: Vec<crate::Row>,
+}
+
+impl TableReply {
+    pub fn into_table(self) -> crate::Table {
+        crate::Table::new(self.columns, self.rows)
+    }
+}
+
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable code and a message naming the problem.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// `GET /health`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// The kind's name on the wire (`run`, `model`, `model-version`, `project`).
+pub fn kind_to_wire(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Run => "run",
+        ObjectKind::Model => "model",
+        ObjectKind::ModelVersion => "model-version",
+        ObjectKind::Project => "project",
+    }
+}
+
+/// Parses [`kind_to_wire`].
+pub fn kind_from_wire(s: &str) -> Option<ObjectKind> {
+    [
+        ObjectKind::Run,
+        ObjectKind::Model,
+        ObjectKind::ModelVersion,
+        ObjectKind::Project,
+    ]
+    .into_iter()
+    .find(|k| kind_to_wire(*k) == s)
+}
+
+/// Serde for `Vec<f64>` keeping NaN and infinities (as [`crate::operation::float`] does).
+pub mod float_vec {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct W(#[serde(with = "crate::operation::float")] f64);
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v {
+            seq.serialize_element(&W(*x))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "crate::operation::float")] f64);
+        Ok(Vec::<W>::deserialize(d)?.into_iter().map(|w| w.0).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_pages_keep_non_finite_values() {
+        let page = FloatPageWire {
+            steps: vec![0.0, 1.0],
+            values: vec![f64::NAN, f64::NEG_INFINITY],
+            timestamps: vec![1, 2],
+        };
+        let json = serde_json::to_string(&page).unwrap();
+        assert!(json.contains("\"NaN\""), "{json}");
+        let back: FloatPageWire = serde_json::from_str(&json).unwrap();
+        assert!(back.values[0].is_nan());
+        assert_eq!(back.values[1], f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn queue_ids_are_plain() {
+        assert!(is_queue_id("a1-B_2"));
+        assert!(!is_queue_id(""));
+        assert!(!is_queue_id("../x"));
+        assert!(!is_queue_id(&"x".repeat(65)));
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [
+            ObjectKind::Run,
+            ObjectKind::Model,
+            ObjectKind::ModelVersion,
+            ObjectKind::Project,
+        ] {
+            assert_eq!(kind_from_wire(kind_to_wire(k)), Some(k));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Choosing the HTTP backend when a server URL is set (NEPTUNE_URL or the builder's `url`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::config::Mode;
+use crate::error::{Error, Result};
+
+/// `NEPTUNE_URL`, if set.
+pub(crate) fn url_from_env() -> Option<String> {
+    std::env::var("NEPTUNE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// `NEPTUNE_API_TOKEN`, if set.
+pub(crate) fn token_from_env() -> Option<String> {
+    std::env::var("NEPTUNE_API_TOKEN")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The backend of an object logged to the server at `url`: through the durable queue in
+/// `home/queue` (async, sync and offline modes), or directly (read-only mode).
+#[cfg(feature = "http")]
+pub(crate) fn remote(
+    url: &str,
+    token: Option<String>,
+    home: &Path,
+    mode: Mode,
+) -> Result<Arc<dyn Backend>> {
+    use crate::backend::http::{HttpBackend, QueueMode, QueuedBackend};
+    let token = match (token.or_else(token_from_env), mode) {
+        (Some(t), _) => t,
+        (None, Mode::Offline) => String::new(),
+        (None, _) => {
+            return Err(Error::Config(format!(
+                "NEPTUNE_URL is {url} but NEPTUNE_API_TOKEN is not set; create a token on the \
+                 server with `neptune-server token create --project PROJECT --scope write`"
+            )))
+        }
+    };
+    let http = HttpBackend::new(url, &token)?;
+    let mode = match mode {
+        Mode::Async => QueueMode::Async,
+        Mode::Sync => QueueMode::Sync,
+        Mode::Offline => QueueMode::Offline,
+        Mode::ReadOnly | Mode::Debug => return Ok(Arc::new(http)),
+    };
+    Ok(Arc::new(QueuedBackend::new(http, home, mode)))
+}
+
+/// Without the `http` feature: a clear error.
+#[cfg(not(feature = "http"))]
+pub(crate) fn remote(
+    url: &str,
+    _token: Option<String>,
+    _home: &Path,
+    _mode: Mode,
+) -> Result<Arc<dyn Backend>> {
+    Err(Error::Config(format!(
+        "a server URL is set ({url}, from NEPTUNE_URL or the builder) but this build has no HTTP \
+         backend: enable the `http` feature of neptune, or unset NEPTUNE_URL to log to the \
+         embedded store"
+    )))
+}

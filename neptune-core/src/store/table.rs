@@ -1,0 +1,358 @@
+//! Tables of runs, models and model versions, read in one pass.
+//!
+//! One query lists the objects in scope; one query over `fields` joined to `objects` reads every
+//! cell of them (the single values and the series summaries kept in the field rows, so no series
+//! point is read); one more reads the members of their string sets (`sys/tags`). The filter
+//! rules, the sort and the column rules then run in memory (module `table::build`), the same for
+//! every backend. With `columns`, only the needed paths are read.
+
+use std::collections::HashMap;
+
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+
+use super::fields::{below_bounds, find_object, float_from_sql, text_from_sql};
+use super::{corrupt, Fail, R};
+use crate::backend::ObjectKind;
+use crate::error::Error;
+use crate::options::Progress;
+use crate::table::{build, RawRow, RawTable, RawValue, Table, TableQuery, TableScope};
+use crate::types::{FieldType, GitInfo, RunState};
+
+/// Below this many objects no progress bar is shown.
+const PROGRESS_MIN_OBJECTS: u64 = 5_000;
+
+/// Maps an object's internal id to its row: a direct array when ids are dense, else a hash map.
+enum RowIndex {
+    Dense { min: i64, rows: Vec<u32> },
+    Sparse(HashMap<i64, u32>),
+}
+
+impl RowIndex {
+    fn new(ids: &[i64]) -> RowIndex {
+        let (Some(&min), Some(&max)) = (ids.iter().min(), ids.iter().max()) else {
+            return RowIndex::Sparse(HashMap::new());
+        };
+        let span = (max - min + 1) as u64;
+        if span <= 4 * ids.len() as u64 + 1024 {
+            let mut rows = vec![u32::MAX; span as usize];
+            for (i, id) in ids.iter().enumerate() {
+                rows[(id - min) as usize] = i as u32;
+            }
+            RowIndex::Dense { min, rows }
+        } else {
+            RowIndex::Sparse(
+                ids.iter()
+                    .enumerate()
+                    .map(|(i, id)| (*id, i as u32))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            RowIndex::Dense { min, rows } => {
+                let i = usize::try_from(id - min).ok()?;
+                rows.get(i).filter(|r| **r != u32::MAX).map(|r| *r as usize)
+            }
+            RowIndex::Sparse(m) => m.get(&id).map(|r| *r as usize),
+        }
+    }
+}
+
+/// The SQL condition and parameters selecting the objects in scope (`o` is `objects`).
+fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, Vec<Sql>)> {
+    let project: Option<i64> = c
+        .prepare_cached("SELECT id FROM projects WHERE name = ?1")?
+        .query_row([&scope.project], |r| r.get(0))
+        .optional()?;
+    let project = project.ok_or_else(|| {
+        Fail::Core(Error::ObjectNotFound {
+            kind: "project",
+            id: scope.project.clone(),
+            location: "this store".to_owned(),
+        })
+    })?;
+    let mut sql = "o.project_id = ? AND o.kind = ?".to_owned();
+    let mut params = vec![
+        Sql::Integer(project),
+        Sql::Text(scope.kind.name().to_owned()),
+    ];
+    if scope.kind == ObjectKind::ModelVersion {
+        let model_id = scope.model.as_deref().unwrap_or_default();
+        let model = match find_object(c, model_id)? {
+            Some(m) if m.kind == ObjectKind::Model && m.project_id == project => m,
+            _ => {
+                return Err(Fail::Core(Error::ObjectNotFound {
+                    kind: "model",
+                    id: model_id.to_owned(),
+                    location: format!("project \"{}\"", scope.project),
+                }))
+            }
+        };
+        sql.push_str(" AND o.parent_id = ?");
+        params.push(Sql::Integer(model.id));
+    }
+    if !q.id_filter().is_empty() {
+        sql.push_str(" AND o.sys_id IN (");
+        for (i, id) in q.id_filter().iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+            params.push(Sql::Text(id.clone()));
+        }
+        sql.push(')');
+    }
+    Ok((sql, params))
+}
+
+/// The SQL condition on `f.path` for the paths a plan loads (empty: every path).
+fn paths_sql(plan: &build::Plan, params: &mut Vec<Sql>) -> String {
+    let Some(load) = &plan.load else {
+        return String::new();
+    };
+    let mut sql = " AND (".to_owned();
+    for (i, p) in load.paths().iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        let (lo, hi) = below_bounds(p);
+        sql.push_str("f.path = ? OR (f.path >= ? AND f.path < ?)");
+        params.extend([Sql::Text(p.clone()), Sql::Text(lo), Sql::Text(hi)]);
+    }
+    sql.push(')');
+    sql
+}
+
+fn parse_type_bytes(b: &[u8]) -> R<FieldType> {
+    Ok(match b {
+        b"Float" => FieldType::Float,
+        b"Integer" => FieldType::Integer,
+        b"Boolean" => FieldType::Boolean,
+        b"String" => FieldType::String,
+        b"Datetime" => FieldType::Datetime,
+        b"FloatSeries" => FieldType::FloatSeries,
+        b"StringSeries" => FieldType::StringSeries,
+        b"StringSet" => FieldType::StringSet,
+        b"RunState" => FieldType::RunState,
+        b"GitRef" => FieldType::GitRef,
+        b"Artifact" => FieldType::Artifact,
+        other => std::str::from_utf8(other)
+            .ok()
+            .and_then(FieldType::from_name)
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "unknown field type {:?}",
+                    String::from_utf8_lossy(other)
+                ))
+            })?,
+    })
+}
+
+/// A small, fast hasher for the paths of the columns (FxHash's word step).
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl std::hash::Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type PathMap = HashMap<Vec<u8>, u32, std::hash::BuildHasherDefault<PathHasher>>;
+
+fn int(v: ValueRef<'_>, what: &str) -> R<i64> {
+    match v {
+        ValueRef::Integer(i) => Ok(i),
+        other => Err(corrupt(format!(
+            "expected {what}, found {:?}",
+            other.data_type()
+        ))),
+    }
+}
+
+/// The cell of a field row: its type, its `value` and its `last_value`.
+fn decode(t: FieldType, value: ValueRef<'_>, last: ValueRef<'_>) -> R<Option<RawValue>> {
+    Ok(Some(match t {
+        FieldType::Float => RawValue::Float(float_from_sql(value)?),
+        FieldType::Integer => RawValue::Int(int(value, "an integer")?),
+        FieldType::Boolean => RawValue::Bool(int(value, "a boolean")? != 0),
+        FieldType::String => RawValue::Str(text_from_sql(value, "a string")?),
+        FieldType::Datetime => RawValue::Time(int(value, "a datetime")?),
+        FieldType::RunState => {
+            let s = text_from_sql(value, "a run state")?;
+            RawValue::State(RunState::parse(&s).ok_or_else(|| corrupt(format!("run state {s:?}")))?)
+        }
+        FieldType::GitRef => {
+            let s = text_from_sql(value, "git information")?;
+            let g: GitInfo =
+                serde_json::from_str(&s).map_err(|e| corrupt(format!("git information: {e}")))?;
+            RawValue::Str(g.commit_id)
+        }
+        FieldType::Artifact => match value {
+            ValueRef::Null => RawValue::Str(String::new()),
+            v => RawValue::Str(text_from_sql(v, "an artifact hash")?),
+        },
+        FieldType::FloatSeries => match last {
+            ValueRef::Null => return Ok(None),
+            v => RawValue::Float(float_from_sql(v)?),
+        },
+        FieldType::StringSeries => match last {
+            ValueRef::Null => return Ok(None),
+            v => RawValue::Str(text_from_sql(v, "a series entry")?),
+        },
+        FieldType::StringSet => RawValue::Set(Vec::new()),
+        // Files are left out of tables.
+        _ => return Ok(None),
+    }))
+}
+
+/// Reads the table of `scope` that `q` asks for.
+pub(crate) fn fetch_table(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<Table> {
+    let plan = q.plan()?;
+    let (scope_cond, scope_params) = scope_sql(c, scope, q)?;
+
+    let mut raw = RawTable::default();
+    let mut object_ids = Vec::new();
+    {
+        let sql = format!("SELECT o.id, o.sys_id FROM objects o WHERE {scope_cond} ORDER BY o.id");
+        let mut stmt = c.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(scope_params.iter()))?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            object_ids.push(id);
+            raw.rows.push(RawRow {
+                order: id,
+                id: r.get(1)?,
+                cells: Vec::new(),
+            });
+        }
+    }
+    let index = RowIndex::new(&object_ids);
+    let progress = Progress::start(
+        q.progress(),
+        raw.rows.len() as u64,
+        PROGRESS_MIN_OBJECTS,
+        "fetching table",
+    );
+
+    // When the scope holds most of the store's objects, one sequential scan of `fields`
+    // (rows of other objects skipped by the row index) beats an index lookup per object.
+    let total: i64 = c
+        .prepare_cached("SELECT count(*) FROM objects")?
+        .query_row([], |r| r.get(0))?;
+    let scan = q.id_filter().is_empty() && raw.rows.len() as i64 * 4 >= total;
+    let mut params = if scan { Vec::new() } else { scope_params };
+    let path_cond = paths_sql(&plan, &mut params);
+    let sql = if scan {
+        format!(
+            "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f \
+             WHERE 1{path_cond}"
+        )
+    } else {
+        format!(
+            "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id \
+             FROM fields f JOIN objects o ON o.id = f.object_id \
+             WHERE {scope_cond}{path_cond}"
+        )
+    };
+    let mut columns = PathMap::default();
+    // StringSet fields: field id → (row, column), filled by the members query.
+    let mut sets: HashMap<i64, (usize, u32)> = HashMap::new();
+    let mut seen = 0u64;
+    {
+        let mut stmt = c.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
+        while let Some(r) = rows.next()? {
+            let Some(row) = index.get(r.get(0)?) else {
+                continue;
+            };
+            let path = match r.get_ref(1)? {
+                ValueRef::Text(b) => b,
+                _ => return Err(corrupt("a field path is not text")),
+            };
+            let t = match r.get_ref(2)? {
+                ValueRef::Text(b) => parse_type_bytes(b)?,
+                _ => return Err(corrupt("a field type is not text")),
+            };
+            if plan.load.is_some() && !plan.loads(std::str::from_utf8(path).unwrap_or_default()) {
+                continue;
+            }
+            let Some(v) = decode(t, r.get_ref(3)?, r.get_ref(4)?)? else {
+                continue;
+            };
+            let col = match columns.get(path) {
+                Some(&col) => {
+                    raw.note_type(col, t);
+                    col
+                }
+                None => {
+                    let p = String::from_utf8(path.to_vec())
+                        .map_err(|_| corrupt("a field path is not UTF-8"))?;
+                    let col = raw.add_column(p, t);
+                    columns.insert(path.to_vec(), col);
+                    col
+                }
+            };
+            if t == FieldType::StringSet {
+                sets.insert(r.get(5)?, (row, col));
+            }
+            let ncols = raw.columns_len();
+            let cells = &mut raw.rows[row].cells;
+            if cells.is_empty() {
+                // Objects mostly share their fields: room for every column seen so far.
+                cells.reserve(ncols);
+                seen += 1;
+                if seen.is_multiple_of(512) {
+                    progress.set(seen);
+                }
+            }
+            cells.push((col, v));
+        }
+    }
+
+    // The members of the string sets (tags): a look-up per set for a few, else one scan of
+    // the (small) members table.
+    let mut add_member = |field: i64, member: String| {
+        if let Some(&(row, col)) = sets.get(&field) {
+            let cell = raw.rows[row].cells.iter_mut().find(|(c, _)| *c == col);
+            if let Some((_, RawValue::Set(m))) = cell {
+                m.push(member);
+            }
+        }
+    };
+    if sets.len() > 64 {
+        let mut stmt = c.prepare_cached(
+            "SELECT field_id, value FROM string_set_members ORDER BY field_id, value",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            add_member(r.get(0)?, r.get(1)?);
+        }
+    } else {
+        let ids: Vec<i64> = sets.keys().copied().collect();
+        let mut stmt = c.prepare_cached(
+            "SELECT value FROM string_set_members WHERE field_id = ?1 ORDER BY value",
+        )?;
+        for id in ids {
+            let mut rows = stmt.query([id])?;
+            while let Some(r) = rows.next()? {
+                add_member(id, r.get(0)?);
+            }
+        }
+    }
+    progress.set(raw.rows.len() as u64);
+    progress.finish();
+    Ok(build::finish(raw, q, &plan)?)
+}

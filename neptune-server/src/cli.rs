@@ -1,0 +1,142 @@
+//! The `neptune status`, `neptune sync` and `neptune serve` commands, as functions the
+//! `neptune` command line calls (they print; `Err` is the message for a failing exit).
+
+use std::path::Path;
+
+use neptune_core::sync::{status, sync_all, SyncOptions};
+
+use crate::{Limits, ServerConfig};
+
+fn ago(ms: i64) -> String {
+    let s = (chrono::Utc::now().timestamp_millis() - ms).max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// `neptune status`: the runs under `home` whose data is not (all) on a server yet.
+pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
+    let runs = status(home);
+    if json {
+        let rows: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.meta.object_id,
+                    "server_id": r.meta.server_id,
+                    "project": r.meta.request.project,
+                    "kind": r.meta.request.kind.name(),
+                    "mode": r.meta.mode,
+                    "url": r.meta.url,
+                    "pending_values": r.pending_values,
+                    "live": r.live,
+                    "dir": r.dir,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    if runs.is_empty() {
+        println!("nothing to sync in {}", home.display());
+        return Ok(());
+    }
+    println!(
+        "{:<16} {:<20} {:<8} {:>14}  {:<10} {}",
+        "ID", "PROJECT", "MODE", "UNSYNCED", "STATE", "SINCE"
+    );
+    for r in &runs {
+        let state = if r.live {
+            format!("writing (pid {})", r.meta.pid)
+        } else {
+            "stopped".to_owned()
+        };
+        println!(
+            "{:<16} {:<20} {:<8} {:>14}  {:<10} {}",
+            r.meta.server_id.as_deref().unwrap_or(&r.meta.object_id),
+            r.meta.request.project,
+            r.meta.mode,
+            format!("{} values", r.pending_values),
+            state,
+            ago(r.meta.created_ms)
+        );
+    }
+    let stopped = runs.iter().filter(|r| !r.live).count();
+    if stopped > 0 {
+        println!("\n{stopped} run(s) can be uploaded with `neptune sync`");
+    }
+    Ok(())
+}
+
+/// `neptune sync`: uploads every stopped run's queue under `home`.
+pub fn sync_command(home: &Path, url: Option<String>, token: Option<String>) -> Result<(), String> {
+    let mut opts = SyncOptions::from_env();
+    if url.is_some() {
+        opts.url = url;
+    }
+    if let Some(t) = token {
+        opts.token = t;
+    }
+    if opts.token.is_empty() {
+        return Err(
+            "no API token: set NEPTUNE_API_TOKEN or pass --api-token (create one with \
+             `neptune-server token create --project P --scope write`)"
+                .into(),
+        );
+    }
+    let report = sync_all(home, &opts);
+    for s in &report.synced {
+        let same = s.local_id == s.server_id;
+        println!(
+            "synced {}{} ({} values)",
+            s.server_id,
+            if same {
+                String::new()
+            } else {
+                format!(" (offline {})", s.local_id)
+            },
+            s.values
+        );
+        for r in &s.rejected {
+            println!("  refused by the server: \"{}\": {}", r.path, r.reason);
+        }
+    }
+    for (dir, e) in &report.failed {
+        eprintln!("not synced: {}: {e}", dir.display());
+    }
+    if report.synced.is_empty() && report.failed.is_empty() {
+        println!("nothing to sync in {}", home.display());
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} run(s) not synced (their data stays on disk; run `neptune sync` again)",
+            report.failed.len()
+        ))
+    }
+}
+
+/// `neptune serve`: runs a server (as `neptune-server` does).
+pub fn serve_command(
+    data: &Path,
+    listen: std::net::SocketAddr,
+    max_body_mib: usize,
+    max_upload_mib: u64,
+) -> Result<(), String> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+    crate::run(ServerConfig {
+        data: data.to_path_buf(),
+        listen,
+        limits: Limits {
+            max_body: max_body_mib.saturating_mul(1 << 20),
+            max_upload: max_upload_mib.saturating_mul(1 << 20),
+        },
+    })
+}

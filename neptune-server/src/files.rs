@@ -1,0 +1,207 @@
+//! File content: `PUT /api/v1/files` (upload, streamed into the store's content-addressed
+//! area) and `GET`/`HEAD /api/v1/files/{digest}` (download, streamed).
+//!
+//! Content is named by its SHA-256 and nothing else: the only name a client gives is the
+//! digest of a download, which must be 64 lowercase hex digits, so no request can name a file
+//! outside the data directory. Uploads are counted as they stream in and cut off past the
+//! size limit (413), leaving nothing behind. Any valid token may read content whose digest it
+//! knows (the digest is the capability, as content is shared across projects); writing needs a
+//! write token.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use neptune_core::backend::http::wire;
+use neptune_core::operation::FileRef;
+use neptune_core::Backend;
+
+use crate::api::{blocking, parse_query, AppState};
+use crate::error::{ApiError, ApiResult};
+use crate::tokens::Scope;
+
+type St = State<std::sync::Arc<AppState>>;
+
+/// Chunk size of downloads.
+const CHUNK: usize = 256 * 1024;
+
+/// The blocking reading end of an upload's chunks.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    current: Bytes,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => self.current = c,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+fn check_extension(e: &str) -> ApiResult<()> {
+    let ok = e.len() <= 32
+        && !e.starts_with('.')
+        && !e.contains("..")
+        && e.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "file extension {e:?} is not a plain extension (up to 32 letters, digits, '.', '_', '-')"
+        )))
+    }
+}
+
+fn check_digest(d: &str) -> ApiResult<()> {
+    let ok = d.len() == 64 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "{d:?} is not a file digest (64 lowercase hex digits of SHA-256)"
+        )))
+    }
+}
+
+pub(crate) async fn upload(
+    State(s): St,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> ApiResult<Json<FileRef>> {
+    s.auth(&headers, Scope::Write)?;
+    let q: wire::UploadQuery = parse_query(q)?;
+    check_extension(&q.extension)?;
+    let limit = s.limits.max_upload;
+    let too_large = || {
+        ApiError::too_large(format!(
+            "the file is larger than the server's upload limit of {limit} bytes"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
+    let store = s.store.clone();
+    let ext = q.extension.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let mut r = ChunkReader {
+            rx,
+            current: Bytes::new(),
+        };
+        store.put_file(&mut r, &ext)
+    });
+    let mut stream = body.into_data_stream();
+    let mut total = 0u64;
+    let mut over = false;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) => {
+                total += c.len() as u64;
+                if total > limit {
+                    over = true;
+                    let _ = tx.send(Err("over the upload limit".into())).await;
+                    break;
+                }
+                if tx.send(Ok(c)).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(format!("the upload was interrupted: {e}"))).await;
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let stored = task
+        .await
+        .map_err(|e| ApiError::internal(format!("the upload failed: {e}")))?;
+    if over {
+        return Err(too_large());
+    }
+    let file = stored.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(Json(file))
+}
+
+pub(crate) async fn has(
+    State(s): St,
+    headers: HeaderMap,
+    Path(digest): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.auth(&headers, Scope::Read)?;
+    check_digest(&digest)?;
+    let store = s.store.clone();
+    let present = blocking(move || Ok(store.has_file(&digest)?)).await?;
+    Ok(if present {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+pub(crate) async fn download(
+    State(s): St,
+    headers: HeaderMap,
+    Path(digest): Path<String>,
+) -> ApiResult<Response> {
+    s.auth(&headers, Scope::Read)?;
+    check_digest(&digest)?;
+    let store = s.store.clone();
+    let d = digest.clone();
+    let reader = blocking(move || {
+        if !store.has_file(&d)? {
+            return Err(ApiError::not_found(
+                "file_not_found",
+                format!("no file content {d} on this server"),
+            ));
+        }
+        Ok(store.open_file(&d)?)
+    })
+    .await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}

@@ -1,0 +1,127 @@
+//! `neptune-server`: the team server of the neptune experiment tracker.
+//!
+//! A versioned JSON API (`/api/v1`, described at `/api/v1/openapi.json`) over the same
+//! embedded store ([`neptune_core::store::Store`], SQLite and a content-addressed file area in
+//! the data directory) and the same `Backend` contract that runs use locally. Clients log
+//! through `neptune_core`'s HTTP backend (`NEPTUNE_URL`, `NEPTUNE_API_TOKEN`).
+//!
+//! - Tokens ([`tokens`]): per project, read or write scope, hashed at rest.
+//! - Writes: batches of operations from a client's upload queue, each applied at most once
+//!   (the store keeps the last applied sequence number per queue in the same transaction).
+//! - Everything is validated again ([`screen`] and the store): a client that sends garbage gets
+//!   a 4xx JSON error naming the problem, and the run is unchanged.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), String> {
+//! use neptune_server::{run, ServerConfig};
+//! run(ServerConfig::new("./neptune-data", "127.0.0.1:8080".parse().unwrap()))
+//! # }
+//! ```
+
+pub mod api;
+pub mod cli;
+pub mod error;
+mod fastop;
+mod files;
+pub mod openapi;
+pub mod screen;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use api::{router, AppState, Limits};
+use neptune_core::store::Store;
+pub use tokens::{Scope, Tokens};
+
+/// How to run a server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The data directory: `store.db`, `files/`, `server.db` (tokens).
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    /// Default limits: 64 MiB JSON bodies, 4 GiB uploads.
+    pub fn new(data: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        ServerConfig {
+            data: data.into(),
+            listen,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Opens the store and the tokens of a data directory.
+pub fn open_state(data: &std::path::Path, limits: Limits) -> Result<Arc<AppState>, String> {
+    let store = Store::open(data).map_err(|e| e.to_string())?;
+    let tokens = Tokens::open(data)?;
+    Ok(Arc::new(AppState {
+        store: Arc::new(store),
+        tokens: Arc::new(tokens),
+        limits,
+    }))
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs a server until Ctrl-C or SIGTERM (blocking; builds its own runtime). Prints
+/// `neptune-server listening on http://ADDR` on stdout once it accepts connections.
+pub fn run(config: ServerConfig) -> Result<(), String> {
+    let state = open_state(&config.data, config.limits)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
+        println!(
+            "neptune-server listening on http://{addr} (data in {})",
+            config.data.display()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}

@@ -1,0 +1,120 @@
+//! `neptune-server`: serve the API, or manage API tokens.
+//!
+//! ```text
+//! neptune-server --data DIR --listen 127.0.0.1:8080
+//! neptune-server --data DIR token create --project ml-team/nli --scope write
+//! neptune-server --data DIR token list
+//! neptune-server --data DIR token revoke ID
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use neptune_server::{Limits, Scope, ServerConfig, Tokens};
+
+#[derive(Parser)]
+#[command(name = "neptune-server", version, about = "The neptune team server")]
+struct Cli {
+    /// Data directory: the store (store.db, files/) and the tokens (server.db).
+    #[arg(long, global = true, default_value = "./neptune-data", env = "NEPTUNE_SERVER_DATA")]
+    data: PathBuf,
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest JSON request body, in MiB.
+    #[arg(long, default_value_t = 64)]
+    max_body_mib: usize,
+    /// Largest file upload, in MiB.
+    #[arg(long, default_value_t = 4096)]
+    max_upload_mib: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Creates a token and prints it (it is shown only once).
+    Create {
+        /// The project the token is for, e.g. ml-team/nli.
+        #[arg(long)]
+        project: String,
+        /// read or write.
+        #[arg(long, default_value = "write")]
+        scope: String,
+    },
+    /// Lists tokens (ids, projects, scopes; never the secrets).
+    List,
+    /// Revokes a token by id.
+    Revoke { id: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_max_level(tracing::Level::INFO)
+                .init();
+            neptune_server::run(ServerConfig {
+                data: cli.data,
+                listen: cli.listen,
+                limits: Limits {
+                    max_body: cli.max_body_mib.saturating_mul(1 << 20),
+                    max_upload: cli.max_upload_mib.saturating_mul(1 << 20),
+                },
+            })
+        }
+        Some(Command::Token { action }) => token(&cli.data, action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("neptune-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
+    let tokens = Tokens::open(data)?;
+    match action {
+        TokenAction::Create { project, scope } => {
+            let scope = Scope::parse(&scope)
+                .ok_or_else(|| format!("unknown scope {scope:?}; use read or write"))?;
+            let (id, token) = tokens.create(&project, scope)?;
+            eprintln!(
+                "created {} token {id} for project \"{project}\"; it is shown only once:",
+                scope.as_str()
+            );
+            println!("{token}");
+        }
+        TokenAction::List => {
+            for t in tokens.list()? {
+                let state = match t.revoked_ms {
+                    Some(_) => "revoked",
+                    None => "active",
+                };
+                println!("{}  {:5}  {:7}  {}", t.id, t.scope.as_str(), state, t.project);
+            }
+        }
+        TokenAction::Revoke { id } => {
+            if !tokens.revoke(&id)? {
+                return Err(format!("no active token with id {id}"));
+            }
+            eprintln!("revoked token {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+use neptune::Loggable;
+
+#[derive(Loggable)]
+#[loggable(crate = "neptune")]
+struct Params {
+    lr: f64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use neptune::Loggable;
+
+#[derive(Loggable)]
+struct Params {
+    #[loggable(flatten)]
+    lr: f64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use neptune::Loggable;
+
+#[derive(Loggable)]
+struct Params {
+    #[loggable(renamed = "learning_rate")]
+    lr: f64,
+}
+
+fn main() {}
