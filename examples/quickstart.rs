@@ -5,7 +5,33 @@
 //! cargo run --example quickstart
 //! ```
 
-use neptune::{Mode, Run};
+use chrono::{DateTime, Utc};
+use neptune::{FloatSeries, Loggable, Mode, Run, StringSeries};
+
+/// The run's configuration: each field becomes a field under `params/`.
+#[derive(Loggable, Debug)]
+struct Params {
+    lr: f64,
+    max_epochs: i64,
+    optimizer: String,
+    use_preprocessing: bool,
+}
+
+/// The metrics: `train/loss` can only be appended floats; a typo or a wrong type does not
+/// compile.
+#[derive(Loggable)]
+struct Train {
+    loss: FloatSeries,
+    acc: FloatSeries,
+    notes: StringSeries,
+    end: Option<DateTime<Utc>>,
+}
+
+#[derive(Loggable)]
+struct Experiment {
+    params: Params,
+    train: Train,
+}
 
 fn main() -> neptune::Result<()> {
     // Settings come from the builder, else NEPTUNE_PROJECT / NEPTUNE_MODE / NEPTUNE_HOME.
@@ -15,24 +41,25 @@ fn main() -> neptune::Result<()> {
         .tags(["quickstart", "linear-decay"])
         .open()?;
 
-    // Single values: Float, Integer, Boolean, String.
-    let params = run.field("params");
-    params.field("lr").assign(0.001)?;
-    params.field("max_epochs").assign(10)?;
-    params.field("use_preprocessing").assign(true)?;
-    params.field("optimizer").assign("Adam")?;
+    // Typed handles for the whole run, checked against what the run already holds.
+    let exp = run.bind::<Experiment>("")?;
+    let params = Params {
+        lr: 0.001,
+        max_epochs: 10,
+        optimizer: "Adam".into(),
+        use_preprocessing: true,
+    };
+    run.field("params").assign_value(&params)?;
 
-    // Series: a typed handle is bound once; each append is a cheap, checked call.
-    let loss = run.field("train/loss").float_series()?;
-    let acc = run.field("train/acc").float_series()?;
-    let notes = run.field("train/notes").string_series()?;
-    for epoch in 0..10 {
-        let l = 1.0 / (epoch as f64 + 1.0);
-        loss.append(l)?;
-        acc.append(1.0 - l / 2.0)?;
-        notes.append(format!("epoch {epoch} done"))?;
+    for epoch in 0..params.max_epochs {
+        let loss = 1.0 / (epoch as f64 + 1.0);
+        exp.train.loss.append(loss)?; // a cheap, checked call: no path lookup
+        exp.train.acc.append(1.0 - loss / 2.0)?;
+        exp.train.notes.append(format!("epoch {epoch} done"))?;
     }
-    run.field("train/end").assign(chrono::Utc::now())?;
+    exp.train.end.assign(Utc::now())?;
+    // Untyped fields work too: the first write decides the type.
+    run.field("eval/best_epoch").assign(params.max_epochs - 1)?;
     run.tags().add("finished")?;
 
     let id = run.id().to_owned();
@@ -44,12 +71,15 @@ fn main() -> neptune::Result<()> {
         .with_id(&id)
         .mode(Mode::ReadOnly)
         .open()?;
+    let params: Params = run.field("params").fetch_as()?;
     println!("Logged run {id} to {}", neptune::home_from_env().display());
-    println!("params: {}", run.field("params").fetch()?);
+    println!("params: {params:?}");
     println!("last loss: {}", run.field("train/loss").fetch_last()?);
     println!("tags: {}", run.field("sys/tags").fetch()?);
     run.print_structure();
     println!("Read it back in Rust with:");
-    println!("  Run::builder().project(\"examples/quickstart\").with_id(\"{id}\").mode(Mode::ReadOnly).open()?");
+    println!(
+        "  Run::builder().with_id(\"{id}\").mode(Mode::ReadOnly).open()?.field(\"params\").fetch_as::<Params>()?"
+    );
     Ok(())
 }

@@ -60,7 +60,10 @@ pub use handles::{
 };
 #[doc(hidden)]
 pub use loggable::__private;
-pub use loggable::{FloatSeries, Loggable, OptionalHandle, StringSeries, StringSet, ValueHandle};
+pub use loggable::{
+    Artifact, FileSeries, FileSet, FloatSeries, Loggable, OptionalHandle, StringSeries, StringSet,
+    ValueHandle,
+};
 #[cfg(feature = "derive")]
 pub use neptune_derive::Loggable;
 pub use objects::{

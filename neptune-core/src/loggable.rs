@@ -2,8 +2,9 @@
 //! handle. `#[derive(Loggable)]` implements it for config and metrics structs (namespaces) and
 //! unit-only enums (String fields); this module implements it for every leaf type.
 //!
-//! File, FileSeries, FileSet and Artifact fields join with a `Loggable` impl for their value
-//! types (`__fields`, `__bind`, `__write`, `__read`); nothing else changes.
+//! File fields hold a [`File`](crate::File) value (stored whole, read back whole);
+//! FileSeries, FileSet and Artifact fields are markers like the series, their files going
+//! through their handles.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,7 +21,10 @@ use crate::types::{FieldType, Value};
 
 mod leaves;
 
-pub use leaves::{single_bind, FloatSeries, OptionalHandle, StringSeries, StringSet, ValueHandle};
+pub use leaves::{
+    single_bind, Artifact, FileSeries, FileSet, FloatSeries, OptionalHandle, StringSeries,
+    StringSet, ValueHandle,
+};
 
 /// A Rust type that a field or a namespace of an object holds: bound to a path, it gives a
 /// typed [`Handle`](Loggable::Handle) whose methods are exactly those of the field types.
@@ -65,7 +69,7 @@ pub use leaves::{single_bind, FloatSeries, OptionalHandle, StringSeries, StringS
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a neptune field type, so it cannot be a field of a Loggable struct",
     label = "not a neptune field type",
-    note = "field types: f64, f32 (Float); i8…i128, u8…u128, isize, usize (Integer, range-checked into i64); bool (Boolean); String; chrono::DateTime<Utc> (Datetime); neptune's FloatSeries, StringSeries and StringSet; Option<T> of a single value; unit-only enums and structs with #[derive(Loggable)]",
+    note = "field types: f64, f32 (Float); i8…i128, u8…u128, isize, usize (Integer, range-checked into i64); bool (Boolean); String; chrono::DateTime<Utc> (Datetime); neptune's File, FloatSeries, StringSeries, FileSeries, FileSet, StringSet and Artifact; Option<T> of a single value; unit-only enums and structs with #[derive(Loggable)]",
     note = "to keep this field out of the run, mark it #[loggable(skip)]"
 )]
 pub trait Loggable: Sized {
@@ -200,6 +204,7 @@ impl Writer<'_> {
 /// The stored values and types below a namespace, for `fetch_as`, and every problem found.
 #[doc(hidden)]
 pub struct Reader {
+    obj: Arc<ObjectInner>,
     object: String,
     values: HashMap<String, Value>,
     types: HashMap<String, FieldType>,
@@ -246,6 +251,39 @@ impl Reader {
 
     pub(crate) fn optional<T: SingleValue>(&mut self, at: &At) -> Option<Option<T>> {
         self.value::<T>(at)
+    }
+
+    /// The content of a File field, read from the backend's file area.
+    pub(crate) fn file(&mut self, at: &At) -> Option<crate::files::File> {
+        let found = self.types.get(&at.path).copied();
+        let read = || -> Result<crate::files::File> {
+            let path = at.field_path()?;
+            let missing = || Error::MissingField {
+                object: self.object.clone(),
+                path: at.path.clone(),
+            };
+            match found {
+                Some(FieldType::File) => {}
+                Some(t) => {
+                    return Err(Error::invalid(
+                        &at.path,
+                        format!("is a {t} field, not a File"),
+                    ))
+                }
+                None => return Err(missing()),
+            }
+            let file = self
+                .obj
+                .backend()
+                .file_ref(&self.object, &path)?
+                .ok_or_else(missing)?;
+            let content = self.obj.backend().open_file(&file.digest)?;
+            crate::files::File::from_reader(content, Some(&file.extension))
+        };
+        match read() {
+            Ok(f) => Some(f),
+            Err(e) => self.problem(e),
+        }
     }
 
     /// Checks the type of a field whose data is read through its handle (series, sets).
@@ -447,6 +485,7 @@ impl Handler {
             .map(|(p, t)| (String::from(p), t))
             .collect();
         let mut reader = Reader {
+            obj: obj.clone(),
             object: obj.id.clone(),
             values,
             types,

@@ -300,3 +300,56 @@ marker!(
     StringSetHandle,
     StringSetHandle::bind
 );
+
+marker!(
+    /// A FileSeries field of a `Loggable` struct: a marker like [`FloatSeries`]; the files go
+    /// through its [`FileSeriesHandle`](crate::FileSeriesHandle).
+    FileSeries,
+    FileSeries,
+    crate::files::FileSeriesHandle,
+    |obj, path: FieldPath| crate::files::FileSeriesHandle::bind(obj, &path)
+);
+
+marker!(
+    /// A FileSet field of a `Loggable` struct: a marker like [`FloatSeries`]; the files go
+    /// through its [`FileSetHandle`](crate::FileSetHandle).
+    FileSet,
+    FileSet,
+    crate::files::FileSetHandle,
+    crate::files::FileSetHandle::bind
+);
+
+marker!(
+    /// An Artifact field of a `Loggable` struct: a marker like [`FloatSeries`]; files are
+    /// tracked through its [`ArtifactHandle`](crate::ArtifactHandle).
+    Artifact,
+    Artifact,
+    crate::files::ArtifactHandle,
+    crate::files::ArtifactHandle::bind
+);
+
+/// A File field: the value is the file itself. A whole-value assign stores its content and
+/// uploads it; `fetch_as` reads the stored content back (large content is spooled to a
+/// temporary file, not held in memory).
+impl Loggable for crate::files::File {
+    type Handle = crate::files::FileHandle;
+    fn __fields(at: &At, out: &mut Fields) {
+        out.push(at, FieldType::File);
+    }
+    fn __bind(at: &At, binder: &Binder) -> Result<Self::Handle> {
+        crate::files::FileHandle::bind(binder.obj.clone(), at.field_path()?)
+    }
+    fn __write(value: &Self, at: &At, writer: &mut Writer<'_>) {
+        let stored = at.field_path().and_then(|path| {
+            let file = value.store(writer.obj.backend(), &path, &crate::ProgressBar::Off)?;
+            Ok(crate::Operation::UploadFile { path, file })
+        });
+        match stored {
+            Ok(op) => writer.ops.push(op),
+            Err(e) => writer.problems.push(e),
+        }
+    }
+    fn __read(at: &At, reader: &mut Reader) -> Option<Self> {
+        reader.file(at)
+    }
+}
