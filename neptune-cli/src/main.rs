@@ -196,6 +196,38 @@ enum Command {
         #[arg(long, short = 'o')]
         output: PathBuf,
     },
+    /// Lists the runs whose data is not (all) on a server yet: offline runs, and runs that
+    /// stopped or died before the server acknowledged everything.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Uploads what `neptune status` lists (registering offline runs on the server); one
+    /// failing run does not stop the others, and a run still being written is left alone.
+    Sync {
+        /// The server (default: NEPTUNE_URL, else the URL each run was logged with).
+        #[arg(long)]
+        url: Option<String>,
+        /// API token with write scope (default: NEPTUNE_API_TOKEN).
+        #[arg(long)]
+        api_token: Option<String>,
+    },
+    /// Runs a team server (as `neptune-server` does) on the store in --data.
+    Serve {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./neptune-data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Largest JSON request body, in MiB.
+        #[arg(long, default_value_t = 64)]
+        max_body_mib: usize,
+        /// Largest file upload, in MiB.
+        #[arg(long, default_value_t = 4096)]
+        max_upload_mib: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -222,8 +254,33 @@ fn split_list(s: &str) -> Vec<String> {
 }
 
 fn run(cli: Cli) -> CliResult {
+    // The commands of the upload queue and the server do not read the store.
+    let command = match cli.command {
+        Command::Status { json } => {
+            return Ok(neptune_server::cli::status_command(&cli.home, json)?);
+        }
+        Command::Sync { url, api_token } => {
+            return Ok(neptune_server::cli::sync_command(
+                &cli.home, url, api_token,
+            )?);
+        }
+        Command::Serve {
+            data,
+            listen,
+            max_body_mib,
+            max_upload_mib,
+        } => {
+            return Ok(neptune_server::cli::serve_command(
+                &data,
+                listen,
+                max_body_mib,
+                max_upload_mib,
+            )?);
+        }
+        other => other,
+    };
     let src = source::Source::open(&cli.home)?;
-    match cli.command {
+    match command {
         Command::Runs {
             project,
             tags,
@@ -285,6 +342,8 @@ fn run(cli: Cli) -> CliResult {
         ),
         Command::Diff { a, b, all, json } => commands::diff::run(&src, &a, &b, all, json),
         Command::Export { id, format, output } => commands::export::run(&src, &id, format, &output),
+        // Handled before the store is opened.
+        Command::Status { .. } | Command::Sync { .. } | Command::Serve { .. } => Ok(()),
     }
 }
 

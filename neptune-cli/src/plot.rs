@@ -345,11 +345,33 @@ impl Chart {
             .map_err(err)?;
         for (i, line) in self.lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
+            // Consecutive points on the same pixel draw nothing: keep one.
+            let mut last = None;
+            let points: Vec<(f64, f64)> = line
+                .points
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let px = chart.backend_coord(p);
+                    let keep = last != Some(px);
+                    last = Some(px);
+                    keep
+                })
+                .collect();
+            // Segment by segment: plotters joins a thick polyline's segments with mitres that
+            // shoot across the image at the sharp turns of a spike.
+            let style = color.stroke_width(2);
+            let segments = points
+                .windows(2)
+                .map(move |w| PathElement::new(vec![w[0], w[1]], style));
+            // A lone point: a short dash.
+            let dx = (self.x.1 - self.x.0) / 300.0;
+            let dot = (points.len() == 1).then(|| {
+                let (x, y) = points[0];
+                PathElement::new(vec![(x - dx, y), (x + dx, y)], style)
+            });
             chart
-                .draw_series(LineSeries::new(
-                    line.points.iter().copied(),
-                    color.stroke_width(2),
-                ))
+                .draw_series(segments.chain(dot))
                 .map_err(err)?
                 .label(line.label.clone())
                 .legend(move |(x, y)| {

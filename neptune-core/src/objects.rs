@@ -374,9 +374,7 @@ impl<T: ObjectType> Builder<T> {
                 "read-only mode opens an existing object: give with_id(\"ID\")".into(),
             ));
         }
-        let url = self
-            .url
-            .or_else(crate::backend::http_choice::url_from_env);
+        let url = self.url.or_else(crate::backend::http_choice::url_from_env);
         let backend: Arc<dyn Backend> = match (self.backend, mode, url) {
             (Some(b), _, _) => b,
             (None, Mode::Debug, _) => Arc::new(MemoryBackend::new()),

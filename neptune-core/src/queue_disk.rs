@@ -116,7 +116,9 @@ struct State {
 #[derive(Debug)]
 pub enum OpenError {
     /// Another process holds the lock: the run is still being written (or synced).
-    Busy { pid: Option<u32> },
+    Busy {
+        pid: Option<u32>,
+    },
     Other(Error),
 }
 
@@ -231,11 +233,15 @@ impl DiskQueue {
     /// Creates a new queue under `root` (`<home>/queue`) and locks it.
     pub fn create(root: &Path, meta: QueueMeta) -> Result<DiskQueue> {
         let dir = root.join(&meta.queue_id);
-        fs::create_dir_all(dir.join("files"))
-            .map_err(io(format!("cannot create the upload queue {}", dir.display())))?;
+        fs::create_dir_all(dir.join("files")).map_err(io(format!(
+            "cannot create the upload queue {}",
+            dir.display()
+        )))?;
         let lock = lock_file(&dir)?;
-        lock.lock()
-            .map_err(io(format!("cannot lock the upload queue {}", dir.display())))?;
+        lock.lock().map_err(io(format!(
+            "cannot lock the upload queue {}",
+            dir.display()
+        )))?;
         let bytes = serde_json::to_vec_pretty(&meta).map_err(|e| Error::Serialization {
             path: "meta.json".into(),
             reason: e.to_string(),
@@ -357,8 +363,7 @@ impl DiskQueue {
     pub fn append_file(&self, content: &mut dyn Read, extension: &str) -> Result<FileRef> {
         let files = self.dir.join("files");
         let tmp = files.join(format!("tmp-{}", new_id()));
-        let mut out =
-            File::create(&tmp).map_err(io(format!("cannot create {}", tmp.display())))?;
+        let mut out = File::create(&tmp).map_err(io(format!("cannot create {}", tmp.display())))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         let mut size = 0u64;
@@ -435,10 +440,7 @@ impl DiskQueue {
         if let Err(e) = written {
             // Take back a partial line, so that the next record starts on a line of its own.
             let _ = out.set_len(seg_len);
-            return Err(Error::io(
-                format!("cannot write the upload queue {seg}"),
-                e,
-            ));
+            return Err(Error::io(format!("cannot write the upload queue {seg}"), e));
         }
         st.put = seq;
         st.put_values += values;
@@ -615,6 +617,11 @@ impl DiskQueue {
             return;
         }
         let _ = self.changed.wait_timeout(st, timeout);
+    }
+
+    /// Lets other processes take the queue (`neptune sync`) while this handle still exists.
+    pub fn unlock(&self) {
+        let _ = self._lock.unlock();
     }
 
     /// Removes the queue's folder (everything was acknowledged). The lock is held until
@@ -814,21 +821,23 @@ mod tests {
     #[test]
     fn records_survive_reopen_and_torn_tails_are_cut() {
         let root = tempfile::tempdir().unwrap();
-        let q = DiskQueue::create(root.path(), new_meta("http://x", "async", req(), "T-1")).unwrap();
+        let q =
+            DiskQueue::create(root.path(), new_meta("http://x", "async", req(), "T-1")).unwrap();
         let dir = q.dir().to_path_buf();
         for i in 1..=5 {
             assert_eq!(q.append_ops(&[op(i)]).unwrap(), i);
         }
-        let f = q
-            .append_file(&mut &b"hello"[..], "txt")
-            .unwrap();
+        let f = q.append_file(&mut &b"hello"[..], "txt").unwrap();
         assert_eq!(f.size, 5);
         assert!(q.file_path(&f.digest).is_file());
         let mut cur = Cursor::after(0);
         let recs = q.read(&mut cur, 1).unwrap();
         assert_eq!(recs.len(), 1);
         let rest = q.read(&mut cur, usize::MAX).unwrap();
-        assert_eq!(rest.iter().map(Record::seq).collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
+        assert_eq!(
+            rest.iter().map(Record::seq).collect::<Vec<_>>(),
+            [2, 3, 4, 5, 6]
+        );
         assert!(matches!(&rest[4], Record::File { file, .. } if file.digest == f.digest));
         q.ack(2, 2, &[]).unwrap();
         assert_eq!(q.pending_values(), 3);
@@ -848,14 +857,19 @@ mod tests {
         assert_eq!(q.pending_values(), 3);
         let mut cur = Cursor::after(2);
         let recs = q.read(&mut cur, usize::MAX).unwrap();
-        assert_eq!(recs.iter().map(Record::seq).collect::<Vec<_>>(), [3, 4, 5, 6]);
+        assert_eq!(
+            recs.iter().map(Record::seq).collect::<Vec<_>>(),
+            [3, 4, 5, 6]
+        );
         let Record::Ops { raw, .. } = &recs[0] else {
             panic!()
         };
         let b: crate::backend::http::wire::Batch = serde_json::from_str(raw).unwrap();
         assert_eq!(b.seq, 3);
         assert_eq!(b.ops.len(), 1);
-        assert!(matches!(&b.ops[0], Operation::LogFloats { points, .. } if points[0].step == 3.0 && points[0].value.is_nan()));
+        assert!(
+            matches!(&b.ops[0], Operation::LogFloats { points, .. } if points[0].step == 3.0 && points[0].value.is_nan())
+        );
         // Appending continues after the cut.
         assert_eq!(q.append_ops(&[op(7)]).unwrap(), 7);
         q.remove().unwrap();

@@ -108,11 +108,13 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
             let id = queue_disk::read_meta(dir)
                 .map(|m| m.object_id)
                 .unwrap_or_else(|_| "?".into());
-            return Err(Error::Config(format!(
-                "{id} ({}) is still being written by {who}; it was not touched. Sync it once \
-                 that process has stopped",
-                dir.display()
-            )));
+            return Err(Error::io(
+                format!("cannot sync {id} ({})", dir.display()),
+                std::io::Error::other(format!(
+                    "it is still being written by {who}; it was not touched. Sync it once \
+                     that process has stopped"
+                )),
+            ));
         }
         Err(OpenError::Other(e)) => return Err(e),
     };
@@ -174,14 +176,19 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
         let mut start = 0;
         while start < recs.len() {
             let mut sent = 0;
-            retry("uploading", &mut || {
-                match send_head(&http, &q, &server_id, &meta.queue_id, &recs[start..], &mut rejected) {
-                    Sent::Acked(n) => {
-                        sent = n;
-                        Ok(())
-                    }
-                    Sent::Failed(f) => Err(f),
+            retry("uploading", &mut || match send_head(
+                &http,
+                &q,
+                &server_id,
+                &meta.queue_id,
+                &recs[start..],
+                &mut rejected,
+            ) {
+                Sent::Acked(n) => {
+                    sent = n;
+                    Ok(())
                 }
+                Sent::Failed(f) => Err(f),
             })?;
             start += sent;
             bar.set_position(total.saturating_sub(q.pending_values()));
@@ -198,4 +205,3 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
     q.remove()?;
     Ok(synced)
 }
-

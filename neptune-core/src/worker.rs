@@ -146,7 +146,7 @@ enum Control {
     Wait(Sender<()>),
     /// Flush, close the backend (waiting at most until the deadline), end the thread; the
     /// reply carries what the backend's close said is left.
-    Stop(Sender<std::result::Result<(), String>>, Instant),
+    Stop(Sender<Result<()>>, Instant),
 }
 
 /// Handle to the worker thread of one object.
@@ -172,7 +172,12 @@ impl Worker {
         })
     }
 
-    fn request<T>(&self, msg: Control, rx: Receiver<T>, timeout: Option<Duration>) -> Result<Option<T>> {
+    fn request<T>(
+        &self,
+        msg: Control,
+        rx: Receiver<T>,
+        timeout: Option<Duration>,
+    ) -> Result<Option<T>> {
         self.ctrl
             .send(msg)
             .map_err(|_| Error::Worker("the worker has stopped".into()))?;
@@ -218,7 +223,7 @@ impl Worker {
         if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
-        outcome.map(|()| true).map_err(Error::Worker)
+        outcome.map(|()| true)
     }
 }
 
@@ -249,7 +254,7 @@ fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval:
                         shared.record(Ok(rejected));
                         Ok(())
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(e),
                 };
                 let _ = reply.send(outcome);
                 return;

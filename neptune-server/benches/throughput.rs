@@ -53,7 +53,14 @@ fn token(data: &std::path::Path) -> String {
     let out = Command::new(BIN)
         .arg("--data")
         .arg(data)
-        .args(["token", "create", "--project", "bench/server", "--scope", "write"])
+        .args([
+            "token",
+            "create",
+            "--project",
+            "bench/server",
+            "--scope",
+            "write",
+        ])
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()

@@ -108,7 +108,9 @@ impl AppState {
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header is not `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header is not `Bearer <token>`")
+            })?;
         let grant = self
             .tokens
             .verify(token)
@@ -195,11 +197,9 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|first| {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         match serde_path_to_error::deserialize::<_, T>(de) {
-            Err(e) if e.path().to_string() != "." => ApiError::bad_request(format!(
-                "invalid JSON body at {}: {}",
-                e.path(),
-                e.inner()
-            )),
+            Err(e) if e.path().to_string() != "." => {
+                ApiError::bad_request(format!("invalid JSON body at {}: {}", e.path(), e.inner()))
+            }
             _ => ApiError::bad_request(format!("invalid JSON body: {first}")),
         }
     })
@@ -215,11 +215,7 @@ fn field_path(p: &str) -> ApiResult<FieldPath> {
     FieldPath::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-async fn open_object(
-    State(s): St,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<ObjectInfo>> {
+async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<Json<ObjectInfo>> {
     let grant = s.auth(&headers, Scope::Read)?;
     let bytes = read_body(&headers, body, s.limits.max_body).await?;
     blocking(move || {
@@ -427,7 +423,11 @@ fn page_args(q: Option<String>) -> ApiResult<(FieldPath, Option<f64>, usize)> {
     if q.after.is_some_and(|a| !a.is_finite()) {
         return Err(ApiError::bad_request("`after` must be a finite step"));
     }
-    Ok((path, q.after, q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)))
+    Ok((
+        path,
+        q.after,
+        q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
+    ))
 }
 
 async fn floats(
@@ -485,9 +485,21 @@ macro_rules! path_read {
 }
 
 path_read!(file_ref, file_ref, Option<neptune_core::operation::FileRef>);
-path_read!(fileset, fileset_entries, Vec<neptune_core::operation::FileSetEntry>);
-path_read!(file_series, file_points, Vec<neptune_core::operation::FilePoint>);
-path_read!(artifact, artifact_files, Vec<neptune_core::operation::ArtifactFile>);
+path_read!(
+    fileset,
+    fileset_entries,
+    Vec<neptune_core::operation::FileSetEntry>
+);
+path_read!(
+    file_series,
+    file_points,
+    Vec<neptune_core::operation::FilePoint>
+);
+path_read!(
+    artifact,
+    artifact_files,
+    Vec<neptune_core::operation::ArtifactFile>
+);
 
 async fn table(
     State(s): St,
@@ -506,4 +518,3 @@ async fn table(
     })
     .await
 }
-

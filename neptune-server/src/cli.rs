@@ -45,8 +45,8 @@ pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
         return Ok(());
     }
     println!(
-        "{:<16} {:<20} {:<8} {:>14}  {:<10} {}",
-        "ID", "PROJECT", "MODE", "UNSYNCED", "STATE", "SINCE"
+        "{:<16} {:<20} {:<8} {:>14}  {:<10} SINCE",
+        "ID", "PROJECT", "MODE", "UNSYNCED", "STATE"
     );
     for r in &runs {
         let state = if r.live {

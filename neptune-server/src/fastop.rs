@@ -91,7 +91,9 @@ where
         match &*k.0 {
             "path" if path.is_none() => path = Some(map.next_value::<FieldPath>()?),
             "points" if points.is_none() => points = Some(map.next_value::<Vec<P>>()?),
-            "path" | "points" => return Err(de::Error::custom(format!("duplicate field `{}`", k.0))),
+            "path" | "points" => {
+                return Err(de::Error::custom(format!("duplicate field `{}`", k.0)))
+            }
             // Unknown fields are ignored, as the derived implementation does.
             _ => {
                 map.next_value::<de::IgnoredAny>()?;

@@ -66,7 +66,9 @@ fn check_extension(e: &str) -> ApiResult<()> {
 }
 
 fn check_digest(d: &str) -> ApiResult<()> {
-    let ok = d.len() == 64 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let ok = d.len() == 64
+        && d.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if ok {
         Ok(())
     } else {
@@ -125,7 +127,9 @@ pub(crate) async fn upload(
                 }
             }
             Err(e) => {
-                let _ = tx.send(Err(format!("the upload was interrupted: {e}"))).await;
+                let _ = tx
+                    .send(Err(format!("the upload was interrupted: {e}")))
+                    .await;
                 break;
             }
         }
@@ -184,7 +188,10 @@ pub(crate) async fn download(
             match reader.read(&mut buf) {
                 Ok(0) => return,
                 Ok(n) => {
-                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                    if tx
+                        .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                        .is_err()
+                    {
                         return;
                     }
                 }

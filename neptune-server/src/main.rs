@@ -18,7 +18,12 @@ use neptune_server::{Limits, Scope, ServerConfig, Tokens};
 #[command(name = "neptune-server", version, about = "The neptune team server")]
 struct Cli {
     /// Data directory: the store (store.db, files/) and the tokens (server.db).
-    #[arg(long, global = true, default_value = "./neptune-data", env = "NEPTUNE_SERVER_DATA")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./neptune-data",
+        env = "NEPTUNE_SERVER_DATA"
+    )]
     data: PathBuf,
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -106,7 +111,13 @@ fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
                     Some(_) => "revoked",
                     None => "active",
                 };
-                println!("{}  {:5}  {:7}  {}", t.id, t.scope.as_str(), state, t.project);
+                println!(
+                    "{}  {:5}  {:7}  {}",
+                    t.id,
+                    t.scope.as_str(),
+                    state,
+                    t.project
+                );
             }
         }
         TokenAction::Revoke { id } => {

@@ -83,7 +83,11 @@ fn hash(salt: &str, secret: &str) -> String {
 
 /// Equal in time independent of where the inputs differ.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn now_ms() -> i64 {
@@ -132,7 +136,14 @@ impl Tokens {
             .execute(
                 "INSERT INTO tokens (id, project, scope, salt, hash, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, project, scope.as_str(), salt, hash(&salt, &secret), now_ms()],
+                params![
+                    id,
+                    project,
+                    scope.as_str(),
+                    salt,
+                    hash(&salt, &secret),
+                    now_ms()
+                ],
             )
             .map_err(sql)?;
         Ok((id.clone(), format!("nep_{id}_{secret}")))

@@ -15,7 +15,13 @@ fn open_body(project: &str) -> Vec<u8> {
 }
 
 fn create_run(addr: &str, token: &str, project: &str) -> String {
-    let a = raw(addr, "POST", "/api/v1/objects", Some(token), &open_body(project));
+    let a = raw(
+        addr,
+        "POST",
+        "/api/v1/objects",
+        Some(token),
+        &open_body(project),
+    );
     assert_eq!(a.status, 200, "{}", a.body);
     a.json()["id"].as_str().unwrap().to_owned()
 }
@@ -42,42 +48,147 @@ fn auth_matrix() {
     assert_eq!(raw(a, "GET", "/api/v1/openapi.json", None, b"").status, 200);
 
     // No token, a malformed header, an unknown token: 401.
-    for token in [None, Some("garbage"), Some(&*format!("nep_{}_{}", "0".repeat(16), "0".repeat(64)))] {
+    for token in [
+        None,
+        Some("garbage"),
+        Some(&*format!("nep_{}_{}", "0".repeat(16), "0".repeat(64))),
+    ] {
         let r = raw(a, "GET", &value, token, b"");
         assert_eq!(r.status, 401, "{token:?}: {}", r.body);
         assert!(!r.message().is_empty());
-        assert_eq!(raw(a, "POST", &format!("/api/v1/objects/{run}/batches"), token, &add).status, 401);
+        assert_eq!(
+            raw(
+                a,
+                "POST",
+                &format!("/api/v1/objects/{run}/batches"),
+                token,
+                &add
+            )
+            .status,
+            401
+        );
     }
-    let r = raw_with(a, "GET", &value, None, b"", &[("Authorization", "Basic abc")]);
+    let r = raw_with(
+        a,
+        "GET",
+        &value,
+        None,
+        b"",
+        &[("Authorization", "Basic abc")],
+    );
     assert_eq!(r.status, 401);
 
     // Another project's token: 403, for reads, writes, opens and lists.
     let r = raw(a, "GET", &value, Some(&write_b), b"");
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.message().contains("team/b"), "{}", r.message());
-    assert_eq!(raw(a, "POST", &format!("/api/v1/objects/{run}/batches"), Some(&write_b), &add).status, 403);
-    assert_eq!(raw(a, "POST", "/api/v1/objects", Some(&write_b), &open_body("team/a")).status, 403);
-    assert_eq!(raw(a, "GET", "/api/v1/objects?project=team/a&kind=run", Some(&write_b), b"").status, 403);
+    assert_eq!(
+        raw(
+            a,
+            "POST",
+            &format!("/api/v1/objects/{run}/batches"),
+            Some(&write_b),
+            &add
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        raw(
+            a,
+            "POST",
+            "/api/v1/objects",
+            Some(&write_b),
+            &open_body("team/a")
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        raw(
+            a,
+            "GET",
+            "/api/v1/objects?project=team/a&kind=run",
+            Some(&write_b),
+            b""
+        )
+        .status,
+        403
+    );
     let resume = serde_json::to_vec(&json!({"request": {"kind": "Run", "project": "team/b",
-        "with_id": run, "owner": "x", "read_only": false}})).unwrap();
-    assert_eq!(raw(a, "POST", "/api/v1/objects", Some(&write_b), &resume).status, 403);
+        "with_id": run, "owner": "x", "read_only": false}}))
+    .unwrap();
+    assert_eq!(
+        raw(a, "POST", "/api/v1/objects", Some(&write_b), &resume).status,
+        403
+    );
 
     // A read token reads but does not write.
     assert_eq!(raw(a, "GET", &value, Some(&read_a), b"").status, 200);
-    let r = raw(a, "POST", &format!("/api/v1/objects/{run}/batches"), Some(&read_a), &add);
+    let r = raw(
+        a,
+        "POST",
+        &format!("/api/v1/objects/{run}/batches"),
+        Some(&read_a),
+        &add,
+    );
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.message().contains("read scope"), "{}", r.message());
-    assert_eq!(raw(a, "POST", "/api/v1/objects", Some(&read_a), &open_body("team/a")).status, 403);
-    assert_eq!(raw(a, "PUT", "/api/v1/files?extension=txt", Some(&read_a), b"hello").status, 403);
+    assert_eq!(
+        raw(
+            a,
+            "POST",
+            "/api/v1/objects",
+            Some(&read_a),
+            &open_body("team/a")
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        raw(
+            a,
+            "PUT",
+            "/api/v1/files?extension=txt",
+            Some(&read_a),
+            b"hello"
+        )
+        .status,
+        403
+    );
     let ro = serde_json::to_vec(&json!({"request": {"kind": "Run", "project": "team/a",
-        "with_id": run, "owner": "x", "read_only": true}})).unwrap();
-    assert_eq!(raw(a, "POST", "/api/v1/objects", Some(&read_a), &ro).status, 200);
+        "with_id": run, "owner": "x", "read_only": true}}))
+    .unwrap();
+    assert_eq!(
+        raw(a, "POST", "/api/v1/objects", Some(&read_a), &ro).status,
+        200
+    );
 
     // The write token writes; once revoked, it is refused.
-    assert_eq!(raw(a, "POST", &format!("/api/v1/objects/{run}/batches"), Some(&revoked), &add).status, 200);
+    assert_eq!(
+        raw(
+            a,
+            "POST",
+            &format!("/api/v1/objects/{run}/batches"),
+            Some(&revoked),
+            &add
+        )
+        .status,
+        200
+    );
     common::revoke(data.path(), &revoked);
     assert_eq!(raw(a, "GET", &value, Some(&revoked), b"").status, 401);
-    assert_eq!(raw(a, "POST", "/api/v1/objects", Some(&revoked), &open_body("team/a")).status, 401);
+    assert_eq!(
+        raw(
+            a,
+            "POST",
+            "/api/v1/objects",
+            Some(&revoked),
+            &open_body("team/a")
+        )
+        .status,
+        401
+    );
 
     // Through the client library: the errors name the token.
     let home = tempfile::tempdir().unwrap();
@@ -122,7 +233,12 @@ fn openapi_documents_every_route() {
             .replace("{digest}", &"a".repeat(64));
         let r = raw(&server.addr, method, &concrete, Some(&token), b"{}");
         let no_route = r.status == 404 && r.body.contains("no_route");
-        assert!(!no_route && r.status != 405, "{method} {path}: {} {}", r.status, r.body);
+        assert!(
+            !no_route && r.status != 405,
+            "{method} {path}: {} {}",
+            r.status,
+            r.body
+        );
     }
     // And a route that is not documented is not served.
     let r = raw(&server.addr, "GET", "/api/v1/nothing", Some(&token), b"");
@@ -154,7 +270,14 @@ fn malformed_and_hostile_requests_change_nothing() {
     // (sys/modification_time aside: the store touches it when a batch had a log operation,
     // even one whose every point was refused.)
     let values = || {
-        let mut v = raw(a, "GET", &format!("/api/v1/objects/{run}/values"), Some(&token), b"").json();
+        let mut v = raw(
+            a,
+            "GET",
+            &format!("/api/v1/objects/{run}/values"),
+            Some(&token),
+            b"",
+        )
+        .json();
         v["values"]
             .as_array_mut()
             .unwrap()
@@ -164,8 +287,22 @@ fn malformed_and_hostile_requests_change_nothing() {
     let snapshot = || {
         (
             values(),
-            raw(a, "GET", &format!("/api/v1/objects/{run}/series/floats?path=s"), Some(&token), b"").body,
-            raw(a, "GET", &format!("/api/v1/objects/{run}/structure"), Some(&token), b"").body,
+            raw(
+                a,
+                "GET",
+                &format!("/api/v1/objects/{run}/series/floats?path=s"),
+                Some(&token),
+                b"",
+            )
+            .body,
+            raw(
+                a,
+                "GET",
+                &format!("/api/v1/objects/{run}/structure"),
+                Some(&token),
+                b"",
+            )
+            .body,
         )
     };
     let before = snapshot();
@@ -181,15 +318,27 @@ fn malformed_and_hostile_requests_change_nothing() {
     expect_400(b"{not json", &["invalid JSON"]);
     expect_400(b"[]", &["invalid JSON"]);
     expect_400(
-        &batch(json!([{"type": "AssignFloat", "path": "x", "value": "abc"}]), 2),
+        &batch(
+            json!([{"type": "AssignFloat", "path": "x", "value": "abc"}]),
+            2,
+        ),
         &["batches[0].ops[0]"],
     );
     expect_400(
-        &batch(json!([{"type": "AssignInt", "path": "a//b", "value": 1}]), 2),
+        &batch(
+            json!([{"type": "AssignInt", "path": "a//b", "value": 1}]),
+            2,
+        ),
         &["empty segment"],
     );
-    expect_400(&batch(json!([{"type": "Explode", "path": "x"}]), 2), &["Explode"]);
-    expect_400(&batch(json!([{"type": "AssignInt", "value": 1}]), 2), &["path"]);
+    expect_400(
+        &batch(json!([{"type": "Explode", "path": "x"}]), 2),
+        &["Explode"],
+    );
+    expect_400(
+        &batch(json!([{"type": "AssignInt", "value": 1}]), 2),
+        &["path"],
+    );
     expect_400(&batch(json!([]), 0), &["sequence"]);
     let two = serde_json::to_vec(&json!({"queue": "q-test", "batches": [
         {"seq": 5, "ops": []}, {"seq": 4, "ops": []}]}))
@@ -225,8 +374,14 @@ fn malformed_and_hostile_requests_change_nothing() {
     ]);
     let r = post(&batch(hostile, 10));
     assert_eq!(r.status, 200, "{}", r.body);
-    let rejected = r.json()["results"][0]["rejected"].as_array().unwrap().clone();
-    let idx: Vec<u64> = rejected.iter().map(|x| x["index"].as_u64().unwrap()).collect();
+    let rejected = r.json()["results"][0]["rejected"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let idx: Vec<u64> = rejected
+        .iter()
+        .map(|x| x["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(idx, (0..10).collect::<Vec<_>>(), "{rejected:#?}");
     let reason = |i: usize| rejected[i]["reason"].as_str().unwrap().to_owned();
     assert!(reason(0).contains("step"), "{}", reason(0));
@@ -243,10 +398,21 @@ fn malformed_and_hostile_requests_change_nothing() {
         &format!("/api/v1/files/{}", "A".repeat(64)),
     ] {
         let r = files(p);
-        assert!((400..500).contains(&r.status), "{p}: {} {}", r.status, r.body);
+        assert!(
+            (400..500).contains(&r.status),
+            "{p}: {} {}",
+            r.status,
+            r.body
+        );
         assert!(!r.body.contains("SQLite"), "{p} leaked the database");
     }
-    let r = raw(a, "PUT", "/api/v1/files?extension=../../x", Some(&token), b"data");
+    let r = raw(
+        a,
+        "PUT",
+        "/api/v1/files?extension=../../x",
+        Some(&token),
+        b"data",
+    );
     assert_eq!(r.status, 400, "{}", r.body);
     let big = vec![7u8; (1 << 20) + 10];
     let r = raw(a, "PUT", "/api/v1/files?extension=bin", Some(&token), &big);
@@ -264,13 +430,37 @@ fn malformed_and_hostile_requests_change_nothing() {
     assert!(stored.is_empty(), "content was stored: {stored:?}");
 
     // Queries: bad paths and kinds.
-    let r = raw(a, "GET", &format!("/api/v1/objects/{run}/value?path=a//b"), Some(&token), b"");
+    let r = raw(
+        a,
+        "GET",
+        &format!("/api/v1/objects/{run}/value?path=a//b"),
+        Some(&token),
+        b"",
+    );
     assert_eq!(r.status, 400);
-    let r = raw(a, "GET", &format!("/api/v1/objects/{run}/value"), Some(&token), b"");
+    let r = raw(
+        a,
+        "GET",
+        &format!("/api/v1/objects/{run}/value"),
+        Some(&token),
+        b"",
+    );
     assert_eq!(r.status, 400);
-    let r = raw(a, "GET", "/api/v1/objects?project=team/h&kind=spaceship", Some(&token), b"");
+    let r = raw(
+        a,
+        "GET",
+        "/api/v1/objects?project=team/h&kind=spaceship",
+        Some(&token),
+        b"",
+    );
     assert_eq!(r.status, 400);
-    let r = raw(a, "GET", "/api/v1/objects/NOPE-9/structure", Some(&token), b"");
+    let r = raw(
+        a,
+        "GET",
+        "/api/v1/objects/NOPE-9/structure",
+        Some(&token),
+        b"",
+    );
     assert_eq!(r.status, 404);
 
     assert_eq!(snapshot(), before, "a refused request changed the run");

@@ -67,7 +67,11 @@ fn eight_processes_log_to_one_server() {
         assert_eq!(v.len(), POINTS as usize, "w{i}");
         assert!(v.steps().iter().enumerate().all(|(k, s)| *s == k as f64));
         assert_eq!(
-            shared.field(&format!("done/w{i}")).fetch().unwrap().to_json(),
+            shared
+                .field(&format!("done/w{i}"))
+                .fetch()
+                .unwrap()
+                .to_json(),
             serde_json::json!(true)
         );
     }

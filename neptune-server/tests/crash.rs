@@ -117,7 +117,12 @@ fn server_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     run.stop().unwrap();
     let r = reader(&server, &token, &id, home.path());
     assert_eq!(steps_of(&r, "train/loss").len(), n as usize);
-    assert_eq!(count_logs("lost the connection"), 1, "{}", String::from_utf8_lossy(&LOGS.lock().unwrap()));
+    assert_eq!(
+        count_logs("lost the connection"),
+        1,
+        "{}",
+        String::from_utf8_lossy(&LOGS.lock().unwrap())
+    );
     assert_eq!(count_logs("is back"), 1);
 }
 
@@ -206,7 +211,9 @@ fn offline_runs_sync_and_one_failure_does_not_stop_the_others() {
     }
     let st = status(home.path());
     assert_eq!(st.len(), 3);
-    assert!(st.iter().all(|s| s.meta.mode == "offline" && s.pending_values >= 1000 && !s.live));
+    assert!(st
+        .iter()
+        .all(|s| s.meta.mode == "offline" && s.pending_values >= 1000 && !s.live));
 
     let report = sync_all(home.path(), &opts(&token_x));
     assert_eq!(report.synced.len(), 2, "{:?}", report.failed);

@@ -15,6 +15,7 @@ pub(crate) fn url_from_env() -> Option<String> {
 }
 
 /// `NEPTUNE_API_TOKEN`, if set.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn token_from_env() -> Option<String> {
     std::env::var("NEPTUNE_API_TOKEN")
         .ok()
@@ -64,4 +65,21 @@ pub(crate) fn remote(
          backend: enable the `http` feature of neptune, or unset NEPTUNE_URL to log to the \
          embedded store"
     )))
+}
+
+#[cfg(all(test, not(feature = "http")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_without_the_http_feature_is_a_clear_error() {
+        let e = remote("http://127.0.0.1:1", None, Path::new("."), Mode::Async)
+            .err()
+            .expect("an error")
+            .to_string();
+        assert!(
+            e.contains("`http` feature") && e.contains("NEPTUNE_URL"),
+            "{e}"
+        );
+    }
 }

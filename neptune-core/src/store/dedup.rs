@@ -55,9 +55,11 @@ fn ensure_table(c: &Connection) -> R<()> {
 }
 
 fn last_of(c: &Connection, queue: &str) -> R<Option<(i64, Option<String>)>> {
-    Ok(c.prepare_cached("SELECT last_seq, last_reply FROM upload_queues WHERE queue_id = ?1")?
-        .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT last_seq, last_reply FROM upload_queues WHERE queue_id = ?1")?
+            .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+    )
 }
 
 impl Store {
@@ -208,7 +210,11 @@ mod tests {
         assert!(!first[0].duplicate && first[1].rejected.len() == 1);
         // The same two again (a lost answer), then a new one.
         let again = store
-            .execute_queued(&run.id, "q1", &[add(1, "x".into()), bad, add(3, "c".into())])
+            .execute_queued(
+                &run.id,
+                "q1",
+                &[add(1, "x".into()), bad, add(3, "c".into())],
+            )
             .unwrap();
         assert!(again[0].duplicate && again[1].duplicate && !again[2].duplicate);
         assert_eq!(again[1].rejected, first[1].rejected);

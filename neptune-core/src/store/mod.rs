@@ -313,7 +313,7 @@ impl Backend for Store {
         scope: &crate::TableScope,
         q: &crate::TableQuery,
     ) -> Result<crate::Table> {
-        self.read(|tx| table::fetch_table(tx, scope, q))
+        table::fetch(self, scope, q)
     }
 
     fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {

@@ -1,10 +1,12 @@
 //! Tables of runs, models and model versions, read in one pass.
 //!
-//! One query lists the objects in scope; one query over `fields` joined to `objects` reads every
-//! cell of them (the single values and the series summaries kept in the field rows, so no series
-//! point is read); one more reads the members of their string sets (`sys/tags`). The filter
-//! rules, the sort and the column rules then run in memory (module `table::build`), the same for
-//! every backend. With `columns`, only the needed paths are read.
+//! One query lists the objects in scope; one query over `fields` reads every cell of them (the
+//! single values and the series summaries kept in the field rows, so no series point is read):
+//! a sequential scan when the scope is most of the store (split in two halves by row id, read
+//! on two connections at once, when it is big), else `fields` joined to the scope's `objects`.
+//! One more query reads the members of their string sets (`sys/tags`). The filter rules, the
+//! sort and the column rules then run in memory (module `table::build`), the same for every
+//! backend. With `columns`, only the needed paths are read.
 
 use std::collections::HashMap;
 
@@ -218,8 +220,96 @@ fn decode(t: FieldType, value: ValueRef<'_>, last: ValueRef<'_>) -> R<Option<Raw
     }))
 }
 
+/// The cells one scan of `fields` read: the columns it met (its own indexes: path, first type,
+/// whether another type was seen), `(row, column, value)` triples, and its string sets
+/// `(field id, row, column)`.
+#[derive(Default)]
+struct Part {
+    columns: Vec<(Vec<u8>, FieldType, bool)>,
+    cells: Vec<(u32, u32, RawValue)>,
+    sets: Vec<(i64, u32, u32)>,
+}
+
+/// Runs the cells query `sql` and collects the cells of the objects in `index`.
+fn scan(
+    c: &Connection,
+    sql: &str,
+    params: &[Sql],
+    index: &RowIndex,
+    plan: &build::Plan,
+) -> R<Part> {
+    let mut part = Part::default();
+    let mut columns = PathMap::default();
+    let mut stmt = c.prepare(sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let Some(row) = index.get(r.get(0)?) else {
+            continue;
+        };
+        let path = match r.get_ref(1)? {
+            ValueRef::Text(b) => b,
+            _ => return Err(corrupt("a field path is not text")),
+        };
+        let t = match r.get_ref(2)? {
+            ValueRef::Text(b) => parse_type_bytes(b)?,
+            _ => return Err(corrupt("a field type is not text")),
+        };
+        if plan.load.is_some() && !plan.loads(std::str::from_utf8(path).unwrap_or_default()) {
+            continue;
+        }
+        let Some(v) = decode(t, r.get_ref(3)?, r.get_ref(4)?)? else {
+            continue;
+        };
+        let col = match columns.get(path) {
+            Some(&col) => {
+                let c = &mut part.columns[col as usize];
+                c.2 |= c.1 != t;
+                col
+            }
+            None => {
+                let col = part.columns.len() as u32;
+                part.columns.push((path.to_vec(), t, false));
+                columns.insert(path.to_vec(), col);
+                col
+            }
+        };
+        if t == FieldType::StringSet {
+            part.sets.push((r.get(5)?, row as u32, col));
+        }
+        part.cells.push((row as u32, col, v));
+    }
+    Ok(part)
+}
+
+/// Scans above this many field rows use both cores: a second connection reads half the rows.
+const PARALLEL_MIN_ROWS: i64 = 100_000;
+
+/// A second connection to the store's database, for reading only.
+fn second_connection(home: &std::path::Path) -> R<Connection> {
+    let c = Connection::open(home.join("store.db"))?;
+    c.busy_timeout(super::schema::BUSY_TIMEOUT)?;
+    c.pragma_update(None, "query_only", true)?;
+    Ok(c)
+}
+
 /// Reads the table of `scope` that `q` asks for.
-pub(crate) fn fetch_table(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<Table> {
+pub(crate) fn fetch(
+    store: &super::Store,
+    scope: &TableScope,
+    q: &TableQuery,
+) -> crate::Result<Table> {
+    store.read(|tx| fetch_table(store.home(), PARALLEL_MIN_ROWS, tx, scope, q))
+}
+
+/// Reads the table on the connection `c` (in a read transaction); with `home`, a scan of at
+/// least `parallel_rows` field rows is split with a second connection.
+fn fetch_table(
+    home: Option<&std::path::Path>,
+    parallel_rows: i64,
+    c: &Connection,
+    scope: &TableScope,
+    q: &TableQuery,
+) -> R<Table> {
     let plan = q.plan()?;
     let (scope_cond, scope_params) = scope_sql(c, scope, q)?;
 
@@ -247,78 +337,101 @@ pub(crate) fn fetch_table(c: &Connection, scope: &TableScope, q: &TableQuery) ->
         "fetching table",
     );
 
-    // When the scope holds most of the store's objects, one sequential scan of `fields`
-    // (rows of other objects skipped by the row index) beats an index lookup per object.
+    // When the scope holds most of the store's objects, a sequential scan of `fields` (rows of
+    // other objects skipped by the row index) beats an index lookup per object.
     let total: i64 = c
         .prepare_cached("SELECT count(*) FROM objects")?
         .query_row([], |r| r.get(0))?;
-    let scan = q.id_filter().is_empty() && raw.rows.len() as i64 * 4 >= total;
-    let mut params = if scan { Vec::new() } else { scope_params };
-    let path_cond = paths_sql(&plan, &mut params);
-    let sql = if scan {
-        format!(
-            "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f \
-             WHERE 1{path_cond}"
-        )
+    let sequential = q.id_filter().is_empty() && raw.rows.len() as i64 * 4 >= total;
+    let parts = if sequential {
+        let (lo, hi): (Option<i64>, Option<i64>) = c
+            .prepare_cached("SELECT min(id), max(id) FROM fields")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (lo, hi) = (lo.unwrap_or(0), hi.unwrap_or(0));
+        let mut params = Vec::new();
+        let path_cond = paths_sql(&plan, &mut params);
+        let sql = |range: &str| {
+            format!(
+                "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f \
+                 WHERE {range}{path_cond}"
+            )
+        };
+        match home {
+            Some(home) if hi - lo >= parallel_rows => {
+                let mid = lo + (hi - lo) / 2;
+                let first = sql(&format!("f.id <= {mid}"));
+                let second = sql(&format!("f.id > {mid}"));
+                let (index, plan, params) = (&index, &plan, &params);
+                let (a, b) = std::thread::scope(|s| {
+                    let other = s.spawn(move || -> R<Part> {
+                        let mut conn = second_connection(home)?;
+                        let tx = conn.transaction()?;
+                        let part = scan(&tx, &second, params, index, plan)?;
+                        tx.commit()?;
+                        Ok(part)
+                    });
+                    let mine = scan(c, &first, params, index, plan);
+                    let theirs = other
+                        .join()
+                        .unwrap_or_else(|_| Err(corrupt("the second table scan panicked")));
+                    (mine, theirs)
+                });
+                vec![a?, b?]
+            }
+            _ => vec![scan(c, &sql("1"), &params, &index, &plan)?],
+        }
     } else {
-        format!(
+        let mut params = scope_params;
+        let path_cond = paths_sql(&plan, &mut params);
+        let sql = format!(
             "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id \
              FROM fields f JOIN objects o ON o.id = f.object_id \
              WHERE {scope_cond}{path_cond}"
-        )
+        );
+        vec![scan(c, &sql, &params, &index, &plan)?]
     };
+
+    // Merge the parts: their columns into the table's, their cells into the rows.
     let mut columns = PathMap::default();
     // StringSet fields: field id → (row, column), filled by the members query.
     let mut sets: HashMap<i64, (usize, u32)> = HashMap::new();
     let mut seen = 0u64;
-    {
-        let mut stmt = c.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(params.iter()))?;
-        while let Some(r) = rows.next()? {
-            let Some(row) = index.get(r.get(0)?) else {
-                continue;
-            };
-            let path = match r.get_ref(1)? {
-                ValueRef::Text(b) => b,
-                _ => return Err(corrupt("a field path is not text")),
-            };
-            let t = match r.get_ref(2)? {
-                ValueRef::Text(b) => parse_type_bytes(b)?,
-                _ => return Err(corrupt("a field type is not text")),
-            };
-            if plan.load.is_some() && !plan.loads(std::str::from_utf8(path).unwrap_or_default()) {
-                continue;
-            }
-            let Some(v) = decode(t, r.get_ref(3)?, r.get_ref(4)?)? else {
-                continue;
-            };
-            let col = match columns.get(path) {
+    for part in parts {
+        let mut map = Vec::with_capacity(part.columns.len());
+        for (path, t, mixed) in part.columns {
+            let col = match columns.get(&path) {
                 Some(&col) => {
                     raw.note_type(col, t);
                     col
                 }
                 None => {
-                    let p = String::from_utf8(path.to_vec())
+                    let p = String::from_utf8(path.clone())
                         .map_err(|_| corrupt("a field path is not UTF-8"))?;
                     let col = raw.add_column(p, t);
-                    columns.insert(path.to_vec(), col);
+                    columns.insert(path, col);
                     col
                 }
             };
-            if t == FieldType::StringSet {
-                sets.insert(r.get(5)?, (row, col));
+            if mixed {
+                raw.mark_mixed(col);
             }
-            let ncols = raw.columns_len();
-            let cells = &mut raw.rows[row].cells;
+            map.push(col);
+        }
+        for (field, row, col) in part.sets {
+            sets.insert(field, (row as usize, map[col as usize]));
+        }
+        let ncols = raw.columns_len();
+        for (row, col, v) in part.cells {
+            let cells = &mut raw.rows[row as usize].cells;
             if cells.is_empty() {
-                // Objects mostly share their fields: room for every column seen so far.
+                // Objects mostly share their fields: room for every column.
                 cells.reserve(ncols);
                 seen += 1;
                 if seen.is_multiple_of(512) {
                     progress.set(seen);
                 }
             }
-            cells.push((col, v));
+            cells.push((map[col as usize], v));
         }
     }
 
@@ -355,4 +468,60 @@ pub(crate) fn fetch_table(c: &Connection, scope: &TableScope, q: &TableQuery) ->
     progress.set(raw.rows.len() as u64);
     progress.finish();
     Ok(build::finish(raw, q, &plan)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{Backend, OpenRequest};
+    use crate::operation::Operation;
+    use crate::path::FieldPath;
+
+    /// The scan split over two connections gives the table one connection gives.
+    #[test]
+    fn the_split_scan_reads_the_same_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::Store::open(dir.path()).unwrap();
+        for i in 0..30 {
+            let info = store
+                .open_object(&OpenRequest {
+                    kind: ObjectKind::Run,
+                    project: "t/split".into(),
+                    with_id: None,
+                    custom_run_id: None,
+                    model: None,
+                    owner: "me".into(),
+                    read_only: false,
+                })
+                .unwrap();
+            let ops: Vec<Operation> = (0..i % 7)
+                .map(|j| Operation::AssignFloat {
+                    path: FieldPath::parse(&format!("p/x{j}")).unwrap(),
+                    value: (i * j) as f64,
+                })
+                .chain([Operation::AddStrings {
+                    path: FieldPath::parse("sys/tags").unwrap(),
+                    values: vec![format!("t{}", i % 3)],
+                }])
+                .collect();
+            store.execute(&info.id, &ops).unwrap();
+        }
+        let scope = TableScope::runs("t/split");
+        for q in [
+            TableQuery::new(),
+            TableQuery::new()
+                .tag("t1")
+                .sort_by("p/x3")
+                .columns(["p/x1"]),
+        ] {
+            let read = |parallel_rows| {
+                store
+                    .read(|tx| fetch_table(store.home(), parallel_rows, tx, &scope, &q))
+                    .unwrap()
+            };
+            let (one, two) = (read(i64::MAX), read(0));
+            assert!(!one.is_empty());
+            assert_eq!(one, two);
+        }
+    }
 }

@@ -84,6 +84,11 @@ impl RawTable {
         }
     }
 
+    /// Records that column `col` holds cells of different types.
+    pub(crate) fn mark_mixed(&mut self, col: u32) {
+        self.columns[col as usize].2 = true;
+    }
+
     fn find(&self, path: &str) -> Option<u32> {
         self.columns
             .iter()

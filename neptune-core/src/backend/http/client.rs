@@ -168,29 +168,39 @@ async fn send(req: reqwest::RequestBuilder) -> std::result::Result<reqwest::Resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp.bytes().await.unwrap_or_default();
+    Err(classify(status.as_u16(), retry_after.as_deref(), &body))
+}
+
+/// What a failed answer means for the caller: retry (429 after its Retry-After in seconds,
+/// 408, 5xx), fix the token (401, 403), or give up on this request (any other 4xx).
+pub(crate) fn classify(status: u16, retry_after: Option<&str>, body: &[u8]) -> Fail {
+    let retry_after = retry_after
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|s| Duration::from_secs(s.min(600)));
-    let body = resp.bytes().await.unwrap_or_default();
-    let (code, message) = match serde_json::from_slice::<wire::ErrorBody>(&body) {
+    let (code, message) = match serde_json::from_slice::<wire::ErrorBody>(body) {
         Ok(b) => (b.error.code, b.error.message),
         Err(_) => (
             "http".to_owned(),
-            format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(500)])),
+            format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(500)])
+            ),
         ),
     };
-    let s = status.as_u16();
-    Err(match s {
-        401 | 403 => Fail::Auth { status: s, message },
+    match status {
+        401 | 403 => Fail::Auth { status, message },
         408 | 429 | 500..=599 => Fail::Transient {
-            reason: format!("{status}: {message}"),
+            reason: format!("HTTP {status}: {message}"),
             retry_after,
         },
         _ => Fail::Refused {
-            status: s,
+            status,
             code,
             message,
         },
-    })
+    }
 }
 
 async fn json_of<T: DeserializeOwned>(resp: reqwest::Response) -> std::result::Result<T, Fail> {
@@ -235,9 +245,18 @@ impl HttpBackend {
         &self.base
     }
 
-    fn url_of(&self, route: &str, query: &[(&str, String)]) -> std::result::Result<reqwest::Url, Fail> {
+    fn url_of(
+        &self,
+        route: &str,
+        query: &[(&str, String)],
+    ) -> std::result::Result<reqwest::Url, Fail> {
         let full = format!("{}{API_PREFIX}{route}", self.base);
-        reqwest::Url::parse_with_params(&full, query).map_err(|e| Fail::Refused {
+        let url = if query.is_empty() {
+            reqwest::Url::parse(&full)
+        } else {
+            reqwest::Url::parse_with_params(&full, query)
+        };
+        url.map_err(|e| Fail::Refused {
             status: 0,
             code: "bad_request".into(),
             message: format!("{full}: {e}"),
@@ -464,13 +483,13 @@ impl HttpBackend {
     ) -> Result<T> {
         self.get(&format!("/objects/{}/{what}", enc(object)), query)
             .map_err(|f| match f {
-                Fail::Refused { status: 404, code, .. } if code == "object_not_found" => {
-                    Error::ObjectNotFound {
-                        kind: "object",
-                        id: object.to_owned(),
-                        location: self.base.clone(),
-                    }
-                }
+                Fail::Refused {
+                    status: 404, code, ..
+                } if code == "object_not_found" => Error::ObjectNotFound {
+                    kind: "object",
+                    id: object.to_owned(),
+                    location: self.base.clone(),
+                },
                 f => self.err(f),
             })
     }
@@ -669,3 +688,57 @@ impl Backend for HttpBackend {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_classified_for_retries() {
+        let err = br#"{"error":{"code":"too_large","message":"over the limit"}}"#;
+        match classify(429, Some("7"), b"slow down") {
+            Fail::Transient {
+                retry_after,
+                reason,
+            } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(7)));
+                assert!(reason.contains("429") && reason.contains("slow down"));
+            }
+            f => panic!("{f:?}"),
+        }
+        assert!(matches!(
+            classify(503, None, b""),
+            Fail::Transient {
+                retry_after: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(403, None, err),
+            Fail::Auth { status: 403, .. }
+        ));
+        match classify(413, None, err) {
+            Fail::Refused { code, message, .. } => {
+                assert_eq!(
+                    (code.as_str(), message.as_str()),
+                    ("too_large", "over the limit")
+                )
+            }
+            f => panic!("{f:?}"),
+        }
+        assert!(matches!(
+            classify(429, Some("soon"), b""),
+            Fail::Transient {
+                retry_after: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn urls_are_checked_and_segments_encoded() {
+        assert!(HttpBackend::new("ftp://x", "t").is_err());
+        assert!(HttpBackend::new("http://", "t").is_err());
+        assert_eq!(enc("NLI-3"), "NLI-3");
+        assert_eq!(enc("a/b c"), "a%2Fb%20c");
+    }
+}

@@ -28,5 +28,5 @@ mod queued;
 pub mod wire;
 
 pub use client::{Fail, HttpBackend};
-pub use queued::{QueueMode, QueuedBackend};
 pub(crate) use queued::{nap, send_head, Backoff, Sent, MAX_REQUEST_BYTES};
+pub use queued::{QueueMode, QueuedBackend};

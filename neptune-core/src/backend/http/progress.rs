@@ -36,7 +36,7 @@ impl StopProgress {
                 while !flag.load(Ordering::Acquire) {
                     let left = q.pending_values();
                     bar.set_position(total.saturating_sub(left));
-                    if ticks % 50 == 0 {
+                    if ticks.is_multiple_of(50) {
                         tracing::info!("waiting for {left} value(s) to reach {url}");
                     }
                     ticks += 1;

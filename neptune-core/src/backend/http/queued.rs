@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::client::{Fail, HttpBackend};
-use crate::backend::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage};
+use crate::backend::{
+    Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
+};
 use crate::error::{Error, Result};
 use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::path::FieldPath;
@@ -239,12 +241,7 @@ fn fatal(e: Error) -> Fail {
 }
 
 /// The uploader: sends the queue's records in order until `stop`.
-fn upload_loop(
-    http: Arc<HttpBackend>,
-    q: Arc<DiskQueue>,
-    shared: Arc<Shared>,
-    object: String,
-) {
+fn upload_loop(http: Arc<HttpBackend>, q: Arc<DiskQueue>, shared: Arc<Shared>, object: String) {
     let queue_id = q.meta().queue_id;
     let (_, acked) = q.positions();
     let mut cur = Cursor::after(acked);
@@ -305,7 +302,10 @@ fn upload_loop(
                 st.auth_error = Some(format!("{status}: {message}"));
                 drop(st);
                 q.notify();
-                nap(backoff.pause(None).max(Duration::from_secs(5)), &shared.stop);
+                nap(
+                    backoff.pause(None).max(Duration::from_secs(5)),
+                    &shared.stop,
+                );
             }
             Sent::Failed(Fail::Refused { message, .. }) => {
                 tracing::error!("the upload queue {} failed: {message}", q.dir().display());
@@ -508,14 +508,34 @@ impl QueuedBackend {
         Ok(())
     }
 
-    fn stop_uploader(&self, join: bool) {
+    /// Stops the uploader; waits for it to end (at most `bound` when given: it may be in the
+    /// middle of a request to a server that does not answer).
+    fn stop_uploader(&self, bound: Option<Duration>) {
         self.shared.stop.store(true, Ordering::Release);
         if let Ok(q) = self.queue() {
             q.notify();
         }
-        let t = self.uploader.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let (Some(t), true) = (t, join) {
-            let _ = t.join();
+        let Some(t) = self
+            .uploader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return;
+        };
+        match bound {
+            None => {
+                let _ = t.join();
+            }
+            Some(b) => {
+                let end = Instant::now() + b;
+                while !t.is_finished() && Instant::now() < end {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if t.is_finished() {
+                    let _ = t.join();
+                }
+            }
         }
     }
 }
@@ -526,7 +546,12 @@ impl Backend for QueuedBackend {
     }
 
     fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo> {
-        if self.queue.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+        if self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+        {
             return Err(Error::Config(
                 "a queued HTTP backend serves one object; open another object with a new builder"
                     .into(),
@@ -534,7 +559,10 @@ impl Backend for QueuedBackend {
         }
         let info = if self.mode == QueueMode::Offline {
             let id = req.with_id.clone().unwrap_or_else(|| {
-                format!("OFFLINE-{}", &queue_disk::new_id()[..8].to_ascii_uppercase())
+                format!(
+                    "OFFLINE-{}",
+                    &queue_disk::new_id()[..8].to_ascii_uppercase()
+                )
             });
             ObjectInfo {
                 id,
@@ -614,32 +642,46 @@ impl Backend for QueuedBackend {
             done
         };
         if done {
-            self.stop_uploader(true);
+            self.stop_uploader(None);
             let q = self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(q) = q {
                 q.remove()?;
             }
             return Ok(self.take_rejected());
         }
-        self.stop_uploader(false);
-        let err = self.not_acked_error(&q, "before stop()");
+        self.stop_uploader(Some(Duration::from_secs(1)));
+        // What is left belongs to `neptune sync` from now on, even while this process lives.
+        q.unlock();
+        let why = {
+            let st = self.shared.lock();
+            st.auth_error
+                .clone()
+                .or_else(|| st.fatal.clone())
+                .or_else(|| st.down.clone())
+                .unwrap_or_else(|| "no answer in time".into())
+        };
         let rejected = self.take_rejected();
         let refused = match rejected.first() {
             Some(r) => format!(
-                " ({} operation(s) were refused by the server; first: \"{}\": {})",
+                "; {} operation(s) were refused by the server, first \"{}\": {}",
                 rejected.len(),
                 r.path,
                 r.reason
             ),
             None => String::new(),
         };
-        let msg = format!(
-            "{err}{refused}. They are safe on disk: run `neptune sync` to upload them \
-             (`neptune status` lists what waits)"
+        let context = format!(
+            "stop(): {} value(s) of {} are not yet on the server at {}; they are safe in {}: \
+             run `neptune sync` to upload them (`neptune status` lists what waits){refused}",
+            q.pending_values(),
+            meta.object_id,
+            self.http.url(),
+            q.dir().display()
         );
-        eprintln!("neptune: {msg}");
+        let err = Error::io(context, std::io::Error::other(format!("last error: {why}")));
+        eprintln!("neptune: {err}");
         self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Err(Error::Worker(msg))
+        Err(err)
     }
 
     fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>> {
@@ -674,7 +716,8 @@ impl Backend for QueuedBackend {
         limit: usize,
     ) -> Result<SeriesPage<f64>> {
         self.settle_for_read()?;
-        self.http.fetch_float_points(object, path, after_step, limit)
+        self.http
+            .fetch_float_points(object, path, after_step, limit)
     }
 
     fn fetch_string_points(
@@ -685,7 +728,8 @@ impl Backend for QueuedBackend {
         limit: usize,
     ) -> Result<SeriesPage<String>> {
         self.settle_for_read()?;
-        self.http.fetch_string_points(object, path, after_step, limit)
+        self.http
+            .fetch_string_points(object, path, after_step, limit)
     }
 
     fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
