@@ -1,5 +1,5 @@
-//! Where the data comes from: a [`Backend`] (the embedded store today; a server client can take
-//! its place here without touching the commands), and the lookups every command shares.
+//! Where the data comes from: a [`Backend`] (the embedded store, or a team server through
+//! `NEPTUNE_URL`), and the lookups every command shares.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,17 +22,24 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// The embedded store in `home`; it must exist (reading never creates one).
+    /// A team server when `NEPTUNE_URL` is set (with `NEPTUNE_API_TOKEN`), else the embedded
+    /// store in `home`, which must exist (reading never creates one).
     pub(crate) fn open(home: &Path) -> CliResult<Source> {
-        if let Ok(url) = std::env::var("NEPTUNE_URL") {
-            if !url.trim().is_empty() {
-                return Err(format!(
-                    "NEPTUNE_URL is set ({url}), but this build reads the embedded store only; \
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(url) = env("NEPTUNE_URL") {
+            let token = env("NEPTUNE_API_TOKEN").ok_or_else(|| {
+                format!(
+                    "NEPTUNE_URL is set ({url}) but NEPTUNE_API_TOKEN is not; create a token \
+                     with `neptune-server token create --project PROJECT --scope read`, or \
                      unset NEPTUNE_URL to read {}",
                     home.display()
                 )
-                .into());
-            }
+            })?;
+            let http = neptune_core::backend::http::HttpBackend::new(&url, &token)?;
+            return Ok(Source {
+                location: format!("the server at {url}"),
+                backend: Arc::new(http),
+            });
         }
         if !home.join("store.db").is_file() {
             return Err(format!(

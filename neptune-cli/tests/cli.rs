@@ -551,3 +551,92 @@ fn export_writes_every_field() {
     assert!(out.join("series/train/loss.csv").is_file());
     assert!(out.join("files/model.txt").is_file());
 }
+
+/// Kills the child server when the test ends, whatever happens.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn commands_read_from_a_server_through_neptune_url() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    std::fs::create_dir_all(&data).unwrap();
+    let (_, token) = neptune_server::Tokens::open(&data)
+        .unwrap()
+        .create("team/remote", neptune_server::Scope::Write)
+        .unwrap();
+    let mut server = Child(
+        Command::new(env!("CARGO_BIN_EXE_neptune"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+
+    let run = Run::builder()
+        .home(dir.path().join("client"))
+        .url(&url)
+        .api_token(&token)
+        .project("team/remote")
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    run.field("params/lr").assign(0.5).unwrap();
+    run.field("train/loss").extend([3.0, 2.0, 1.0]).unwrap();
+    let id = run.id().to_owned();
+    run.stop().unwrap();
+
+    // No store in --home: everything comes from the server.
+    let empty = dir.path().join("nothing-here");
+    let remote = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_neptune"))
+            .arg("--home")
+            .arg(&empty)
+            .args(args)
+            .env("NEPTUNE_URL", &url)
+            .env("NEPTUNE_API_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "neptune {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let runs: J =
+        serde_json::from_str(&remote(&["runs", "--project", "team/remote", "--json"])).unwrap();
+    assert_eq!(ids(&runs), [id.as_str()]);
+    let loss = remote(&["fetch", &id, "train/loss", "--csv"]);
+    assert!(loss.contains("2,1,"), "{loss}");
+    let lr = remote(&["fetch", &id, "params/lr"]);
+    assert!(lr.contains("0.5"), "{lr}");
+
+    // Without a token: a clear error that names the fix.
+    let out = Command::new(env!("CARGO_BIN_EXE_neptune"))
+        .args(["runs", "--project", "team/remote"])
+        .env("NEPTUNE_URL", &url)
+        .env_remove("NEPTUNE_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NEPTUNE_API_TOKEN"));
+}
