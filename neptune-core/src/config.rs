@@ -15,7 +15,8 @@ pub enum Mode {
     Async,
     /// Each call returns once its data is durable, and reports storage errors.
     Sync,
-    /// Nothing leaves this machine: data goes to the local embedded store only.
+    /// Nothing leaves this machine: data goes to the local embedded store, or, when a server
+    /// URL is set, to the local upload queue that `neptune sync` sends later.
     Offline,
     /// Nothing is written anywhere: an in-memory store that lives as long as the object.
     Debug,

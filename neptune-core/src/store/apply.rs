@@ -431,9 +431,12 @@ impl StepFilter {
     }
 }
 
-fn outcome(reason: Option<String>) -> Outcome {
+/// The outcome of a log: refused points make it partial, or rejected when none was kept (then
+/// the object's modification time stays as it was).
+fn outcome(reason: Option<String>, kept_any: bool) -> Outcome {
     match reason {
-        Some(r) => Outcome::Partial(r),
+        Some(r) if kept_any => Outcome::Partial(r),
+        Some(r) => Outcome::Rejected(r),
         None => Outcome::Applied,
     }
 }
@@ -460,7 +463,7 @@ fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint])
             float_to_sql(last.value)
         ])?;
     }
-    Ok(outcome(filter.reason(path, 0)))
+    Ok(outcome(filter.reason(path, 0), !kept.is_empty()))
 }
 
 fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
@@ -483,7 +486,7 @@ fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint
         )?
         .execute(params![id, n, step, v])?;
     }
-    Ok(outcome(filter.reason(path, 0)))
+    Ok(outcome(filter.reason(path, 0), n > 0))
 }
 
 fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
@@ -520,7 +523,7 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
         c.prepare_cached("UPDATE fields SET count = count + ?2, last_step = ?3 WHERE id = ?1")?
             .execute(params![id, n, step])?;
     }
-    Ok(outcome(filter.reason(path, invalid_files)))
+    Ok(outcome(filter.reason(path, invalid_files), n > 0))
 }
 
 /// Resolves a copy into the assign of the source field's value.

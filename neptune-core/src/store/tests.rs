@@ -374,6 +374,32 @@ fn execute_touches_modification_time_only_when_something_was_applied() {
     )
     .unwrap();
     assert!(mtime(&s).timestamp_millis() > 0);
+    // A log whose every point is refused (steps not after the last one): untouched too.
+    let pt = |step: f64| FloatPoint {
+        step,
+        value: 1.0,
+        timestamp_ms: 0,
+    };
+    s.execute(
+        &id,
+        &[Operation::LogFloats {
+            path: p("loss"),
+            points: vec![pt(5.0)],
+        }],
+    )
+    .unwrap();
+    set_old(&s);
+    let rej = s
+        .execute(
+            &id,
+            &[Operation::LogFloats {
+                path: p("loss"),
+                points: vec![pt(4.0), pt(5.0)],
+            }],
+        )
+        .unwrap();
+    assert_eq!(rej.len(), 1);
+    assert_eq!(mtime(&s).timestamp_millis(), 0);
 }
 
 // ---------------------------------------------------------------- FloatSeries
