@@ -93,7 +93,10 @@ fn coarse_tick() -> i64 {
     // SAFETY: clock_gettime only writes the timespec it is given.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
     if rc == 0 {
-        ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+        // time_t and c_long are i64 on 64-bit Linux, narrower elsewhere.
+        #[allow(clippy::useless_conversion)]
+        let ns = i64::from(ts.tv_sec) * 1_000_000_000 + i64::from(ts.tv_nsec);
+        ns
     } else {
         i64::MIN
     }

@@ -100,7 +100,7 @@ impl<P: Point> SeriesBuffer<P> {
         queue: &Queue,
     ) -> MutexGuard<'a, SeriesState<P>> {
         let n = guard.points.len();
-        if n % CHUNK == 0 {
+        if n.is_multiple_of(CHUNK) {
             queue.wake();
         }
         while guard.points.len() >= BUFFER_LIMIT {
