@@ -303,7 +303,9 @@ impl Handler {
     }
 
     /// Assigns every field of a serde-serializable value (a config struct, a map) below this
-    /// path: structs and maps become namespaces, `None`s are skipped.
+    /// path: structs and maps become namespaces, `None`s are skipped. Values go through JSON,
+    /// where a NaN or infinite float becomes `null` and is skipped too; lists are refused
+    /// (log them with `extend`). `#[derive(Loggable)]` with `assign_value` keeps every float.
     ///
     /// ```
     /// # fn main() -> neptune_core::Result<()> {
@@ -563,7 +565,8 @@ impl Handler {
 
     // ---- namespace ------------------------------------------------------------------------
 
-    /// Whether a field or namespace exists at `rel` below this path.
+    /// Whether a field or namespace exists at `rel` below this path, as this object knows it
+    /// (fields another process wrote appear after [`Object::sync`]).
     pub fn exists(&self, rel: &str) -> bool {
         let Ok(Some(p)) = self.field(rel).base().map(|b| b.cloned()) else {
             return false;
