@@ -169,23 +169,52 @@ impl FetchOptions {
     }
 }
 
-/// A running progress report.
+/// A running progress report: an indicatif bar on a terminal, or the user's callback.
 pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     callback: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
     total: u64,
+    done: std::sync::atomic::AtomicU64,
 }
 
+/// Bytes a transfer must reach before it shows a terminal bar.
+pub(crate) const BAR_MIN_BYTES: u64 = 8 << 20;
+
 impl Progress {
-    /// Starts reporting; a terminal bar only when `total` reaches `min_total`.
+    /// Starts counting items; a terminal bar only when `total` reaches `min_total`.
     pub(crate) fn start(p: &ProgressBar, total: u64, min_total: u64, what: &str) -> Progress {
+        Progress::with_template(
+            p,
+            total,
+            min_total,
+            what,
+            "{msg} [{bar:30}] {pos}/{len} ({eta})",
+        )
+    }
+
+    /// Starts counting bytes of a transfer; a terminal bar from [`BAR_MIN_BYTES`] on.
+    pub(crate) fn bytes(p: &ProgressBar, total: u64, what: &str) -> Progress {
+        Progress::with_template(
+            p,
+            total,
+            BAR_MIN_BYTES,
+            what,
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+    }
+
+    fn with_template(
+        p: &ProgressBar,
+        total: u64,
+        min_total: u64,
+        what: &str,
+        template: &str,
+    ) -> Progress {
         use std::io::IsTerminal;
         let bar = match p {
             ProgressBar::Auto if total >= min_total && std::io::stderr().is_terminal() => {
                 let bar = indicatif::ProgressBar::new(total);
-                if let Ok(style) =
-                    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-                {
+                if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
                     bar.set_style(style.progress_chars("=> "));
                 }
                 bar.set_message(what.to_owned());
@@ -201,7 +230,14 @@ impl Progress {
             bar,
             callback,
             total,
+            done: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Adds `n` to what is done.
+    pub(crate) fn add(&self, n: u64) {
+        let done = self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        self.set(done);
     }
 
     pub(crate) fn set(&self, done: u64) {

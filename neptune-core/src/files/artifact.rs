@@ -170,7 +170,7 @@ pub(crate) fn local_files(
         .filter_map(|(_, p)| fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let bar = Bytes::start(progress, total, &format!("hashing {field}"));
+    let bar = Bytes::bytes(progress, total, &format!("hashing {field}"));
     let mut files = Vec::with_capacity(found.len());
     for (rel, p) in found {
         let ctx = |e| Error::io(format!("\"{field}\": cannot read {}", p.display()), e);
@@ -366,7 +366,7 @@ impl ArtifactHandle {
             .map(|f| transfer::safe_join(&dir, &f.file_path, self.path.as_str()))
             .collect::<Result<Vec<_>>>()?;
         let total = files.iter().map(|f| f.size).sum();
-        let bar = Bytes::start(&opts.progress, total, &format!("downloading {}", self.path));
+        let bar = Bytes::bytes(&opts.progress, total, &format!("downloading {}", self.path));
         let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
         let result = (|| -> Result<()> {
             for (f, target) in files.iter().zip(&targets) {

@@ -131,7 +131,7 @@ impl FileHandle {
         let file = self.stored()?;
         let dest =
             transfer::single_destination(&self.path, &file.extension, opts.destination.as_deref())?;
-        let bar = Bytes::start(
+        let bar = Bytes::bytes(
             &opts.progress,
             file.size,
             &format!("downloading {}", self.path),

@@ -265,7 +265,7 @@ impl FileSetHandle {
             total += m.len();
             metas.push(m);
         }
-        let bar = Bytes::start(&opts.progress, total, &format!("uploading {}", self.path));
+        let bar = Bytes::bytes(&opts.progress, total, &format!("uploading {}", self.path));
         let backend = self.obj.backend();
         let field = &self.path;
         let store_one = |(set_path, disk): &(String, PathBuf), meta: &std::fs::Metadata| {
@@ -463,7 +463,7 @@ impl FileSetHandle {
         }
         let dest = transfer::single_destination(&self.path, "zip", opts.destination.as_deref())?;
         let total = entries.iter().map(|e| e.file.size).sum();
-        let bar = Bytes::start(&opts.progress, total, &format!("downloading {}", self.path));
+        let bar = Bytes::bytes(&opts.progress, total, &format!("downloading {}", self.path));
         let done = transfer::write_atomically(&dest, |out| {
             super::zip::write_zip(self.obj.backend(), &entries, out, &bar)
         });

@@ -370,7 +370,7 @@ impl FileSeriesHandle {
                 .join(transfer::field_file_name(self.path(), "")?),
         };
         let total = points.iter().map(|p| p.file.size).sum();
-        let bar = Bytes::start(
+        let bar = Bytes::bytes(
             &opts.progress,
             total,
             &format!("downloading {}", self.path()),
@@ -411,7 +411,7 @@ impl FileSeriesHandle {
             &last.file.extension,
             opts.destination.as_deref(),
         )?;
-        let bar = Bytes::start(
+        let bar = Bytes::bytes(
             &opts.progress,
             last.file.size,
             &format!("downloading {}", self.path()),

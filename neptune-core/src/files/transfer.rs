@@ -6,7 +6,6 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -17,8 +16,8 @@ use crate::options::ProgressBar;
 use crate::path::FieldPath;
 use crate::store::files::{hex, BUF};
 
-/// Transfers at least this long show a progress bar on a terminal.
-pub(crate) const BAR_MIN_BYTES: u64 = 8 << 20;
+/// The byte-counting progress report of transfers.
+pub(crate) use crate::options::Progress as Bytes;
 
 /// Options of an upload: the reference's `wait`, and a `progress_bar`.
 ///
@@ -82,59 +81,6 @@ impl DownloadOptions {
     pub fn progress_bar(mut self, p: impl Into<ProgressBar>) -> Self {
         self.progress = p.into();
         self
-    }
-}
-
-/// A byte-counting progress report: an indicatif bar on a terminal, or the user's callback.
-pub(crate) struct Bytes {
-    bar: Option<indicatif::ProgressBar>,
-    callback: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
-    total: u64,
-    done: AtomicU64,
-}
-
-impl Bytes {
-    pub(crate) fn start(p: &ProgressBar, total: u64, what: &str) -> Bytes {
-        use std::io::IsTerminal;
-        let bar = match p {
-            ProgressBar::Auto if total >= BAR_MIN_BYTES && io::stderr().is_terminal() => {
-                let bar = indicatif::ProgressBar::new(total);
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-                ) {
-                    bar.set_style(style.progress_chars("=> "));
-                }
-                bar.set_message(what.to_owned());
-                Some(bar)
-            }
-            _ => None,
-        };
-        let callback = match p {
-            ProgressBar::Callback(f) => Some(f.clone()),
-            _ => None,
-        };
-        Bytes {
-            bar,
-            callback,
-            total,
-            done: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn add(&self, n: u64) {
-        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(b) = &self.bar {
-            b.set_position(done);
-        }
-        if let Some(f) = &self.callback {
-            f(done, self.total);
-        }
-    }
-
-    pub(crate) fn finish(self) {
-        if let Some(b) = self.bar {
-            b.finish_and_clear();
-        }
     }
 }
 

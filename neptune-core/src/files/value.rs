@@ -310,7 +310,7 @@ impl File {
     ) -> Result<FileRef> {
         check_extension(field, &self.extension)?;
         let (reader, size) = self.open(Some(field))?;
-        let bar = Bytes::start(progress, size, &format!("uploading {field}"));
+        let bar = Bytes::bytes(progress, size, &format!("uploading {field}"));
         let mut counting = Counting {
             inner: reader,
             progress: &bar,
