@@ -593,3 +593,53 @@ fn wait_option_on_each_call() {
     assert_eq!(ro.field("a").fetch().unwrap(), Value::Integer(1));
     assert_eq!(ro.field("s").fetch_last().unwrap(), Value::Float(1.0));
 }
+
+/// Counts the warnings that mention truncation (a minimal `tracing` subscriber).
+struct TruncationWarnings(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for TruncationWarnings {
+    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
+        *m.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        struct Message(bool);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                if f.name() == "message" && format!("{v:?}").contains("truncated") {
+                    self.0 = true;
+                }
+            }
+        }
+        let mut m = Message(false);
+        e.record(&mut m);
+        if m.0 {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn truncation_warns_once_per_field() {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let run = Run::builder().mode(Mode::Debug).open().unwrap();
+    tracing::subscriber::with_default(TruncationWarnings(count.clone()), || {
+        let long = "x".repeat(1200);
+        let notes = run.field("notes").string_series().unwrap();
+        for _ in 0..5 {
+            notes.append(long.as_str()).unwrap();
+        }
+        run.field("other").append(long.as_str()).unwrap();
+        run.field("text").assign("y".repeat(20_000)).unwrap();
+        run.field("text").assign("y".repeat(20_000)).unwrap();
+        notes.append("short").unwrap();
+    });
+    // notes, other and text: one warning each, however often they were cut.
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
