@@ -508,6 +508,16 @@ fn enc(s: &str) -> String {
     out
 }
 
+/// The query of a series page: the path, `after` (exact, `{:?}` keeps every bit) and `limit`.
+fn page_q(path: &FieldPath, after_step: Option<f64>, limit: usize) -> Vec<(&'static str, String)> {
+    let mut q = path_q(path);
+    q.push(("limit", limit.to_string()));
+    if let Some(a) = after_step {
+        q.push(("after", format!("{a:?}")));
+    }
+    q
+}
+
 fn path_q(path: &FieldPath) -> Vec<(&'static str, String)> {
     vec![("path", path.to_string())]
 }
@@ -589,11 +599,7 @@ impl Backend for HttpBackend {
         after_step: Option<f64>,
         limit: usize,
     ) -> Result<SeriesPage<f64>> {
-        let mut q = path_q(path);
-        q.push(("limit", limit.to_string()));
-        if let Some(a) = after_step {
-            q.push(("after", format!("{a:?}")));
-        }
+        let q = page_q(path, after_step, limit);
         let r: wire::FloatPageWire = self.object_get(object, "series/floats", &q)?;
         Ok(SeriesPage {
             steps: r.steps,
@@ -609,11 +615,7 @@ impl Backend for HttpBackend {
         after_step: Option<f64>,
         limit: usize,
     ) -> Result<SeriesPage<String>> {
-        let mut q = path_q(path);
-        q.push(("limit", limit.to_string()));
-        if let Some(a) = after_step {
-            q.push(("after", format!("{a:?}")));
-        }
+        let q = page_q(path, after_step, limit);
         let r: wire::StringPageWire = self.object_get(object, "series/strings", &q)?;
         Ok(SeriesPage {
             steps: r.steps,
