@@ -491,7 +491,19 @@ fn bad_input_is_refused_at_the_call() {
 
     // Invalid paths.
     let long = "a".repeat(1025);
-    for p in ["", "a//b", "/a", "a/", "a\u{0}b", long.as_str()] {
+    // `.`/`..` segments and invisible characters would display as other fields.
+    for p in [
+        "",
+        "a//b",
+        "/a",
+        "a/",
+        "a\u{0}b",
+        long.as_str(),
+        "train/../sys/name",
+        "./loss",
+        "train/lo\u{200b}ss",
+        "train/\u{202e}ssol",
+    ] {
         assert!(
             matches!(run.field(p).assign(1), Err(Error::InvalidPath { .. })),
             "{p:?}"
@@ -499,6 +511,10 @@ fn bad_input_is_refused_at_the_call() {
     }
     assert!(matches!(
         run.field("ok").field("").assign(1),
+        Err(Error::InvalidPath { .. })
+    ));
+    assert!(matches!(
+        run.field("ok").field("..").assign(1),
         Err(Error::InvalidPath { .. })
     ));
 

@@ -23,27 +23,61 @@ pub struct FieldPath(String);
 
 impl FieldPath {
     /// Checks `path` against the path rules: not empty, no empty segment, at most
-    /// [`MAX_PATH_LEN`] characters, no control characters.
+    /// [`MAX_PATH_LEN`] characters, no control characters, no `.` or `..` segment, and no
+    /// invisible characters (bidirectional overrides, zero-width marks) that would make one path
+    /// display as another.
+    ///
+    /// ```
+    /// use neptune_core::FieldPath;
+    /// assert!(FieldPath::parse("train/../sys/name").is_err());
+    /// assert!(FieldPath::parse("train/lo\u{200b}ss").is_err());
+    /// assert!(FieldPath::parse("eval/\u{202e}ssol").is_err());
+    /// ```
     pub fn parse(path: &str) -> Result<Self> {
         let bad = |reason: &str| Error::InvalidPath {
             path: path.to_owned(),
             reason: reason.to_owned(),
         };
-        if path.is_empty() {
-            return Err(bad("the path is empty; give a name such as \"train/loss\""));
+        Self::check_shape(path).map_err(bad)?;
+        if let Some(c) = path.chars().find(|&c| is_invisible(c)) {
+            return Err(bad(&format!(
+                "the path contains the invisible character U+{:04X} (a bidirectional or \
+                 zero-width mark), which would make it display as another path",
+                c as u32
+            )));
         }
-        if path.chars().count() > MAX_PATH_LEN {
-            return Err(bad("the path is longer than 1024 characters"));
-        }
-        if path.chars().any(char::is_control) {
-            return Err(bad("the path contains a control character"));
-        }
-        if path.split('/').any(str::is_empty) {
+        if path.split('/').any(|s| s == "." || s == "..") {
             return Err(bad(
-                "the path has an empty segment (a leading, trailing or doubled '/')",
+                "the path has a '.' or '..' segment; paths have no relative parts",
             ));
         }
         Ok(FieldPath(path.to_owned()))
+    }
+
+    /// A path read back from storage: only the structural rules are checked, so fields written
+    /// before a later rule was added stay readable.
+    pub(crate) fn stored(path: &str) -> Result<Self> {
+        Self::check_shape(path).map_err(|reason| Error::InvalidPath {
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        })?;
+        Ok(FieldPath(path.to_owned()))
+    }
+
+    fn check_shape(path: &str) -> std::result::Result<(), &'static str> {
+        if path.is_empty() {
+            return Err("the path is empty; give a name such as \"train/loss\"");
+        }
+        if path.chars().count() > MAX_PATH_LEN {
+            return Err("the path is longer than 1024 characters");
+        }
+        if path.chars().any(char::is_control) {
+            return Err("the path contains a control character");
+        }
+        if path.split('/').any(str::is_empty) {
+            return Err("the path has an empty segment (a leading, trailing or doubled '/')");
+        }
+        Ok(())
     }
 
     /// The path as text, segments joined by `/`.
@@ -91,6 +125,32 @@ impl FieldPath {
     }
 }
 
+/// Characters that are drawn as nothing or reorder the text around them: bidirectional
+/// controls, zero-width marks and other invisible format characters.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 impl TryFrom<String> for FieldPath {
     type Error = Error;
     fn try_from(s: String) -> Result<Self> {
@@ -122,12 +182,33 @@ mod tests {
 
     #[test]
     fn rules() {
-        for bad in ["", "/a", "a/", "a//b", "a/\u{7}", "a\nb"] {
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a//b",
+            "a/\u{7}",
+            "a\nb",
+            ".",
+            "a/./b",
+            "a/..",
+            "../sys/name",
+            "a\u{202e}b",
+            "a\u{2066}b",
+            "lo\u{200b}ss",
+            "lo\u{200d}ss",
+            "\u{feff}loss",
+            "a\u{e0041}",
+        ] {
             assert!(FieldPath::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(FieldPath::parse(&"x".repeat(1025)).is_err());
         assert!(FieldPath::parse(&"x".repeat(1024)).is_ok());
         assert!(FieldPath::parse("ünï/cødé 1").is_ok());
+        assert!(FieldPath::parse("a/.hidden/..b/c.d").is_ok());
+        assert!(FieldPath::parse("日本語/🙂").is_ok());
+        assert!(FieldPath::stored("a/./b").is_ok());
+        assert!(FieldPath::stored("a//b").is_err());
     }
 
     #[test]

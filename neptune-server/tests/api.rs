@@ -331,6 +331,18 @@ fn malformed_and_hostile_requests_change_nothing() {
         ),
         &["empty segment"],
     );
+    // Paths that would display as other fields.
+    for (path, word) in [
+        ("train/../sys/name", "'..'"),
+        ("./x", "'..'"),
+        ("train/lo\u{200b}ss", "invisible"),
+        ("eval/\u{202e}ssol", "invisible"),
+    ] {
+        expect_400(
+            &batch(json!([{"type": "AssignInt", "path": path, "value": 1}]), 2),
+            &[word],
+        );
+    }
     expect_400(
         &batch(json!([{"type": "Explode", "path": "x"}]), 2),
         &["Explode"],

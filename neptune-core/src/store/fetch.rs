@@ -35,7 +35,7 @@ pub(crate) fn structure_of(c: &Connection, obj: i64) -> R<Vec<(FieldPath, FieldT
 }
 
 fn stored_path(p: &str) -> R<FieldPath> {
-    FieldPath::parse(p).map_err(|e| corrupt(format!("stored path: {e}")))
+    FieldPath::stored(p).map_err(|e| corrupt(format!("stored path: {e}")))
 }
 
 pub(crate) fn structure(c: &Connection, object: &str) -> R<Vec<(FieldPath, FieldType)>> {
