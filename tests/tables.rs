@@ -630,7 +630,10 @@ fn deep_and_huge_queries_are_errors_naming_the_limit() {
         "NOT (NOT (".repeat(15),
         "))".repeat(15)
     );
-    assert_eq!(runs(&store, TableQuery::new().query(nested)), [r2.clone()]);
+    assert_eq!(
+        runs(&store, TableQuery::new().query(nested)),
+        std::slice::from_ref(&r2)
+    );
     let mut columns: Vec<String> = (0..5_000).map(|i| format!("c{i}")).collect();
     columns.push("params".into());
     let mut wanted: Vec<String> = (0..9_990).map(|i| format!("X-{i}")).collect();

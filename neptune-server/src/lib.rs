@@ -105,6 +105,7 @@ fn raise_open_files_limit() -> Option<u64> {
                 }
             }
         }
+        #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
         Some(lim.rlim_cur as u64)
     }
     #[cfg(not(unix))]

@@ -48,7 +48,14 @@ fn discreet(a: &Answer, data: &std::path::Path) {
     let body = a.body.to_ascii_lowercase();
     let dir = data.to_string_lossy().to_ascii_lowercase();
     assert!(!body.contains(&dir), "the data directory leaks: {}", a.body);
-    for word in ["sqlite", "from objects", "from fields", "store.db", "sql variables", "/tmp"] {
+    for word in [
+        "sqlite",
+        "from objects",
+        "from fields",
+        "store.db",
+        "sql variables",
+        "/tmp",
+    ] {
         assert!(!body.contains(word), "{word:?} leaks: {}", a.body);
     }
 }
