@@ -73,6 +73,9 @@ pub use operation::Operation;
 pub use options::{ExtendOptions, FetchOptions, LogOptions, ProgressBar, WriteOptions};
 pub use path::{FieldPath, MAX_PATH_LEN};
 pub use schema::Structure;
-pub use table::{Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY};
+pub use table::{
+    Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY, MAX_QUERY_CONDITIONS,
+    MAX_QUERY_DEPTH, MAX_QUERY_LEN, MAX_TABLE_COLUMNS, MAX_TABLE_IDS, MAX_TABLE_VALUES,
+};
 pub use types::{FieldType, GitInfo, RunState, Value};
 pub use values::{CsvCell, Entry, SeriesValues};

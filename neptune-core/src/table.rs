@@ -52,6 +52,21 @@
 //! ```text
 //! params/lr < 0.01 AND (sys/tags CONTAINS best OR train/acc >= 0.9) AND NOT EXISTS sys/failed_at
 //! ```
+//!
+//! # Limits
+//!
+//! A table query is checked before anything is read, the same on every backend (a server
+//! answers 422): at most [`MAX_QUERY_LEN`] bytes of query text, [`MAX_QUERY_CONDITIONS`]
+//! conditions and [`MAX_QUERY_DEPTH`] levels of parentheses and `NOT` inside one another;
+//! at most [`MAX_TABLE_COLUMNS`] columns, [`MAX_TABLE_IDS`] ids, and [`MAX_TABLE_VALUES`] each
+//! of states, owners and tags. Past a limit the error names it.
+//!
+//! ```
+//! use neptune_core::{TableQuery, MAX_QUERY_DEPTH};
+//! let deep = format!("{}x = 1{}", "(".repeat(100), ")".repeat(100));
+//! let err = TableQuery::new().query(deep).validate().unwrap_err();
+//! assert!(err.to_string().contains(&format!("deeper than {MAX_QUERY_DEPTH} levels")));
+//! ```
 
 pub(crate) mod build;
 #[cfg(feature = "polars")]
@@ -74,6 +89,19 @@ pub(crate) use build::{RawRow, RawTable, RawValue};
 
 /// The default sort column of every table.
 pub const DEFAULT_SORT_BY: &str = "sys/creation_time";
+
+/// Longest table query text, in bytes.
+pub const MAX_QUERY_LEN: usize = 256 * 1024;
+/// Most levels of parentheses and `NOT` inside one another in a table query.
+pub const MAX_QUERY_DEPTH: usize = 64;
+/// Most conditions (comparisons and `EXISTS`) in a table query.
+pub const MAX_QUERY_CONDITIONS: usize = 1_000;
+/// Most entries of [`TableQuery::columns`].
+pub const MAX_TABLE_COLUMNS: usize = 10_000;
+/// Most ids of [`TableQuery::ids`].
+pub const MAX_TABLE_IDS: usize = 10_000;
+/// Most states, owners and tags (each) of a [`TableQuery`].
+pub const MAX_TABLE_VALUES: usize = 1_000;
 
 /// Which objects a table holds: runs, models, or the versions of one model, of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,29 +7,46 @@
 //! validates every operation again.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use futures_util::StreamExt;
 use neptune_core::backend::http::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
 use neptune_core::backend::{ObjectInfo, ObjectKind};
 use neptune_core::store::{QueuedBatch, Store};
 use neptune_core::{Backend, FieldPath};
 use serde::de::DeserializeOwned;
 
+use crate::body::{self, BodyBudget, BodyReader};
 use crate::error::{ApiError, ApiResult};
 use crate::tokens::{Grant, Scope, Tokens};
 
-/// Size limits of requests.
+/// Limits on requests and connections: sizes, timeouts, concurrency and memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Largest JSON body, in bytes.
     pub max_body: usize,
     /// Largest file upload, in bytes.
     pub max_upload: u64,
+    /// Most connections open at once. Past it, the oldest connection that is not in the middle
+    /// of a request (idle, or still sending its headers) is closed to make room; when every
+    /// connection is busy, new ones wait.
+    pub max_connections: usize,
+    /// Longest time to send a request's headers; also how long an idle connection stays open.
+    pub header_timeout: Duration,
+    /// Longest gap while a request body arrives.
+    pub body_timeout: Duration,
+    /// Slowest average rate of a body, in bytes a second, once `body_timeout` has passed
+    /// (0: no minimum).
+    pub min_body_rate: u64,
+    /// Most bytes of request bodies held in memory at once, across all requests (at least
+    /// `max_body` and a MiB).
+    pub body_memory: usize,
+    /// How long a request waits for room in `body_memory` before a 503 with `Retry-After`.
+    pub body_memory_wait: Duration,
 }
 
 impl Default for Limits {
@@ -37,6 +54,12 @@ impl Default for Limits {
         Limits {
             max_body: 64 << 20,
             max_upload: 4 << 30,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            min_body_rate: 1024,
+            body_memory: 256 << 20,
+            body_memory_wait: Duration::from_secs(5),
         }
     }
 }
@@ -46,6 +69,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub tokens: Arc<Tokens>,
     pub limits: Limits,
+    /// Room for request bodies in memory, shared by every request.
+    pub bodies: BodyBudget,
 }
 
 type St = State<Arc<AppState>>;
@@ -166,30 +191,20 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("a request's work failed: {e}")))?
 }
 
-/// Reads a body of at most `limit` bytes (413 past it).
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    let too_large = || {
-        ApiError::too_large(format!(
-            "the request body is larger than the server's limit of {limit} bytes"
-        ))
-    };
+/// Reads a body of at most `limit` bytes (413 past it), under the server's body timeouts (408)
+/// and memory for bodies (503): the room stays held while the returned bytes live.
+pub(crate) async fn read_body(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> ApiResult<Bytes> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(buf))
+    let reader = BodyReader::new(body, &s.bodies, &s.limits);
+    body::read_all(declared, reader, limit).await
 }
 
 /// Parses a JSON body; the error names where and what is wrong.
@@ -217,7 +232,7 @@ fn field_path(p: &str) -> ApiResult<FieldPath> {
 
 async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<Json<ObjectInfo>> {
     let grant = s.auth(&headers, Scope::Read)?;
-    let bytes = read_body(&headers, body, s.limits.max_body).await?;
+    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
     blocking(move || {
         let body: OpenBody = parse_json(&bytes)?;
         let req = body.request;
@@ -280,7 +295,7 @@ async fn batches(
     body: Body,
 ) -> ApiResult<Json<BatchesReply>> {
     let grant = s.auth(&headers, Scope::Write)?;
-    let bytes = read_body(&headers, body, s.limits.max_body).await?;
+    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
     blocking(move || {
         check_object(&s.store, &grant, &id)?;
         // The fast parser first; on an error, the derived one names the place and the problem.
@@ -507,7 +522,7 @@ async fn table(
     body: Body,
 ) -> ApiResult<Json<neptune_core::Table>> {
     let grant = s.auth(&headers, Scope::Read)?;
-    let bytes = read_body(&headers, body, s.limits.max_body).await?;
+    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
     blocking(move || {
         let body: wire::TableBody = parse_json(&bytes)?;
         check_project(&grant, &body.scope.project)?;

@@ -137,6 +137,7 @@ pub fn serve_command(
         limits: Limits {
             max_body: max_body_mib.saturating_mul(1 << 20),
             max_upload: max_upload_mib.saturating_mul(1 << 20),
+            ..Limits::default()
         },
     })
 }

@@ -1,6 +1,10 @@
 //! Error answers: a status and `{"error": {"code", "message"}}` naming the problem.
+//!
+//! An internal error (the store, the disk, a failed task) is answered with a generic message
+//! and a reference; its details, which may name server paths or SQL, go only to the server's
+//! log (`tracing`), under the same reference.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use neptune_core::backend::http::wire::{ErrorBody, ErrorDetail};
@@ -12,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (503 answers).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -20,6 +26,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -43,9 +50,38 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    /// An internal error: `details` go to the log only; the answer names a reference to them.
+    pub fn internal(details: impl Into<String>) -> Self {
+        let reference = incident();
+        tracing::error!(reference = %reference, "internal error: {}", details.into());
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!(
+                "internal server error (reference {reference}); the details are in the \
+                 server's log; retry, or tell the server's operator the reference"
+            ),
+        )
     }
+
+    /// 503: the server is busy; retry after `seconds`.
+    pub fn busy(message: impl Into<String>, seconds: u32) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        e.retry_after = Some(seconds);
+        e
+    }
+}
+
+/// A short reference for an internal error, shared by its answer and its log line.
+fn incident() -> String {
+    let mut b = [0u8; 6];
+    if getrandom::fill(&mut b).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        b.copy_from_slice(&n.to_le_bytes()[..6]);
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 impl From<Error> for ApiError {
@@ -53,10 +89,12 @@ impl From<Error> for ApiError {
         let message = e.to_string();
         match e {
             Error::ObjectNotFound { .. } => ApiError::not_found("object_not_found", message),
-            Error::Store { .. } | Error::Io { .. } | Error::Corrupt(_) | Error::Worker(_) => {
-                tracing::error!("{message}");
-                ApiError::internal(message)
-            }
+            Error::Store { .. }
+            | Error::Io { .. }
+            | Error::Corrupt(_)
+            | Error::Worker(_)
+            | Error::Config(_)
+            | Error::Background { .. } => ApiError::internal(message),
             _ => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
         }
     }
@@ -70,9 +108,33 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp
     }
 }
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_details_in_the_log() {
+        let e = Error::Store {
+            location: "/srv/secret-data/store.db".into(),
+            source: rusqlite::Error::InvalidQuery,
+        };
+        let a = ApiError::from(e);
+        assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!a.message.contains("secret"), "{}", a.message);
+        assert!(a.message.contains("reference "), "{}", a.message);
+        let b = ApiError::internal("x");
+        assert_ne!(a.message, b.message, "each error has its own reference");
+    }
+}

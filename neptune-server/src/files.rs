@@ -15,12 +15,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::StreamExt;
 use neptune_core::backend::http::wire;
 use neptune_core::operation::FileRef;
 use neptune_core::Backend;
 
 use crate::api::{blocking, parse_query, AppState};
+use crate::body::{BodyReader, Room};
 use crate::error::{ApiError, ApiResult};
 use crate::tokens::Scope;
 
@@ -29,17 +29,24 @@ type St = State<std::sync::Arc<AppState>>;
 /// Chunk size of downloads.
 const CHUNK: usize = 256 * 1024;
 
+/// A chunk of an upload with the room it holds in the server's memory for bodies.
+type Chunk = Result<(Bytes, Room), String>;
+
 /// The blocking reading end of an upload's chunks.
 struct ChunkReader {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    rx: tokio::sync::mpsc::Receiver<Chunk>,
     current: Bytes,
+    _room: Room,
 }
 
 impl Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
-                Some(Ok(c)) => self.current = c,
+                Some(Ok((c, room))) => {
+                    self.current = c;
+                    self._room = room;
+                }
                 Some(Err(e)) => return Err(std::io::Error::other(e)),
                 None => return Ok(0),
             }
@@ -100,36 +107,40 @@ pub(crate) async fn upload(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(8);
     let store = s.store.clone();
     let ext = q.extension.clone();
     let task = tokio::task::spawn_blocking(move || {
         let mut r = ChunkReader {
             rx,
             current: Bytes::new(),
+            _room: None,
         };
         store.put_file(&mut r, &ext)
     });
-    let mut stream = body.into_data_stream();
+    let mut reader = BodyReader::new(body, &s.bodies, &s.limits);
     let mut total = 0u64;
-    let mut over = false;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(c) => {
+    // What the client did wrong (too large, too slow, cut off): the answer, not the store's.
+    let mut refused = None;
+    loop {
+        match reader.next().await {
+            Ok(Some((c, room))) => {
                 total += c.len() as u64;
                 if total > limit {
-                    over = true;
+                    refused = Some(too_large());
                     let _ = tx.send(Err("over the upload limit".into())).await;
                     break;
                 }
-                if tx.send(Ok(c)).await.is_err() {
+                if tx.send(Ok((c, room))).await.is_err() {
                     break;
                 }
             }
+            Ok(None) => break,
             Err(e) => {
                 let _ = tx
-                    .send(Err(format!("the upload was interrupted: {e}")))
+                    .send(Err(format!("the upload was cut: {}", e.message)))
                     .await;
+                refused = Some(e);
                 break;
             }
         }
@@ -138,11 +149,10 @@ pub(crate) async fn upload(
     let stored = task
         .await
         .map_err(|e| ApiError::internal(format!("the upload failed: {e}")))?;
-    if over {
-        return Err(too_large());
+    if let Some(e) = refused {
+        return Err(e);
     }
-    let file = stored.map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok(Json(file))
+    Ok(Json(stored?))
 }
 
 pub(crate) async fn has(

@@ -19,7 +19,9 @@
 //! ```
 
 pub mod api;
+pub mod body;
 pub mod cli;
+mod conns;
 pub mod error;
 mod fastop;
 mod files;
@@ -45,7 +47,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Default limits: 64 MiB JSON bodies, 4 GiB uploads.
+    /// Default limits (see [`Limits`]): 64 MiB JSON bodies, 4 GiB uploads, 1024 connections,
+    /// 30 s to send headers, 256 MiB of bodies in memory.
     pub fn new(data: impl Into<PathBuf>, listen: SocketAddr) -> Self {
         ServerConfig {
             data: data.into(),
@@ -62,19 +65,70 @@ pub fn open_state(data: &std::path::Path, limits: Limits) -> Result<Arc<AppState
     Ok(Arc::new(AppState {
         store: Arc::new(store),
         tokens: Arc::new(tokens),
+        bodies: body::BodyBudget::new(&limits),
         limits,
     }))
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes, under the connection limits of
+/// `state.limits` (header timeout, most connections; see [`Limits`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits;
+    conns::serve(listener, router(state), limits, shutdown).await
+}
+
+/// Raises this process's limit of open files to its hard limit (Unix), and returns the limit
+/// in force (`None` when unknown). Each connection holds one.
+fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return None;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let want = libc::rlimit {
+                    rlim_cur: lim.rlim_max,
+                    rlim_max: lim.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                    lim.rlim_cur = lim.rlim_max;
+                }
+            }
+        }
+        #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+        Some(lim.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Keeps `max_connections` within the open-files limit, leaving room for the store's files.
+fn fit_connections(mut limits: Limits) -> Limits {
+    const RESERVED: u64 = 128;
+    if let Some(files) = raise_open_files_limit() {
+        let fits = files.saturating_sub(RESERVED).max(16);
+        if limits.max_connections as u64 > fits {
+            tracing::warn!(
+                "at most {fits} connections (not {}): the open-files limit is {files}; \
+                 raise it (ulimit -n) for more",
+                limits.max_connections
+            );
+            limits.max_connections = fits as usize;
+        }
+    }
+    limits
 }
 
 async fn shutdown_signal() {
@@ -102,7 +156,7 @@ async fn shutdown_signal() {
 /// Runs a server until Ctrl-C or SIGTERM (blocking; builds its own runtime). Prints
 /// `neptune-server listening on http://ADDR` on stdout once it accepts connections.
 pub fn run(config: ServerConfig) -> Result<(), String> {
-    let state = open_state(&config.data, config.limits)?;
+    let state = open_state(&config.data, fit_connections(config.limits))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

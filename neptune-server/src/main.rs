@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use neptune_server::{Limits, Scope, ServerConfig, Tokens};
@@ -34,6 +35,19 @@ struct Cli {
     /// Largest file upload, in MiB.
     #[arg(long, default_value_t = 4096)]
     max_upload_mib: u64,
+    /// Most connections open at once; past it the oldest idle one is closed.
+    #[arg(long, default_value_t = 1024, env = "NEPTUNE_SERVER_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Longest pause, in seconds, while a request body arrives.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Most MiB of request bodies held in memory at once, across all requests.
+    #[arg(long, default_value_t = 256, env = "NEPTUNE_SERVER_BODY_MEMORY_MIB")]
+    body_memory_mib: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -78,6 +92,11 @@ fn main() -> ExitCode {
                 limits: Limits {
                     max_body: cli.max_body_mib.saturating_mul(1 << 20),
                     max_upload: cli.max_upload_mib.saturating_mul(1 << 20),
+                    max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
+                    header_timeout: Duration::from_secs(cli.header_timeout_secs),
+                    body_timeout: Duration::from_secs(cli.body_timeout_secs),
+                    body_memory: cli.body_memory_mib.saturating_mul(1 << 20),
+                    ..Limits::default()
                 },
             })
         }

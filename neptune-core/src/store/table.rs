@@ -107,11 +107,19 @@ fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, V
     Ok((sql, params))
 }
 
+/// Up to this many paths to load are selected in SQL; past it every field row is read and
+/// `scan` keeps the wanted ones, so the statement stays small and shallow (SQLite bounds the
+/// depth of an expression and the number of parameters).
+const MAX_SQL_PATHS: usize = 32;
+
 /// The SQL condition on `f.path` for the paths a plan loads (empty: every path).
 fn paths_sql(plan: &build::Plan, params: &mut Vec<Sql>) -> String {
     let Some(load) = &plan.load else {
         return String::new();
     };
+    if load.paths().len() > MAX_SQL_PATHS {
+        return String::new();
+    }
     let mut sql = " AND (".to_owned();
     for (i, p) in load.paths().iter().enumerate() {
         if i > 0 {

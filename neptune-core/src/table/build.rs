@@ -3,9 +3,13 @@
 //! this module decides, so every backend behaves the same.
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use super::query::{self, Expr};
-use super::{bad_query, Cell, Column, Row, Table, TableQuery};
+use super::{
+    bad_query, Cell, Column, Row, Table, TableQuery, MAX_TABLE_COLUMNS, MAX_TABLE_IDS,
+    MAX_TABLE_VALUES,
+};
 use crate::error::{Error, Result};
 use crate::path::FieldPath;
 use crate::types::{FieldType, RunState};
@@ -50,9 +54,11 @@ pub(crate) struct RawRow {
 }
 
 impl RawRow {
+    /// The cell of column `col` (the cells are sorted by column in [`finish`]).
     fn get(&self, col: Option<u32>) -> Option<&RawValue> {
         let col = col?;
-        self.cells.iter().find(|(c, _)| *c == col).map(|(_, v)| v)
+        let i = self.cells.binary_search_by_key(&col, |(c, _)| *c).ok()?;
+        Some(&self.cells[i].1)
     }
 }
 
@@ -101,29 +107,38 @@ impl RawTable {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PathSet {
     paths: Vec<String>,
+    set: HashSet<String>,
 }
 
 impl PathSet {
-    /// Whether `path` is one of the paths or lies below one.
+    /// Whether `path` is one of the paths or lies below one (a look-up per segment).
     pub(crate) fn matches(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| {
-            path == p
-                || (path.len() > p.len() && path.starts_with(p.as_str()) && {
-                    path.as_bytes()[p.len()] == b'/'
-                })
-        })
+        self.set.contains(path)
+            || path
+                .match_indices('/')
+                .any(|(i, _)| self.set.contains(&path[..i]))
     }
 
-    /// The paths.
+    /// The paths, in the order they were added.
     pub(crate) fn paths(&self) -> &[String] {
         &self.paths
     }
 
     fn add(&mut self, p: &str) {
-        if !self.paths.iter().any(|q| q == p) {
+        if self.set.insert(p.to_owned()) {
             self.paths.push(p.to_owned());
         }
     }
+}
+
+/// Refuses more than `max` entries of `what`.
+fn at_most(what: &str, n: usize, max: usize, fix: &str) -> Result<()> {
+    if n > max {
+        return Err(bad_query(format!(
+            "{n} {what} asked for, more than the limit of {max} per table query; {fix}"
+        )));
+    }
+    Ok(())
 }
 
 /// A checked query: the parsed filter, and the paths to load.
@@ -144,6 +159,23 @@ const TRASHED: &str = "sys/trashed";
 
 impl Plan {
     pub(crate) fn new(q: &TableQuery) -> Result<Plan> {
+        let columns = q.columns.as_ref().map_or(0, Vec::len);
+        at_most(
+            "columns",
+            columns,
+            MAX_TABLE_COLUMNS,
+            "ask for namespaces (\"params\" is every field below params/) or for every column",
+        )?;
+        at_most(
+            "ids",
+            q.ids.len(),
+            MAX_TABLE_IDS,
+            "fetch the table in parts",
+        )?;
+        let split = "fetch the table in parts or select with the query";
+        at_most("states", q.states.len(), MAX_TABLE_VALUES, split)?;
+        at_most("owners", q.owners.len(), MAX_TABLE_VALUES, split)?;
+        at_most("tags", q.tags.len(), MAX_TABLE_VALUES, split)?;
         let filter = match &q.query {
             Some(text) => query::parse(text)?,
             None => None,
@@ -257,22 +289,33 @@ pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<T
                 .to_owned(),
         });
     }
-    let filter_cols: Vec<(String, Option<u32>)> = {
+    let filter_cols: HashMap<String, Option<u32>> = {
         let mut paths = Vec::new();
         if let Some(f) = &plan.filter {
             f.paths(&mut paths);
         }
+        let by_path: HashMap<&str, u32> = raw
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.0.as_str(), i as u32))
+            .collect();
         paths
             .into_iter()
             .map(|p| {
-                let c = raw.find(&p);
+                let c = by_path.get(p.as_str()).copied();
                 (p, c)
             })
             .collect()
     };
+    let ids: HashSet<&str> = q.ids.iter().map(String::as_str).collect();
+    // Cells by column, so a look-up is a binary search.
+    for row in &mut raw.rows {
+        row.cells.sort_unstable_by_key(|(c, _)| *c);
+    }
 
     let keep = |row: &RawRow| -> bool {
-        if !q.ids.is_empty() && !q.ids.contains(&row.id) {
+        if !ids.is_empty() && !ids.contains(row.id.as_str()) {
             return false;
         }
         if !q.states.is_empty() {
@@ -307,13 +350,7 @@ pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<T
             }
         }
         if let Some(f) = &plan.filter {
-            let get = |p: &str| -> Option<&RawValue> {
-                let col = filter_cols
-                    .iter()
-                    .find(|(q, _)| q == p)
-                    .and_then(|(_, c)| *c);
-                row.get(col)
-            };
+            let get = |p: &str| -> Option<&RawValue> { row.get(filter_cols.get(p).copied()?) };
             if !f.eval(&get) {
                 return false;
             }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::bad_query;
 use super::build::RawValue;
+use super::{bad_query, MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_LEN};
 use crate::error::Result;
 
 /// A comparison operator.
@@ -63,11 +63,13 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// A parsed filter.
+/// A parsed filter. A chain `a AND b AND c` is one `And` of its terms, so the depth of the tree
+/// is the nesting of the text (parentheses and `NOT`), which the parser bounds by
+/// [`MAX_QUERY_DEPTH`]: walking (and dropping) a filter never recurses per term.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Exists(String),
     Cmp { path: String, op: Op, lit: Literal },
@@ -77,9 +79,10 @@ impl Expr {
     /// Every path the filter reads.
     pub(crate) fn paths(&self, out: &mut Vec<String>) {
         match self {
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                a.paths(out);
-                b.paths(out);
+            Expr::And(terms) | Expr::Or(terms) => {
+                for t in terms {
+                    t.paths(out);
+                }
             }
             Expr::Not(a) => a.paths(out),
             Expr::Exists(p) | Expr::Cmp { path: p, .. } => out.push(p.clone()),
@@ -89,11 +92,23 @@ impl Expr {
     /// Evaluates the filter; `get` gives the cell of a path (by the index `resolve` chose).
     pub(crate) fn eval<'a>(&self, get: &dyn Fn(&str) -> Option<&'a RawValue>) -> bool {
         match self {
-            Expr::And(a, b) => a.eval(get) && b.eval(get),
-            Expr::Or(a, b) => a.eval(get) || b.eval(get),
+            Expr::And(terms) => terms.iter().all(|t| t.eval(get)),
+            Expr::Or(terms) => terms.iter().any(|t| t.eval(get)),
             Expr::Not(a) => !a.eval(get),
             Expr::Exists(p) => get(p).is_some(),
             Expr::Cmp { path, op, lit } => get(path).is_some_and(|v| compare(v, *op, lit)),
+        }
+    }
+
+    /// The depth of the tree (a condition is 1).
+    #[cfg(test)]
+    pub(crate) fn depth(&self) -> usize {
+        match self {
+            Expr::And(terms) | Expr::Or(terms) => {
+                1 + terms.iter().map(Expr::depth).max().unwrap_or(0)
+            }
+            Expr::Not(a) => 1 + a.depth(),
+            Expr::Exists(_) | Expr::Cmp { .. } => 1,
         }
     }
 }
@@ -263,6 +278,10 @@ fn tokenize(s: &str) -> Result<Vec<Tok>> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Parentheses and `NOT`s open around the current token.
+    depth: usize,
+    /// Conditions read so far.
+    conditions: usize,
 }
 
 fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
@@ -281,41 +300,71 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr> {
-        let mut left = self.and()?;
+        let first = self.and()?;
+        if !is_kw(self.peek(), "or") {
+            return Ok(first);
+        }
+        let mut terms = vec![first];
         while is_kw(self.peek(), "or") {
             self.pos += 1;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(Expr::Or(terms))
     }
 
     fn and(&mut self) -> Result<Expr> {
-        let mut left = self.unary()?;
+        let first = self.unary()?;
+        if !is_kw(self.peek(), "and") {
+            return Ok(first);
+        }
+        let mut terms = vec![first];
         while is_kw(self.peek(), "and") {
             self.pos += 1;
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(Expr::And(terms))
+    }
+
+    /// Enters a `NOT` or a parenthesis: past [`MAX_QUERY_DEPTH`] levels, an error.
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_QUERY_DEPTH {
+            return Err(bad_query(format!(
+                "the query nests deeper than {MAX_QUERY_DEPTH} levels of parentheses and NOT; \
+                 write it with fewer levels"
+            )));
+        }
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Expr> {
         if is_kw(self.peek(), "not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
-        }
-        if is_kw(self.peek(), "exists") {
-            self.pos += 1;
-            return Ok(Expr::Exists(self.path()?));
+            self.enter()?;
+            let e = Expr::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         if self.peek() == Some(&Tok::LParen) {
             self.pos += 1;
+            self.enter()?;
             let e = self.or()?;
             if self.next() != Some(Tok::RParen) {
                 return Err(bad_query("a '(' is not closed by ')'"));
             }
+            self.depth -= 1;
             return Ok(e);
+        }
+        self.conditions += 1;
+        if self.conditions > MAX_QUERY_CONDITIONS {
+            return Err(bad_query(format!(
+                "the query has more than {MAX_QUERY_CONDITIONS} conditions; select with fewer \
+                 (several ids, states, owners or tags go in their own arguments)"
+            )));
+        }
+        if is_kw(self.peek(), "exists") {
+            self.pos += 1;
+            return Ok(Expr::Exists(self.path()?));
         }
         let path = self.path()?;
         if is_kw(self.peek(), "exists") {
@@ -378,13 +427,26 @@ fn describe(t: Option<&Tok>) -> String {
     }
 }
 
-/// Parses a filter; an empty or blank text is no filter.
+/// Parses a filter; an empty or blank text is no filter. The text, its nesting and its number
+/// of conditions are bounded ([`MAX_QUERY_LEN`], [`MAX_QUERY_DEPTH`],
+/// [`MAX_QUERY_CONDITIONS`]): past them, an error naming the limit.
 pub(crate) fn parse(s: &str) -> Result<Option<Expr>> {
+    if s.len() > MAX_QUERY_LEN {
+        return Err(bad_query(format!(
+            "the query is {} bytes long, more than the limit of {MAX_QUERY_LEN}",
+            s.len()
+        )));
+    }
     let toks = tokenize(s)?;
     if toks.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        conditions: 0,
+    };
     let e = p.or()?;
     if let Some(t) = p.peek() {
         return Err(bad_query(format!(
@@ -461,5 +523,247 @@ mod tests {
             assert!(err.contains(want), "{q}: {err}");
         }
         assert_eq!(parse("  ").unwrap(), None);
+    }
+}
+
+/// Bounds on input: deep and wide queries give errors naming the limit, never a stack overflow.
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    fn err(q: &str) -> String {
+        parse(q).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_the_limit() {
+        let n = 10_000;
+        let nots = format!("{}a = 1", "NOT ".repeat(n));
+        assert!(
+            err(&nots).contains("deeper than 64 levels"),
+            "{}",
+            err(&nots)
+        );
+        let parens = format!("{}a = 1{}", "(".repeat(n), ")".repeat(n));
+        assert!(err(&parens).contains("deeper than 64 levels"));
+        let open = "(".repeat(n);
+        assert!(err(&open).contains("deeper than 64 levels"));
+        let mixed = "NOT (".repeat(n);
+        assert!(err(&mixed).contains("deeper than 64 levels"));
+        // At the limit, it parses.
+        let at = MAX_QUERY_DEPTH / 2;
+        let ok = format!("{}a = 1{}", "NOT (".repeat(at), ")".repeat(at));
+        let e = parse(&ok).unwrap().unwrap();
+        assert_eq!(e.depth(), at + 1);
+        assert!(
+            !e.eval(&|_| None),
+            "an even number of NOTs of a false condition"
+        );
+    }
+
+    #[test]
+    fn long_chains_are_flat_and_bounded() {
+        let chain = |n: usize, op: &str| {
+            (0..n)
+                .map(|i| format!("x{i} = {i}"))
+                .collect::<Vec<_>>()
+                .join(op)
+        };
+        let e = parse(&chain(MAX_QUERY_CONDITIONS, " AND "))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.depth(), 2, "one AND of every condition");
+        let v = RawValue::Int(3);
+        assert!(!e.eval(&|_| Some(&v)));
+        let e = parse(&chain(MAX_QUERY_CONDITIONS, " OR "))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.depth(), 2);
+        assert!(e.eval(&|p| (p == "x3").then_some(&v)));
+        let e = err(&chain(10_000, " AND "));
+        assert!(e.contains("more than 1000 conditions"), "{e}");
+        let e = err(&"x = 1 AND ".repeat(20_000));
+        assert!(e.contains("more than 1000 conditions"), "{e}");
+        let long = format!("a = '{}'", "x".repeat(MAX_QUERY_LEN));
+        assert!(err(&long).contains("more than the limit of 262144"));
+    }
+}
+
+/// Property tests: whatever the text, parsing returns (a filter or an error) without a panic,
+/// and a filter's tree stays within the nesting bound.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The deepest tree a query within the limits gives: each level of parentheses can add an
+    /// OR and an AND, each NOT one level.
+    const MAX_TREE_DEPTH: usize = 2 * (MAX_QUERY_DEPTH + 1) + 1;
+
+    fn check(q: &str) {
+        if let Ok(Some(e)) = parse(q) {
+            assert!(e.depth() <= MAX_TREE_DEPTH, "{q}: depth {}", e.depth());
+            let v = RawValue::Str("1".into());
+            let _ = e.eval(&|_| Some(&v));
+            let mut paths = Vec::new();
+            e.paths(&mut paths);
+            assert!(paths.len() <= MAX_QUERY_CONDITIONS);
+        }
+    }
+
+    const TOKENS: &[&str] = &[
+        "(",
+        ")",
+        "NOT",
+        "not",
+        "AND",
+        "OR",
+        "or",
+        "EXISTS",
+        "CONTAINS",
+        "a",
+        "b/c",
+        "`a b`",
+        "=",
+        "==",
+        "!=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "!",
+        "1",
+        "-2.5e3",
+        "'x'",
+        "\"y\"",
+        "'",
+        "\"",
+        "`",
+        "\\",
+        "true",
+        "2024-01-01",
+        "a:float",
+        ":",
+        "//",
+        "sys/tags:stringSet",
+    ];
+
+    /// A filter as a tree, to render as text and evaluate directly.
+    #[derive(Clone, Debug)]
+    enum Gen {
+        Cmp(u8, i8),
+        Not(Box<Gen>),
+        And(Vec<Gen>),
+        Or(Vec<Gen>),
+    }
+
+    impl Gen {
+        fn text(&self) -> String {
+            match self {
+                Gen::Cmp(p, v) => format!("p{p} > {v}"),
+                Gen::Not(g) => format!("NOT ({})", g.text()),
+                Gen::And(gs) => format!(
+                    "({})",
+                    gs.iter().map(Gen::text).collect::<Vec<_>>().join(" AND ")
+                ),
+                Gen::Or(gs) => format!(
+                    "({})",
+                    gs.iter().map(Gen::text).collect::<Vec<_>>().join(" OR ")
+                ),
+            }
+        }
+
+        fn eval(&self, cells: &[RawValue]) -> bool {
+            match self {
+                Gen::Cmp(p, v) => {
+                    matches!(cells[*p as usize], RawValue::Int(x) if x > i64::from(*v))
+                }
+                Gen::Not(g) => !g.eval(cells),
+                Gen::And(gs) => gs.iter().all(|g| g.eval(cells)),
+                Gen::Or(gs) => gs.iter().any(|g| g.eval(cells)),
+            }
+        }
+    }
+
+    fn gen() -> impl Strategy<Value = Gen> {
+        let leaf = (0u8..4, any::<i8>()).prop_map(|(p, v)| Gen::Cmp(p, v));
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|g| Gen::Not(Box::new(g))),
+                prop::collection::vec(inner.clone(), 1..6).prop_map(Gen::And),
+                prop::collection::vec(inner, 1..6).prop_map(Gen::Or),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_text_parses_or_fails_cleanly(q in any::<String>()) {
+            check(&q);
+        }
+
+        #[test]
+        fn any_token_soup_parses_or_fails_cleanly(
+            toks in prop::collection::vec(prop::sample::select(TOKENS), 0..400)
+        ) {
+            check(&toks.join(" "));
+            check(&toks.concat());
+        }
+
+        #[test]
+        fn deep_and_wide_structures_are_bounded(
+            depth in 0usize..3000,
+            width in 1usize..3000,
+            kinds in prop::collection::vec(0u8..3, 1..8),
+            join in prop::sample::select(&[" AND ", " OR ", " and ", " AND NOT "][..]),
+        ) {
+            // Levels of NOT, ( and NOT ( in turn, around a chain of `width` conditions.
+            let mut open = String::new();
+            let mut close = String::new();
+            let mut levels = 0;
+            for i in 0..depth {
+                match kinds[i % kinds.len()] {
+                    0 => { open.push_str("NOT "); levels += 1; }
+                    1 => { open.push('('); close.push(')'); levels += 1; }
+                    _ => { open.push_str("NOT ("); close.push(')'); levels += 2; }
+                }
+            }
+            let chain = (0..width).map(|i| format!("f{i} = {i}")).collect::<Vec<_>>().join(join);
+            let q = format!("{open}{chain}{close}");
+            let not_terms = usize::from(join == " AND NOT " && width > 1);
+            let within = levels + not_terms <= MAX_QUERY_DEPTH && width <= MAX_QUERY_CONDITIONS;
+            match parse(&q) {
+                Ok(Some(e)) => {
+                    prop_assert!(within);
+                    prop_assert!(e.depth() <= MAX_TREE_DEPTH);
+                }
+                Ok(None) => prop_assert!(false, "a non-empty query gave no filter"),
+                Err(e) => {
+                    let m = e.to_string();
+                    prop_assert!(!within, "{m}");
+                    prop_assert!(
+                        m.contains("deeper than 64 levels")
+                            || m.contains("more than 1000 conditions"),
+                        "{m}"
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn the_parsed_filter_means_what_the_text_says(
+            g in gen(),
+            cells in prop::collection::vec(any::<i8>(), 4),
+        ) {
+            let cells: Vec<RawValue> = cells.into_iter().map(|v| RawValue::Int(v.into())).collect();
+            let e = parse(&g.text()).unwrap().unwrap();
+            let get = |p: &str| -> Option<&RawValue> {
+                p.strip_prefix('p').and_then(|i| i.parse::<usize>().ok()).map(|i| &cells[i])
+            };
+            prop_assert_eq!(e.eval(&get), g.eval(&cells));
+        }
     }
 }
