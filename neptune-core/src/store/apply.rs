@@ -4,6 +4,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
+use super::codec::Stored;
 use super::fields::{self, ensure, find_field, find_object, float_to_sql, truncate_chars, Obj};
 use super::{chunk, corrupt, R};
 use crate::backend::Rejected;
@@ -342,9 +343,12 @@ fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
     )
 }
 
-/// Which points of a log to keep: finite steps, strictly increasing, after the stored last step.
+/// Which points of a log to keep, at which step: a point without a step gets the series' last
+/// step + 1 (or 0) here, inside the transaction, so several writers appending to one series keep
+/// every point; given steps must be finite, strictly increasing and after the stored last step.
 struct StepFilter {
-    keep: Vec<bool>,
+    /// The step of each point; `None` for a dropped point.
+    steps: Vec<Option<f64>>,
     kept: usize,
     non_finite: usize,
     not_increasing: usize,
@@ -353,18 +357,19 @@ struct StepFilter {
 
 impl StepFilter {
     fn new(
-        steps: impl Iterator<Item = f64>,
+        steps: impl ExactSizeIterator<Item = Option<f64>>,
         mut last: Option<f64>,
         mut extra_ok: impl FnMut(usize) -> bool,
     ) -> Self {
         let mut f = StepFilter {
-            keep: Vec::new(),
+            steps: Vec::with_capacity(steps.len()),
             kept: 0,
             non_finite: 0,
             not_increasing: 0,
             first_bad: None,
         };
-        for (i, s) in steps.enumerate() {
+        for (i, given) in steps.enumerate() {
+            let s = given.unwrap_or_else(|| last.map_or(0.0, |l| l + 1.0));
             let ok = if !s.is_finite() {
                 f.non_finite += 1;
                 false
@@ -381,18 +386,14 @@ impl StepFilter {
                 last = Some(s);
                 f.kept += 1;
             }
-            f.keep.push(ok);
+            f.steps.push(ok.then_some(s));
         }
         f
     }
 
-    fn all_kept(&self) -> bool {
-        self.kept == self.keep.len()
-    }
-
     /// The rejection text for the dropped points (`None` when all were kept).
     fn reason(&self, path: &FieldPath, invalid_files: usize) -> Option<String> {
-        let total = self.keep.len();
+        let total = self.steps.len();
         let dropped = total - self.kept;
         if dropped == 0 {
             return None;
@@ -422,12 +423,12 @@ impl StepFilter {
         ))
     }
 
-    fn pick<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
+    /// The kept items, each with its step.
+    fn pick<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = (&'a T, f64)> + 'a {
         items
             .iter()
-            .zip(&self.keep)
-            .filter(|(_, k)| **k)
-            .map(|(p, _)| p)
+            .zip(&self.steps)
+            .filter_map(|(p, s)| s.map(|s| (p, s)))
     }
 }
 
@@ -444,15 +445,16 @@ fn outcome(reason: Option<String>, kept_any: bool) -> Outcome {
 fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
     let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
-    let picked: Vec<FloatPoint>;
-    let kept: &[FloatPoint] = if filter.all_kept() {
-        points
-    } else {
-        picked = filter.pick(points).copied().collect();
-        &picked
-    };
+    let kept: Vec<Stored> = filter
+        .pick(points)
+        .map(|(p, step)| Stored {
+            step,
+            value: p.value,
+            timestamp_ms: p.timestamp_ms,
+        })
+        .collect();
     if let Some(last) = kept.last() {
-        chunk::append(c, id, kept)?;
+        chunk::append(c, id, &kept)?;
         c.prepare_cached(
             "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
         )?
@@ -474,10 +476,10 @@ fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint
     )?;
     let mut last: Option<(f64, &str)> = None;
     let mut n = 0i64;
-    for p in filter.pick(points) {
+    for (p, step) in filter.pick(points) {
         let v = truncate_chars(&p.value, MAX_SERIES_STRING_CHARS);
-        stmt.execute(params![id, p.step, p.timestamp_ms, v])?;
-        last = Some((p.step, v));
+        stmt.execute(params![id, step, p.timestamp_ms, v])?;
+        last = Some((step, v));
         n += 1;
     }
     if let Some((step, v)) = last {
@@ -505,10 +507,10 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
     )?;
     let mut last = None;
     let mut n = 0i64;
-    for p in filter.pick(points) {
+    for (p, step) in filter.pick(points) {
         stmt.execute(params![
             id,
-            p.step,
+            step,
             p.timestamp_ms,
             p.file.digest,
             fields::u64_to_sql(p.file.size)?,
@@ -516,7 +518,7 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
             p.name,
             p.description
         ])?;
-        last = Some(p.step);
+        last = Some(step);
         n += 1;
     }
     if let Some(step) = last {
