@@ -343,12 +343,11 @@ fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
     )
 }
 
-/// Which points of a log to keep, at which step: a point without a step gets the series' last
-/// step + 1 (or 0) here, inside the transaction, so several writers appending to one series keep
-/// every point; given steps must be finite, strictly increasing and after the stored last step.
+/// Which points of a log were kept: a point without a step gets the series' last step + 1 (or
+/// 0) here, inside the transaction, so several writers appending to one series keep every point;
+/// given steps must be finite, strictly increasing and after the stored last step.
 struct StepFilter {
-    /// The step of each point; `None` for a dropped point.
-    steps: Vec<Option<f64>>,
+    total: usize,
     kept: usize,
     non_finite: usize,
     not_increasing: usize,
@@ -356,45 +355,41 @@ struct StepFilter {
 }
 
 impl StepFilter {
-    fn new(
-        steps: impl ExactSizeIterator<Item = Option<f64>>,
+    /// Goes through the points' steps once, in order, and hands each point that passes, with
+    /// its step, to `keep`, which may still refuse it (`Ok(false)`).
+    fn run(
+        steps: impl Iterator<Item = Option<f64>>,
         mut last: Option<f64>,
-        mut extra_ok: impl FnMut(usize) -> bool,
-    ) -> Self {
+        mut keep: impl FnMut(usize, f64) -> R<bool>,
+    ) -> R<Self> {
         let mut f = StepFilter {
-            steps: Vec::with_capacity(steps.len()),
+            total: 0,
             kept: 0,
             non_finite: 0,
             not_increasing: 0,
             first_bad: None,
         };
         for (i, given) in steps.enumerate() {
+            f.total += 1;
             let s = given.unwrap_or_else(|| last.map_or(0.0, |l| l + 1.0));
-            let ok = if !s.is_finite() {
+            if !s.is_finite() {
                 f.non_finite += 1;
-                false
             } else if last.is_some_and(|l| s <= l) {
                 f.not_increasing += 1;
                 if f.first_bad.is_none() {
                     f.first_bad = last.map(|l| (s, l));
                 }
-                false
-            } else {
-                extra_ok(i)
-            };
-            if ok {
+            } else if keep(i, s)? {
                 last = Some(s);
                 f.kept += 1;
             }
-            f.steps.push(ok.then_some(s));
         }
-        f
+        Ok(f)
     }
 
     /// The rejection text for the dropped points (`None` when all were kept).
     fn reason(&self, path: &FieldPath, invalid_files: usize) -> Option<String> {
-        let total = self.steps.len();
-        let dropped = total - self.kept;
+        let dropped = self.total - self.kept;
         if dropped == 0 {
             return None;
         }
@@ -416,19 +411,12 @@ impl StepFilter {
             parts.push(format!("{invalid_files} with an invalid file reference"));
         }
         Some(format!(
-            "series \"{path}\": {dropped} of {total} point(s) dropped: {}; steps must be finite \
+            "series \"{path}\": {dropped} of {} point(s) dropped: {}; steps must be finite \
              and strictly increasing ({} point(s) written)",
+            self.total,
             parts.join(", "),
             self.kept
         ))
-    }
-
-    /// The kept items, each with its step.
-    fn pick<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = (&'a T, f64)> + 'a {
-        items
-            .iter()
-            .zip(&self.steps)
-            .filter_map(|(p, s)| s.map(|s| (p, s)))
     }
 }
 
@@ -444,15 +432,17 @@ fn outcome(reason: Option<String>, kept_any: bool) -> Outcome {
 
 fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
-    let kept: Vec<Stored> = filter
-        .pick(points)
-        .map(|(p, step)| Stored {
+    let mut kept: Vec<Stored> = Vec::with_capacity(points.len());
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
+        kept.push(Stored {
             step,
             value: p.value,
             timestamp_ms: p.timestamp_ms,
-        })
-        .collect();
+        });
+        Ok(true)
+    })?;
     if let Some(last) = kept.last() {
         chunk::append(c, id, &kept)?;
         c.prepare_cached(
@@ -470,44 +460,42 @@ fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint])
 
 fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::StringSeries, "append()");
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
     let mut stmt = c.prepare_cached(
         "INSERT INTO string_points (field_id, step, ts, value) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut last: Option<(f64, &str)> = None;
-    let mut n = 0i64;
-    for (p, step) in filter.pick(points) {
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
         let v = truncate_chars(&p.value, MAX_SERIES_STRING_CHARS);
         stmt.execute(params![id, step, p.timestamp_ms, v])?;
         last = Some((step, v));
-        n += 1;
-    }
+        Ok(true)
+    })?;
     if let Some((step, v)) = last {
         c.prepare_cached(
             "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
         )?
-        .execute(params![id, n, step, v])?;
+        .execute(params![id, filter.kept as i64, step, v])?;
     }
-    Ok(outcome(filter.reason(path, 0), n > 0))
+    Ok(outcome(filter.reason(path, 0), filter.kept > 0))
 }
 
 fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FileSeries, "append()");
     let mut invalid_files = 0;
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |i| {
-        let ok = fields::check_file_ref(&points[i].file).is_ok();
-        if !ok {
-            invalid_files += 1;
-        }
-        ok
-    });
     let mut stmt = c.prepare_cached(
         "INSERT INTO file_points (field_id, step, ts, digest, size, extension, name, description) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut last = None;
-    let mut n = 0i64;
-    for (p, step) in filter.pick(points) {
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
+        if fields::check_file_ref(&p.file).is_err() {
+            invalid_files += 1;
+            return Ok(false);
+        }
         stmt.execute(params![
             id,
             step,
@@ -519,13 +507,13 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
             p.description
         ])?;
         last = Some(step);
-        n += 1;
-    }
+        Ok(true)
+    })?;
     if let Some(step) = last {
         c.prepare_cached("UPDATE fields SET count = count + ?2, last_step = ?3 WHERE id = ?1")?
-            .execute(params![id, n, step])?;
+            .execute(params![id, filter.kept as i64, step])?;
     }
-    Ok(outcome(filter.reason(path, invalid_files), n > 0))
+    Ok(outcome(filter.reason(path, invalid_files), filter.kept > 0))
 }
 
 /// Resolves a copy into the assign of the source field's value.
