@@ -117,8 +117,9 @@ impl Object {
         self.root().pop(path)
     }
 
-    /// Waits until everything logged so far is stored; reports writes that failed in the
-    /// background since the last call.
+    /// Waits until everything logged so far is stored and flushed to disk (it survives a
+    /// crash of the process or of the operating system; with a server: until the server has
+    /// done so); reports writes that failed in the background since the last call.
     pub fn wait(&self) -> Result<()> {
         self.inner.wait()
     }
