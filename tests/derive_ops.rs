@@ -85,12 +85,12 @@ fn typed_handles() {
                 path: p("exp/train/loss"),
                 points: vec![
                     FloatPoint {
-                        step: 0.0,
+                        step: None,
                         value: 1.0,
                         timestamp_ms: 100_000
                     },
                     FloatPoint {
-                        step: 1.0,
+                        step: None,
                         value: 0.5,
                         timestamp_ms: 101_000
                     },
@@ -99,7 +99,7 @@ fn typed_handles() {
             Operation::LogStrings {
                 path: p("exp/train/notes"),
                 points: vec![StringPoint {
-                    step: 0.0,
+                    step: None,
                     value: "start".into(),
                     timestamp_ms: 102_000
                 }],

@@ -55,7 +55,7 @@ fn append_extend_and_download() {
     preds.extend([File::from_content("plain")]).unwrap();
 
     let entries = preds.fetch_entries().unwrap();
-    let steps: Vec<f64> = entries.iter().map(|e| e.step).collect();
+    let steps: Vec<f64> = entries.iter().filter_map(|e| e.step).collect();
     assert_eq!(steps, [0.0, 5.0, 6.0, 10.0, 11.0, 12.0]);
     assert_eq!(entries[1].name.as_deref(), Some("cat"));
     assert_eq!(entries[1].description.as_deref(), Some("class 0: 0.9"));
@@ -144,7 +144,7 @@ fn untyped_append_of_files() {
         .fetch_entries()
         .unwrap();
     assert_eq!(
-        entries.iter().map(|e| e.step).collect::<Vec<_>>(),
+        entries.iter().filter_map(|e| e.step).collect::<Vec<_>>(),
         [0.0, 7.0, 8.0, 9.0]
     );
     assert_eq!(entries[1].timestamp_ms, 1000);
@@ -214,7 +214,7 @@ fn bad_steps_and_inputs_write_nothing() {
     assert_eq!(s.fetch_entries().unwrap().len(), 1);
     // The next default step follows the last stored one.
     s.append(png(9)).unwrap();
-    assert_eq!(s.fetch_entries().unwrap()[1].step, 4.0);
+    assert_eq!(s.fetch_entries().unwrap()[1].step, Some(4.0));
 
     // A FileSeries is not a File, and a Float is not a FileSeries.
     assert!(matches!(

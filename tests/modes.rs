@@ -303,7 +303,7 @@ fn memory_backend_sees_the_exact_operation_stream() {
     };
     assert_eq!(
         points.iter().map(|p| (p.step, p.value)).collect::<Vec<_>>(),
-        [(0.0, 1.0), (1.0, 2.0)]
+        [(None, 1.0), (None, 2.0)]
     );
 }
 

@@ -14,13 +14,17 @@ use neptune::{LogOptions, Mode, Run, Value};
 const ROLE: &str = "NEPTUNE_TEST_ROLE";
 
 fn spawn_child(role: &str, home: &Path, extra: &[(&str, &str)]) -> Child {
+    spawn(role, home, extra, Stdio::inherit())
+}
+
+fn spawn(role: &str, home: &Path, extra: &[(&str, &str)], stderr: Stdio) -> Child {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = Command::new(exe);
     cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
         .env(ROLE, role)
         .env("NEPTUNE_HOME", home)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -47,6 +51,56 @@ fn child_entry() {
             run.field(&format!("done/{tag}")).assign(true).unwrap();
             run.stop().unwrap();
             println!("\n@@id {}", run.id());
+        }
+        "same-series-writer" => {
+            // Both children append to one series without steps, at the same time.
+            let run = Run::builder().custom_run_id("one-series").open().unwrap();
+            let s = run.field("shared/loss").float_series().unwrap();
+            let base = if tag == "a" { 0.0 } else { 1e6 };
+            s.append(base).unwrap();
+            run.wait().unwrap();
+            // Go on only once the other child has written too: the two overlap for sure.
+            let started = std::time::Instant::now();
+            while s.fetch_values().unwrap().len() < 2 {
+                assert!(
+                    started.elapsed() < Duration::from_secs(300),
+                    "no other writer"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            for i in 1..SAME_SERIES_POINTS {
+                s.append(base + i as f64).unwrap();
+                if i % 1000 == 0 {
+                    run.wait().unwrap();
+                }
+            }
+            let failures = run.failures();
+            run.stop().unwrap();
+            println!("\n@@id {} {failures}", run.id());
+        }
+        "async-failure" => {
+            // Another writer makes "x" a Float after this object loaded its field list: the
+            // store refuses this object's series at "x" in the background.
+            let run = Run::builder()
+                .custom_run_id("conflict")
+                .mode(Mode::Async)
+                .open()
+                .unwrap();
+            let other = Run::builder()
+                .custom_run_id("conflict")
+                .mode(Mode::Sync)
+                .open()
+                .unwrap();
+            other.field("x").assign(1.0).unwrap();
+            other.stop().unwrap();
+            run.field("x").float_series().unwrap().append(2.0).unwrap();
+            // Writes what is queued (no wait(): nothing reports the failure to this call).
+            run.sync().unwrap();
+            eprintln!("@@after-sync failures={}", run.failures());
+            match run.stop() {
+                Ok(()) => eprintln!("@@stop Ok"),
+                Err(e) => eprintln!("@@stop Err({e})"),
+            }
         }
         "killed-writer" => {
             let run = Run::builder()
@@ -177,6 +231,75 @@ fn two_processes_write_to_one_store_and_one_run() {
             Value::Boolean(true)
         );
     }
+}
+
+/// Points each child of `two_processes_append_to_one_series_without_steps` appends.
+const SAME_SERIES_POINTS: usize = 20_000;
+
+#[test]
+fn two_processes_append_to_one_series_without_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<Child> = ["a", "b"]
+        .iter()
+        .map(|tag| spawn_child("same-series-writer", dir.path(), &[("CHILD_TAG", tag)]))
+        .collect();
+    let mut ids = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "child failed: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find_map(|l| l.strip_prefix("@@id ")).unwrap();
+        let (id, failures) = line.split_once(' ').unwrap();
+        assert_eq!(failures, "0", "a child lost points");
+        ids.push(id.to_owned());
+    }
+    assert_eq!(ids[0], ids[1], "both processes joined one run");
+    let run = Run::builder()
+        .home(dir.path())
+        .with_id(&ids[0])
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap();
+    let v = run
+        .field("shared/loss")
+        .float_series()
+        .unwrap()
+        .fetch_values()
+        .unwrap();
+    assert_eq!(v.len(), 2 * SAME_SERIES_POINTS, "every point of both kept");
+    assert!(v.steps().windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(v.steps()[0], 0.0);
+    assert_eq!(v.steps()[v.len() - 1], (v.len() - 1) as f64);
+    for base in [0.0, 1e6] {
+        let own: Vec<f64> = v
+            .values()
+            .iter()
+            .copied()
+            .filter(|x| (base..base + 1e6).contains(x))
+            .collect();
+        let expected: Vec<f64> = (0..SAME_SERIES_POINTS).map(|i| base + i as f64).collect();
+        assert_eq!(own, expected, "the points of one writer, in its order");
+    }
+}
+
+#[test]
+fn a_background_failure_is_reported_on_stderr_when_it_happens() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn("async-failure", dir.path(), &[], Stdio::piped());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed: {stderr}");
+    let warning = stderr
+        .find("\"x\" was not written")
+        .unwrap_or_else(|| panic!("no warning on stderr: {stderr}"));
+    let line = stderr[..warning].rsplit('\n').next().unwrap_or_default();
+    assert!(line.starts_with("neptune: "), "{stderr}");
+    // Said by the worker when the store refused it, before the program looked.
+    let seen = stderr.find("@@after-sync failures=1").expect("count");
+    assert!(warning < seen, "{stderr}");
+    let stop = &stderr[stderr.find("@@stop ").expect("stop")..];
+    assert!(stop.starts_with("@@stop Err("), "{stderr}");
+    assert!(stop.contains("failed in the background"), "{stderr}");
 }
 
 #[test]

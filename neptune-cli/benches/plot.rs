@@ -39,7 +39,7 @@ fn populate(home: &Path) -> String {
             .map(|i| {
                 let x = i as f64;
                 FloatPoint {
-                    step: x,
+                    step: Some(x),
                     // A decaying curve with noise and a few spikes.
                     value: 1.0 / (1.0 + x / 1e5)
                         + 0.05 * ((x * 0.37).sin())

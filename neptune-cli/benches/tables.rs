@@ -87,7 +87,7 @@ fn populate(home: &Path) {
                 path: p(&format!("metrics/m{j}")),
                 points: (0..10)
                     .map(|k| FloatPoint {
-                        step: k as f64,
+                        step: Some(k as f64),
                         value: 1.0 / (k + j + 1) as f64,
                         timestamp_ms: 1_700_000_000_000 + k,
                     })

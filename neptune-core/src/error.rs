@@ -133,13 +133,28 @@ pub enum Error {
         problems: Vec<Error>,
     },
 
-    /// Writes that failed in the background (async mode), reported by `wait()` or `stop()`.
-    #[error("{count} operation(s) failed in the background; first: {first}")]
+    /// Writes that failed in the background (async mode), reported by `wait()` or `stop()`
+    /// (each was also reported when it happened: a tracing warning, or a line on stderr when no
+    /// tracing subscriber is installed).
+    #[error("{count} operation(s) failed in the background and were not written; first: {first}")]
     Background { count: usize, first: String },
+
+    /// Writes that the store or server refused in sync mode (or with `wait`), returned by the
+    /// call that made them, and by `stop()`.
+    #[error("{}", not_written(*.count, .first))]
+    NotWritten { count: usize, first: String },
 
     /// The background worker is gone or did not answer in time.
     #[error("background worker: {0}")]
     Worker(String),
+}
+
+fn not_written(count: usize, first: &str) -> String {
+    if count == 1 {
+        first.to_owned()
+    } else {
+        format!("{count} operation(s) were not written; first: {first}")
+    }
 }
 
 fn at_label(namespace: &str) -> String {

@@ -183,7 +183,7 @@ pub trait SeriesValue: Sized + Send + 'static {
     fn point(
         obj: &ObjectInner,
         path: &FieldPath,
-        step: f64,
+        step: Option<f64>,
         value: Self,
         timestamp_ms: i64,
     ) -> Self::Point;
@@ -205,7 +205,7 @@ impl SeriesValue for f64 {
     fn point(
         _: &ObjectInner,
         _: &FieldPath,
-        step: f64,
+        step: Option<f64>,
         value: f64,
         timestamp_ms: i64,
     ) -> FloatPoint {
@@ -235,7 +235,7 @@ impl SeriesValue for String {
     fn point(
         obj: &ObjectInner,
         path: &FieldPath,
-        step: f64,
+        step: Option<f64>,
         value: String,
         timestamp_ms: i64,
     ) -> StringPoint {
@@ -283,7 +283,10 @@ impl<V: SeriesValue> Clone for SeriesHandle<V> {
     }
 }
 
-fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<f64> {
+/// Checks a step the caller gave against the writer's last step; returns the writer's new last
+/// step (for a step not given: the last one + 1, or 0, which the store may raise when other
+/// writers append to the series too).
+pub(crate) fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<f64> {
     match given {
         None => Ok(last.map_or(0.0, |l| l + 1.0)),
         Some(step) if !step.is_finite() => Err(Error::InvalidStep {
@@ -323,7 +326,9 @@ impl<V: SeriesValue> SeriesHandle<V> {
         &self.buf.path
     }
 
-    /// Appends a value at the next step (last step + 1, or 0), timestamped now.
+    /// Appends a value at the next step (the series' last step + 1, or 0), timestamped now.
+    /// The store assigns that step when it writes the point, so points that several writers
+    /// (threads, objects, processes) append to one series are all kept.
     #[inline]
     pub fn append(&self, value: impl Into<V>) -> Result<()> {
         self.push(value.into(), None, None, false)
@@ -352,8 +357,7 @@ impl<V: SeriesValue> SeriesHandle<V> {
             g = self.buf.lock();
             g.registered = true;
         }
-        let step = next_step(path, g.last_step, step)?;
-        g.last_step = Some(step);
+        g.last_step = Some(next_step(path, g.last_step, step)?);
         g.points.push(V::point(obj, path, step, value, ts));
         drop(self.buf.after_push(g, &obj.shared.queue));
         obj.after_write(wait)
@@ -401,17 +405,14 @@ impl<V: SeriesValue> SeriesHandle<V> {
             g = self.buf.lock();
             g.registered = true;
         }
+        let given = |i: usize| opts.steps.as_ref().map(|s| s[i]);
         let mut last = g.last_step;
-        let steps: Vec<f64> = (0..values.len())
-            .map(|i| {
-                let s = next_step(path, last, opts.steps.as_ref().map(|s| s[i]))?;
-                last = Some(s);
-                Ok(s)
-            })
-            .collect::<Result<_>>()?;
+        for i in 0..values.len() {
+            last = Some(next_step(path, last, given(i))?);
+        }
         g.last_step = last;
-        for ((v, s), t) in values.into_iter().zip(steps).zip(stamps) {
-            g.points.push(V::point(obj, path, s, v, t));
+        for (i, (v, t)) in values.into_iter().zip(stamps).enumerate() {
+            g.points.push(V::point(obj, path, given(i), v, t));
         }
         drop(self.buf.after_push(g, &obj.shared.queue));
         obj.after_write(opts.wait)

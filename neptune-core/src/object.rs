@@ -145,7 +145,12 @@ impl ObjectInner {
         queue_capacity: usize,
     ) -> Result<ObjectInner> {
         let (queue, wake_rx) = Queue::new(queue_capacity);
-        let shared = Arc::new(Shared::new(queue, backend, info.id.clone()));
+        let shared = Arc::new(Shared::new(
+            queue,
+            backend,
+            info.id.clone(),
+            mode == Mode::Sync,
+        ));
         let worker = match mode {
             Mode::ReadOnly => None,
             _ => Some(Worker::spawn(shared.clone(), wake_rx, flush_interval)?),
@@ -394,7 +399,8 @@ impl ObjectInner {
         Ok(Value::Namespace(root))
     }
 
-    /// Writes what is queued (bounded by the stop timeout), marks the object Inactive, ends the worker.
+    /// Writes what is queued (bounded by the stop timeout), marks the object Inactive, ends the
+    /// worker. `Err` when anything this object wrote since it opened was not kept.
     pub(crate) fn stop(&self) -> Result<()> {
         if self.stopped.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -414,7 +420,7 @@ impl ObjectInner {
                 self.shared.queue.pending_values()
             )));
         }
-        self.shared.take_failures()
+        self.shared.all_failures()
     }
 }
 
@@ -446,6 +452,9 @@ impl Drop for ObjectInner {
         }
         if let Err(e) = self.stop() {
             tracing::warn!(object = %self.id, "stopping on drop: {e}");
+            if crate::worker::no_subscriber() {
+                eprintln!("neptune: {}: stopping on drop: {e}", self.id);
+            }
         }
     }
 }

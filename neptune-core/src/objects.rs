@@ -117,8 +117,9 @@ impl Object {
         self.root().pop(path)
     }
 
-    /// Waits until everything logged so far is stored; reports writes that failed in the
-    /// background since the last call.
+    /// Waits until everything logged so far is stored and flushed to disk (it survives a
+    /// crash of the process or of the operating system; with a server: until the server has
+    /// done so); reports writes that failed in the background since the last call.
     pub fn wait(&self) -> Result<()> {
         self.inner.wait()
     }
@@ -131,8 +132,29 @@ impl Object {
 
     /// Writes what is queued (waiting at most the stop timeout), marks the object Inactive
     /// and ends its worker. Later writes are refused. Dropping the last handle does the same.
+    ///
+    /// `Err` when anything written through this object since it opened was not kept (refused
+    /// by the store or server, or not written at all), even if `wait()` reported it before.
     pub fn stop(&self) -> Result<()> {
         self.inner.stop()
+    }
+
+    /// Operations written through this object that were not kept (refused by the store or
+    /// server, or lost with a batch that could not be written), since it opened. Each was
+    /// reported when it happened: a tracing warning, or a line on stderr when no tracing
+    /// subscriber is installed (async mode).
+    ///
+    /// ```
+    /// # fn main() -> neptune_core::Result<()> {
+    /// use neptune_core::{Mode, Run};
+    /// let run = Run::builder().mode(Mode::Debug).open()?;
+    /// run.field("loss").float_series()?.append(0.5)?;
+    /// run.wait()?;
+    /// assert_eq!(run.failures(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn failures(&self) -> u64 {
+        self.inner.shared.failed_total()
     }
 
     /// Series values written to the backend so far by this process.

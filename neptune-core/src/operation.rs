@@ -10,21 +10,34 @@ use crate::path::FieldPath;
 use crate::types::{GitInfo, RunState};
 
 /// One point of a FloatSeries.
+///
+/// `step: None` asks for the next step (the series' last step + 1, or 0), assigned where the
+/// writes meet (the store, or the server's store) inside the transaction that applies the point,
+/// so that several writers appending to one series keep every point. On the wire the step is
+/// then left out; batches written by older clients, with a step on every point, read the same.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FloatPoint {
-    #[serde(with = "float")]
-    pub step: f64,
+    #[serde(
+        default,
+        with = "float::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub step: Option<f64>,
     #[serde(with = "float")]
     pub value: f64,
     /// Unix time in milliseconds.
     pub timestamp_ms: i64,
 }
 
-/// One entry of a StringSeries.
+/// One entry of a StringSeries; `step: None` as in [`FloatPoint`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StringPoint {
-    #[serde(with = "float")]
-    pub step: f64,
+    #[serde(
+        default,
+        with = "float::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub step: Option<f64>,
     pub value: String,
     pub timestamp_ms: i64,
 }
@@ -39,11 +52,16 @@ pub struct FileRef {
     pub extension: String,
 }
 
-/// One entry of a FileSeries.
+/// One entry of a FileSeries; `step: None` as in [`FloatPoint`]. Entries read back from a
+/// store always carry their step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FilePoint {
-    #[serde(with = "float")]
-    pub step: f64,
+    #[serde(
+        default,
+        with = "float::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub step: Option<f64>,
     pub timestamp_ms: i64,
     pub file: FileRef,
     pub name: Option<String>,
@@ -399,17 +417,17 @@ mod tests {
             path: p("a"),
             points: vec![
                 FloatPoint {
-                    step: 0.0,
+                    step: Some(0.0),
                     value: f64::NAN,
                     timestamp_ms: 1,
                 },
                 FloatPoint {
-                    step: 1.0,
+                    step: Some(1.0),
                     value: f64::INFINITY,
                     timestamp_ms: 2,
                 },
                 FloatPoint {
-                    step: 2.0,
+                    step: Some(2.0),
                     value: f64::NEG_INFINITY,
                     timestamp_ms: 3,
                 },
@@ -430,9 +448,34 @@ mod tests {
     }
 
     #[test]
+    fn steps_left_to_the_store_travel_without_a_step() {
+        let op = Operation::LogFloats {
+            path: p("a"),
+            points: vec![FloatPoint {
+                step: None,
+                value: 1.5,
+                timestamp_ms: 7,
+            }],
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"LogFloats","path":"a","points":[{"value":1.5,"timestamp_ms":7}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+        // What older clients wrote: a step on every point, null read as no step.
+        let old = r#"{"type":"LogStrings","path":"s","points":[{"step":3,"value":"x","timestamp_ms":1},{"step":null,"value":"y","timestamp_ms":2}]}"#;
+        let Operation::LogStrings { points, .. } = serde_json::from_str(old).unwrap() else {
+            panic!("not a LogStrings")
+        };
+        assert_eq!(points[0].step, Some(3.0));
+        assert_eq!(points[1].step, None);
+    }
+
+    #[test]
     fn merge_concatenates_logs_on_one_path_only() {
         let pt = |s| FloatPoint {
-            step: s,
+            step: Some(s),
             value: s,
             timestamp_ms: 0,
         };

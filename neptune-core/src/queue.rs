@@ -20,34 +20,24 @@ use crate::path::FieldPath;
 /// A point of some series, and how a run of them becomes an operation.
 #[doc(hidden)]
 pub trait Point: Send + 'static {
-    fn step(&self) -> f64;
     fn into_op(path: FieldPath, points: Vec<Self>) -> Operation
     where
         Self: Sized;
 }
 
 impl Point for FloatPoint {
-    fn step(&self) -> f64 {
-        self.step
-    }
     fn into_op(path: FieldPath, points: Vec<Self>) -> Operation {
         Operation::LogFloats { path, points }
     }
 }
 
 impl Point for StringPoint {
-    fn step(&self) -> f64 {
-        self.step
-    }
     fn into_op(path: FieldPath, points: Vec<Self>) -> Operation {
         Operation::LogStrings { path, points }
     }
 }
 
 impl Point for FilePoint {
-    fn step(&self) -> f64 {
-        self.step
-    }
     fn into_op(path: FieldPath, points: Vec<Self>) -> Operation {
         Operation::LogImages { path, points }
     }
@@ -62,7 +52,10 @@ pub(crate) const BUFFER_LIMIT: usize = 16 * CHUNK;
 pub(crate) struct SeriesState<P> {
     /// Whether the field is recorded in the object's schema (set by the first append).
     pub registered: bool,
-    /// The last step given to a point of this series (stored or buffered).
+    /// The last step of the series as this writer knows it: what the store had when the buffer
+    /// was made, then each explicit step, or the last one + 1 for a point without a step.
+    /// Explicit steps are checked against it at the call; the store checks them again against
+    /// every writer's points, and assigns the steps that were not given.
     pub last_step: Option<f64>,
     pub points: Vec<P>,
 }
@@ -301,7 +294,7 @@ mod tests {
 
     fn pt(step: f64) -> FloatPoint {
         FloatPoint {
-            step,
+            step: Some(step),
             value: step,
             timestamp_ms: 0,
         }

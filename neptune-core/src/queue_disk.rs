@@ -811,7 +811,7 @@ mod tests {
         Operation::LogFloats {
             path: FieldPath::parse("a").unwrap(),
             points: vec![FloatPoint {
-                step: i as f64,
+                step: Some(i as f64),
                 value: f64::NAN,
                 timestamp_ms: 1,
             }],
@@ -868,7 +868,7 @@ mod tests {
         assert_eq!(b.seq, 3);
         assert_eq!(b.ops.len(), 1);
         assert!(
-            matches!(&b.ops[0], Operation::LogFloats { points, .. } if points[0].step == 3.0 && points[0].value.is_nan())
+            matches!(&b.ops[0], Operation::LogFloats { points, .. } if points[0].step == Some(3.0) && points[0].value.is_nan())
         );
         // Appending continues after the cut.
         assert_eq!(q.append_ops(&[op(7)]).unwrap(), 7);

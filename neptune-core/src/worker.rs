@@ -23,10 +23,18 @@ const MAX_BATCH_VALUES: usize = 200_000;
 /// Attempts of a batch whose backend call fails as a whole.
 const ATTEMPTS: u32 = 5;
 
+/// Failures printed on stderr at most, per object, when no tracing subscriber is installed.
+const MAX_PRINTED: usize = 20;
+
+/// Writes that were not kept.
 #[derive(Default)]
 struct Failures {
+    /// Since the last report by `wait()`.
     count: usize,
     first: Option<String>,
+    /// Since the object opened.
+    total: usize,
+    first_ever: Option<String>,
 }
 
 /// What the object and its worker share.
@@ -34,38 +42,105 @@ pub(crate) struct Shared {
     pub queue: Queue,
     pub backend: Arc<dyn Backend>,
     pub object_id: String,
+    /// Whether every call waits for its write (failures then reach the caller at once).
+    sync_mode: bool,
     failures: Mutex<Failures>,
+    /// Operations not written since the object opened (read without the lock).
+    failed_total: AtomicU64,
     pub values_written: AtomicU64,
 }
 
+/// Whether diagnostics would go nowhere: no tracing subscriber for this thread, and none global.
+pub(crate) fn no_subscriber() -> bool {
+    tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>())
+}
+
 impl Shared {
-    pub(crate) fn new(queue: Queue, backend: Arc<dyn Backend>, object_id: String) -> Self {
+    pub(crate) fn new(
+        queue: Queue,
+        backend: Arc<dyn Backend>,
+        object_id: String,
+        sync_mode: bool,
+    ) -> Self {
         Shared {
             queue,
             backend,
             object_id,
+            sync_mode,
             failures: Mutex::new(Failures::default()),
+            failed_total: AtomicU64::new(0),
             values_written: AtomicU64::new(0),
         }
     }
 
-    fn fail(&self, reason: String) {
+    /// Records `count` operations that were not written, and says so now: a tracing warning,
+    /// and on stderr when no subscriber would show it (in async mode, where no call returns
+    /// the error until `wait()` or `stop()`).
+    fn fail(&self, count: usize, reason: String) {
         tracing::warn!(object = %self.object_id, "{reason}");
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        f.count += 1;
-        f.first.get_or_insert(reason);
+        let total = {
+            let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            f.count += count;
+            f.first.get_or_insert_with(|| reason.clone());
+            f.total += count;
+            f.first_ever.get_or_insert_with(|| reason.clone());
+            f.total
+        };
+        let before = total - count;
+        if !self.sync_mode && before < MAX_PRINTED && no_subscriber() {
+            eprintln!(
+                "neptune: {}: {reason} ({total} operation(s) not written so far)",
+                self.object_id
+            );
+            if before + count >= MAX_PRINTED {
+                eprintln!(
+                    "neptune: {}: further failures are counted, not printed; \
+                     failures(), wait() and stop() report them",
+                    self.object_id
+                );
+            }
+        }
+        // Counted after it was said: whoever sees the count can rely on the message.
+        self.failed_total.fetch_add(count as u64, Ordering::Release);
+    }
+
+    /// Operations not written since the object opened.
+    pub(crate) fn failed_total(&self) -> u64 {
+        self.failed_total.load(Ordering::Acquire)
+    }
+
+    fn error(&self, count: usize, first: Option<String>) -> Result<()> {
+        match (count, first) {
+            (0, _) => Ok(()),
+            (count, first) if self.sync_mode => Err(Error::NotWritten {
+                count,
+                first: first.unwrap_or_default(),
+            }),
+            (count, first) => Err(Error::Background {
+                count,
+                first: first.unwrap_or_default(),
+            }),
+        }
     }
 
     /// The failures since the last call, as one error.
     pub(crate) fn take_failures(&self) -> Result<()> {
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match std::mem::take(&mut *f) {
-            Failures { count: 0, .. } => Ok(()),
-            Failures { count, first } => Err(Error::Background {
-                count,
-                first: first.unwrap_or_default(),
-            }),
-        }
+        let count = std::mem::take(&mut f.count);
+        let first = f.first.take();
+        drop(f);
+        self.error(count, first)
+    }
+
+    /// Every failure since the object opened, as one error (for `stop()`: anything lost is
+    /// reported there, whether or not a `wait()` reported it before).
+    pub(crate) fn all_failures(&self) -> Result<()> {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        f.count = 0;
+        f.first = None;
+        let (count, first) = (f.total, f.first_ever.clone());
+        drop(f);
+        self.error(count, first)
     }
 
     /// Drains the queue and writes everything to the backend. Returns the values written.
@@ -86,10 +161,10 @@ impl Shared {
         match r {
             Ok(rejected) => {
                 for r in rejected {
-                    self.fail(format!("\"{}\" was not written: {}", r.path, r.reason));
+                    self.fail(1, format!("\"{}\" was not written: {}", r.path, r.reason));
                 }
             }
-            Err(e) => self.fail(e.to_string()),
+            Err(e) => self.fail(1, e.to_string()),
         }
     }
 
@@ -98,17 +173,19 @@ impl Shared {
         for attempt in 1..=ATTEMPTS {
             match self.backend.execute(&self.object_id, batch) {
                 Ok(rejected) => {
-                    for r in rejected {
-                        self.fail(format!("\"{}\" was not written: {}", r.path, r.reason));
-                    }
+                    self.record(Ok(rejected));
                     return;
                 }
                 Err(e) if attempt == ATTEMPTS => {
-                    self.fail(format!(
-                        "a batch of {} operation(s) could not be written to {} after {ATTEMPTS} attempts: {e}",
+                    self.fail(
                         batch.len(),
-                        self.backend.location()
-                    ));
+                        format!(
+                            "a batch of {} operation(s) could not be written to {} after \
+                             {ATTEMPTS} attempts: {e}",
+                            batch.len(),
+                            self.backend.location()
+                        ),
+                    );
                 }
                 Err(e) => {
                     tracing::debug!(attempt, "write failed, retrying: {e}");
@@ -283,7 +360,7 @@ mod tests {
             path: path.clone(),
             points: vec![
                 FloatPoint {
-                    step: 0.0,
+                    step: Some(0.0),
                     value: 0.0,
                     timestamp_ms: 0
                 };

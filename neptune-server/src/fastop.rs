@@ -181,12 +181,12 @@ mod tests {
                 path: p("a"),
                 points: vec![
                     FloatPoint {
-                        step: 1.0,
+                        step: Some(1.0),
                         value: f64::NAN,
                         timestamp_ms: 5,
                     },
                     FloatPoint {
-                        step: 2.0,
+                        step: None,
                         value: 0.1 + 0.2,
                         timestamp_ms: 6,
                     },
@@ -195,7 +195,7 @@ mod tests {
             Operation::LogStrings {
                 path: p("s"),
                 points: vec![StringPoint {
-                    step: 0.0,
+                    step: Some(0.0),
                     value: "x\"y".into(),
                     timestamp_ms: 1,
                 }],

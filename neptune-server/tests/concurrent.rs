@@ -1,5 +1,6 @@
 //! Eight client processes logging to one server at once, into one shared run (custom run id)
-//! and into runs of their own.
+//! and into runs of their own; one series of the shared run gets points from all eight, without
+//! steps.
 
 mod common;
 
@@ -75,6 +76,25 @@ fn eight_processes_log_to_one_server() {
             serde_json::json!(true)
         );
     }
+    // Appended by all eight without steps: the server assigned them, keeping every point.
+    let together = shared
+        .field("together")
+        .fetch_values_with(FetchOptions::new())
+        .unwrap();
+    let together = together.floats().unwrap();
+    assert_eq!(together.len(), 8 * POINTS as usize);
+    assert!(together.steps().windows(2).all(|w| w[0] < w[1]));
+    for i in 0..8 {
+        let base = f64::from(i) * 1e6;
+        let own: Vec<f64> = together
+            .values()
+            .iter()
+            .copied()
+            .filter(|v| (base..base + 1e6).contains(v))
+            .collect();
+        let expected: Vec<f64> = (0..POINTS).map(|k| base + f64::from(k)).collect();
+        assert_eq!(own, expected, "the points of w{i}, in order");
+    }
     for id in &own_ids {
         let r = read(id);
         let v = r.field("loss").fetch_values().unwrap();
@@ -103,10 +123,13 @@ fn child_entry() {
         .unwrap();
     let a = shared.field(&format!("by/{tag}")).float_series().unwrap();
     let b = own.field("loss").float_series().unwrap();
+    let c = shared.field("together").float_series().unwrap();
+    let base = tag[1..].parse::<f64>().unwrap() * 1e6;
     for i in 0..POINTS {
         let x = f64::from(i);
         a.append_with(x.sin(), LogOptions::new().step(x)).unwrap();
         b.append(x.cos()).unwrap();
+        c.append(base + x).unwrap();
     }
     shared.field(&format!("done/{tag}")).assign(true).unwrap();
     shared.stop().unwrap();

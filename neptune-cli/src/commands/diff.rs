@@ -90,7 +90,7 @@ fn summaries(src: &Source, id: &str, all: bool) -> CliResult<BTreeMap<String, Su
                 let points = b.file_points(id, &path)?;
                 let key: Vec<String> = points
                     .iter()
-                    .map(|p| format!("{}={}", p.step, p.file.digest))
+                    .map(|p| format!("{}={}", p.step.unwrap_or(f64::NAN), p.file.digest))
                     .collect();
                 Summary {
                     text: format!("{} files", points.len()),

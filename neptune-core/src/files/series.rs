@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::transfer::{self, Bytes, DownloadOptions};
 use super::value::Uploadable;
 use crate::error::{Error, Result};
-use crate::handles::missing;
+use crate::handles::{missing, next_step};
 use crate::object::{now_ms, ObjectInner};
 use crate::operation::{FilePoint, FileRef, Operation};
 use crate::options::{ExtendOptions, LogOptions, ProgressBar};
@@ -25,7 +25,7 @@ use crate::types::FieldType;
 /// let img = File::as_image_array(&[0u8, 255, 255, 0], &[2, 2], true)?;
 /// samples.append_with(img, FileLogOptions::new().step(3).name("checker").description("2x2"))?;
 /// let entries = samples.fetch_entries()?;
-/// assert_eq!(entries[0].step, 3.0);
+/// assert_eq!(entries[0].step, Some(3.0));
 /// assert_eq!(entries[0].name.as_deref(), Some("checker"));
 /// # Ok(()) }
 /// ```
@@ -163,24 +163,6 @@ pub struct FileSeriesHandle {
     buf: Arc<SeriesBuffer<FilePoint>>,
 }
 
-fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<f64> {
-    match given {
-        None => Ok(last.map_or(0.0, |l| l + 1.0)),
-        Some(step) if !step.is_finite() => Err(Error::InvalidStep {
-            path: path.to_string(),
-            step,
-        }),
-        Some(step) => match last {
-            Some(last) if step <= last => Err(Error::NonIncreasingStep {
-                path: path.to_string(),
-                step,
-                last,
-            }),
-            _ => Ok(step),
-        },
-    }
-}
-
 fn timestamp_ms(path: &FieldPath, unix_seconds: Option<f64>, now: i64) -> Result<i64> {
     match unix_seconds {
         None => Ok(now),
@@ -273,17 +255,14 @@ impl FileSeriesHandle {
         self.push(entries, opts.base.wait, "extend")
     }
 
-    /// Assigns steps to `entries` after `last`; the first bad step is an error.
-    fn steps(&self, last: Option<f64>, entries: &[Option<f64>]) -> Result<Vec<f64>> {
+    /// Checks the given steps after `last`; returns the writer's new last step. The first bad
+    /// step is an error.
+    fn check_steps(&self, last: Option<f64>, entries: &[Option<f64>]) -> Result<Option<f64>> {
         let mut last = last;
-        entries
-            .iter()
-            .map(|given| {
-                let s = next_step(self.path(), last, *given)?;
-                last = Some(s);
-                Ok(s)
-            })
-            .collect()
+        for given in entries {
+            last = Some(next_step(self.path(), last, *given)?);
+        }
+        Ok(last)
     }
 
     fn push(
@@ -305,7 +284,7 @@ impl FileSeriesHandle {
                 g = self.buf.lock();
                 g.registered = true;
             }
-            self.steps(g.last_step, &given)?;
+            self.check_steps(g.last_step, &given)?;
         }
         let mut stored: Vec<FileRef> = Vec::with_capacity(entries.len());
         for (file, _) in &entries {
@@ -313,11 +292,10 @@ impl FileSeriesHandle {
         }
         let mut g = self.buf.lock();
         // Another thread may have appended meanwhile: check again under the lock.
-        let steps = self.steps(g.last_step, &given)?;
-        g.last_step = steps.last().copied().or(g.last_step);
-        for (((_, p), file), step) in entries.into_iter().zip(stored).zip(steps) {
+        g.last_step = self.check_steps(g.last_step, &given)?;
+        for ((_, p), file) in entries.into_iter().zip(stored) {
             g.points.push(FilePoint {
-                step,
+                step: p.step,
                 timestamp_ms: p.timestamp_ms,
                 file,
                 name: p.name,

@@ -4,6 +4,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
+use super::codec::Stored;
 use super::fields::{self, ensure, find_field, find_object, float_to_sql, truncate_chars, Obj};
 use super::{chunk, corrupt, R};
 use crate::backend::Rejected;
@@ -342,9 +343,11 @@ fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
     )
 }
 
-/// Which points of a log to keep: finite steps, strictly increasing, after the stored last step.
+/// Which points of a log were kept: a point without a step gets the series' last step + 1 (or
+/// 0) here, inside the transaction, so several writers appending to one series keep every point;
+/// given steps must be finite, strictly increasing and after the stored last step.
 struct StepFilter {
-    keep: Vec<bool>,
+    total: usize,
     kept: usize,
     non_finite: usize,
     not_increasing: usize,
@@ -352,48 +355,41 @@ struct StepFilter {
 }
 
 impl StepFilter {
-    fn new(
-        steps: impl Iterator<Item = f64>,
+    /// Goes through the points' steps once, in order, and hands each point that passes, with
+    /// its step, to `keep`, which may still refuse it (`Ok(false)`).
+    fn run(
+        steps: impl Iterator<Item = Option<f64>>,
         mut last: Option<f64>,
-        mut extra_ok: impl FnMut(usize) -> bool,
-    ) -> Self {
+        mut keep: impl FnMut(usize, f64) -> R<bool>,
+    ) -> R<Self> {
         let mut f = StepFilter {
-            keep: Vec::new(),
+            total: 0,
             kept: 0,
             non_finite: 0,
             not_increasing: 0,
             first_bad: None,
         };
-        for (i, s) in steps.enumerate() {
-            let ok = if !s.is_finite() {
+        for (i, given) in steps.enumerate() {
+            f.total += 1;
+            let s = given.unwrap_or_else(|| last.map_or(0.0, |l| l + 1.0));
+            if !s.is_finite() {
                 f.non_finite += 1;
-                false
             } else if last.is_some_and(|l| s <= l) {
                 f.not_increasing += 1;
                 if f.first_bad.is_none() {
                     f.first_bad = last.map(|l| (s, l));
                 }
-                false
-            } else {
-                extra_ok(i)
-            };
-            if ok {
+            } else if keep(i, s)? {
                 last = Some(s);
                 f.kept += 1;
             }
-            f.keep.push(ok);
         }
-        f
-    }
-
-    fn all_kept(&self) -> bool {
-        self.kept == self.keep.len()
+        Ok(f)
     }
 
     /// The rejection text for the dropped points (`None` when all were kept).
     fn reason(&self, path: &FieldPath, invalid_files: usize) -> Option<String> {
-        let total = self.keep.len();
-        let dropped = total - self.kept;
+        let dropped = self.total - self.kept;
         if dropped == 0 {
             return None;
         }
@@ -415,19 +411,12 @@ impl StepFilter {
             parts.push(format!("{invalid_files} with an invalid file reference"));
         }
         Some(format!(
-            "series \"{path}\": {dropped} of {total} point(s) dropped: {}; steps must be finite \
+            "series \"{path}\": {dropped} of {} point(s) dropped: {}; steps must be finite \
              and strictly increasing ({} point(s) written)",
+            self.total,
             parts.join(", "),
             self.kept
         ))
-    }
-
-    fn pick<'a, T>(&'a self, items: &'a [T]) -> impl Iterator<Item = &'a T> + 'a {
-        items
-            .iter()
-            .zip(&self.keep)
-            .filter(|(_, k)| **k)
-            .map(|(p, _)| p)
     }
 }
 
@@ -443,16 +432,19 @@ fn outcome(reason: Option<String>, kept_any: bool) -> Outcome {
 
 fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
-    let picked: Vec<FloatPoint>;
-    let kept: &[FloatPoint] = if filter.all_kept() {
-        points
-    } else {
-        picked = filter.pick(points).copied().collect();
-        &picked
-    };
+    let mut kept: Vec<Stored> = Vec::with_capacity(points.len());
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
+        kept.push(Stored {
+            step,
+            value: p.value,
+            timestamp_ms: p.timestamp_ms,
+        });
+        Ok(true)
+    })?;
     if let Some(last) = kept.last() {
-        chunk::append(c, id, kept)?;
+        chunk::append(c, id, &kept)?;
         c.prepare_cached(
             "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
         )?
@@ -468,47 +460,45 @@ fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint])
 
 fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::StringSeries, "append()");
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |_| true);
     let mut stmt = c.prepare_cached(
         "INSERT INTO string_points (field_id, step, ts, value) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut last: Option<(f64, &str)> = None;
-    let mut n = 0i64;
-    for p in filter.pick(points) {
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
         let v = truncate_chars(&p.value, MAX_SERIES_STRING_CHARS);
-        stmt.execute(params![id, p.step, p.timestamp_ms, v])?;
-        last = Some((p.step, v));
-        n += 1;
-    }
+        stmt.execute(params![id, step, p.timestamp_ms, v])?;
+        last = Some((step, v));
+        Ok(true)
+    })?;
     if let Some((step, v)) = last {
         c.prepare_cached(
             "UPDATE fields SET count = count + ?2, last_step = ?3, last_value = ?4 WHERE id = ?1",
         )?
-        .execute(params![id, n, step, v])?;
+        .execute(params![id, filter.kept as i64, step, v])?;
     }
-    Ok(outcome(filter.reason(path, 0), n > 0))
+    Ok(outcome(filter.reason(path, 0), filter.kept > 0))
 }
 
 fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FileSeries, "append()");
     let mut invalid_files = 0;
-    let filter = StepFilter::new(points.iter().map(|p| p.step), last_step(c, id)?, |i| {
-        let ok = fields::check_file_ref(&points[i].file).is_ok();
-        if !ok {
-            invalid_files += 1;
-        }
-        ok
-    });
     let mut stmt = c.prepare_cached(
         "INSERT INTO file_points (field_id, step, ts, digest, size, extension, name, description) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut last = None;
-    let mut n = 0i64;
-    for p in filter.pick(points) {
+    let steps = points.iter().map(|p| p.step);
+    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+        let p = &points[i];
+        if fields::check_file_ref(&p.file).is_err() {
+            invalid_files += 1;
+            return Ok(false);
+        }
         stmt.execute(params![
             id,
-            p.step,
+            step,
             p.timestamp_ms,
             p.file.digest,
             fields::u64_to_sql(p.file.size)?,
@@ -516,14 +506,14 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
             p.name,
             p.description
         ])?;
-        last = Some(p.step);
-        n += 1;
-    }
+        last = Some(step);
+        Ok(true)
+    })?;
     if let Some(step) = last {
         c.prepare_cached("UPDATE fields SET count = count + ?2, last_step = ?3 WHERE id = ?1")?
-            .execute(params![id, n, step])?;
+            .execute(params![id, filter.kept as i64, step])?;
     }
-    Ok(outcome(filter.reason(path, invalid_files), n > 0))
+    Ok(outcome(filter.reason(path, invalid_files), filter.kept > 0))
 }
 
 /// Resolves a copy into the assign of the source field's value.

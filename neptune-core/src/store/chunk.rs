@@ -8,9 +8,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::codec::Stored;
 use super::{codec, corrupt, R};
 use crate::backend::SeriesPage;
-use crate::operation::FloatPoint;
 
 /// Points per chunk at most.
 pub(crate) const CHUNK_POINTS: usize = 4096;
@@ -32,7 +32,7 @@ fn count(n: i64) -> R<usize> {
         .ok_or_else(|| corrupt(format!("float chunk with {n} points")))
 }
 
-fn decode_chunk(data: &[u8], n: usize) -> R<Vec<FloatPoint>> {
+fn decode_chunk(data: &[u8], n: usize) -> R<Vec<Stored>> {
     codec::decode_points(data, n).ok_or_else(|| {
         corrupt(format!(
             "float chunk of {} bytes does not hold {n} points",
@@ -42,7 +42,7 @@ fn decode_chunk(data: &[u8], n: usize) -> R<Vec<FloatPoint>> {
 }
 
 /// Appends points (already checked: finite, strictly increasing, after the series' last step).
-pub(crate) fn append(c: &Connection, field: i64, points: &[FloatPoint]) -> R<()> {
+pub(crate) fn append(c: &Connection, field: i64, points: &[Stored]) -> R<()> {
     let mut rest = points;
     if rest.is_empty() {
         return Ok(());

@@ -8,7 +8,13 @@
 //! - values: the XOR with the previous value, without its zero bytes at both ends (one header
 //!   byte, then the bytes in between): bit-exact, so NaN and ±Inf survive.
 
-use crate::operation::FloatPoint;
+/// A float point as the store keeps it: its step is known (given, or assigned on apply).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Stored {
+    pub step: f64,
+    pub value: f64,
+    pub timestamp_ms: i64,
+}
 
 const FORMAT: u8 = 1;
 const STEPS_RAW: u8 = 0;
@@ -33,7 +39,7 @@ fn unzigzag(v: u64) -> i64 {
 }
 
 /// Encodes points into `out` (appended).
-pub(crate) fn encode(points: &[FloatPoint], out: &mut Vec<u8>) {
+pub(crate) fn encode(points: &[Stored], out: &mut Vec<u8>) {
     out.reserve(points.len() * 10 + 2);
     out.push(FORMAT);
     let int_steps = points
@@ -159,7 +165,7 @@ pub(crate) fn decode(
 }
 
 /// Decodes a chunk into points.
-pub(crate) fn decode_points(data: &[u8], n: usize) -> Option<Vec<FloatPoint>> {
+pub(crate) fn decode_points(data: &[u8], n: usize) -> Option<Vec<Stored>> {
     let (mut s, mut v, mut t) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -170,7 +176,7 @@ pub(crate) fn decode_points(data: &[u8], n: usize) -> Option<Vec<FloatPoint>> {
         s.into_iter()
             .zip(v)
             .zip(t)
-            .map(|((step, value), timestamp_ms)| FloatPoint {
+            .map(|((step, value), timestamp_ms)| Stored {
                 step,
                 value,
                 timestamp_ms,
@@ -183,7 +189,7 @@ pub(crate) fn decode_points(data: &[u8], n: usize) -> Option<Vec<FloatPoint>> {
 mod tests {
     use super::*;
 
-    fn round_trip(points: &[FloatPoint]) -> usize {
+    fn round_trip(points: &[Stored]) -> usize {
         let mut buf = Vec::new();
         encode(points, &mut buf);
         let back = decode_points(&buf, points.len()).expect("decodes");
@@ -198,8 +204,8 @@ mod tests {
 
     #[test]
     fn typical_training_data_is_small() {
-        let pts: Vec<FloatPoint> = (0..4096)
-            .map(|i| FloatPoint {
+        let pts: Vec<Stored> = (0..4096)
+            .map(|i| Stored {
                 step: i as f64,
                 value: 1.0 / (1.0 + i as f64),
                 timestamp_ms: 1_700_000_000_000 + i / 3,
@@ -221,10 +227,10 @@ mod tests {
             f64::MAX,
             1e-300,
         ];
-        let pts: Vec<FloatPoint> = specials
+        let pts: Vec<Stored> = specials
             .iter()
             .enumerate()
-            .map(|(i, v)| FloatPoint {
+            .map(|(i, v)| Stored {
                 step: i as f64 * 0.5 - 3.25,
                 value: *v,
                 timestamp_ms: i64::MIN / 2 + i as i64 * 1_000_000_007,
@@ -232,12 +238,12 @@ mod tests {
             .collect();
         round_trip(&pts);
         let big = [
-            FloatPoint {
+            Stored {
                 step: 1e300,
                 value: 1.0,
                 timestamp_ms: i64::MAX,
             },
-            FloatPoint {
+            Stored {
                 step: 2e300,
                 value: 1.0,
                 timestamp_ms: i64::MIN,
@@ -251,7 +257,7 @@ mod tests {
     fn garbage_is_refused_not_panicked_on() {
         let mut buf = Vec::new();
         encode(
-            &[FloatPoint {
+            &[Stored {
                 step: 0.0,
                 value: 0.5,
                 timestamp_ms: 5,

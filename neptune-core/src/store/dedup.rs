@@ -63,14 +63,15 @@ fn last_of(c: &Connection, queue: &str) -> R<Option<(i64, Option<String>)>> {
 }
 
 impl Store {
-    /// Applies the batches of `queue` to `object` in one transaction, each at most once.
+    /// Applies the batches of `queue` to `object` in one transaction, each at most once, and
+    /// makes them durable ([`Store::sync_to_disk`]) before returning.
     pub fn execute_queued(
         &self,
         object: &str,
         queue: &str,
         batches: &[QueuedBatch],
     ) -> Result<Vec<BatchOutcome>> {
-        self.write(|tx| {
+        let outcomes = self.write(|tx| {
             ensure_table(tx)?;
             let (mut last, mut last_reply) = match last_of(tx, queue)? {
                 Some((s, r)) => (s.max(0) as u64, r),
@@ -120,13 +121,16 @@ impl Store {
                 .execute(params![queue, seq, last_reply])?;
             }
             Ok(out)
-        })
+        })?;
+        // The caller acknowledges these batches (a server's answer): make them durable first.
+        self.sync_to_disk()?;
+        Ok(outcomes)
     }
 
     /// Opens an object for `queue`: the object this queue registered before if any (a
     /// registration resent after a lost answer), else as `req` asks, remembering it.
     pub fn open_for_queue(&self, req: &OpenRequest, queue: &str) -> Result<ObjectInfo> {
-        self.write(|tx| {
+        let info = self.write(|tx| {
             ensure_table(tx)?;
             let known: Option<String> = tx
                 .prepare_cached("SELECT object_id FROM upload_queues WHERE queue_id = ?1")?
@@ -147,7 +151,9 @@ impl Store {
             )?
             .execute(params![queue, info.id])?;
             Ok(info)
-        })
+        })?;
+        self.sync_to_disk()?;
+        Ok(info)
     }
 
     /// The kind and project name of the object with this `sys/id`, if it exists.

@@ -326,7 +326,7 @@ pub(crate) fn file_points(c: &Connection, object: &str, path: &FieldPath) -> R<V
         .map(
             |(step, timestamp_ms, digest, size, extension, name, description)| {
                 Ok(FilePoint {
-                    step,
+                    step: Some(step),
                     timestamp_ms,
                     file: FileRef {
                         digest,

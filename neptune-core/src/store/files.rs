@@ -4,8 +4,10 @@
 //! On disk (`<home>/files/`), content `d` lives at `files/<d[0..2]>/<d[2..]>`. A write streams
 //! into a temporary file under `files/tmp/` while hashing, then renames it to its digest name:
 //! a reader never sees a half-written file under a digest name, and a process killed mid-write
-//! leaves at most a stray temporary file (removed the next time the store opens). Content that
-//! is already present is not written again. In memory ([`Store::in_memory`](super::Store)), the
+//! leaves at most a stray temporary file (removed the next time the store opens). The content is
+//! flushed to disk before the rename and the directory after it, so content whose reference a
+//! store acknowledged survives a crash of the operating system. Content that is already present
+//! is not written again. In memory ([`Store::in_memory`](super::Store)), the
 //! area is a map from digest to bytes.
 
 use std::collections::HashMap;
@@ -57,6 +59,18 @@ fn check_digest(d: &str) -> Result<()> {
     }
 }
 
+/// Flushes a directory's entries (files created, renamed or removed in it) to disk. Nothing to
+/// do where directories cannot be opened as files (Windows, whose file system journals them).
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("cannot flush the directory {}", dir.display()), e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// A unique temporary name in this process.
 fn temp_name() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -76,6 +90,8 @@ impl FileArea {
         let tmp = dir.join("tmp");
         fs::create_dir_all(&tmp)
             .map_err(|e| Error::io(format!("cannot create the file area {}", tmp.display()), e))?;
+        sync_dir(home)?;
+        sync_dir(&dir)?;
         if let Ok(entries) = fs::read_dir(&tmp) {
             let hour = std::time::Duration::from_secs(3600);
             for e in entries.flatten() {
@@ -185,28 +201,41 @@ fn put_disk(dir: &Path, content: &mut dyn Read) -> Result<(String, u64)> {
         }
         Ok((hex(&hasher.finalize()), size))
     })();
-    drop(out);
     let (digest, size) = match written {
         Ok(v) => v,
         Err(e) => {
+            drop(out);
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
     };
     let dest = FileArea::path_of(dir, &digest);
     if dest.is_file() {
-        // Stored before (by this or another field, object or process): keep one copy.
+        // Stored before (by this or another field, object or process): keep one copy, and
+        // flush nothing.
+        drop(out);
         let _ = fs::remove_file(&tmp);
         return Ok((digest, size));
     }
     let parent = dir.join(&digest[..2]);
-    let placed = fs::create_dir_all(&parent).and_then(|_| fs::rename(&tmp, &dest));
+    let new_parent = !parent.is_dir();
+    // Content, then its name, then the name's directory: what a rename made visible has its
+    // bytes on disk, and the name survives a crash.
+    let flushed = out.sync_data();
+    drop(out);
+    let placed = flushed
+        .and_then(|_| fs::create_dir_all(&parent))
+        .and_then(|_| fs::rename(&tmp, &dest));
     if let Err(e) = placed {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io(
             format!("cannot move content into {}", dest.display()),
             e,
         ));
+    }
+    sync_dir(&parent)?;
+    if new_parent {
+        sync_dir(dir)?;
     }
     Ok((digest, size))
 }

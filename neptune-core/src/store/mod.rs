@@ -8,6 +8,13 @@
 //! Layout (module `schema`): `projects`, `objects`, `fields` (one row per field, holding single
 //! values and the summaries of series) and one table per kind of content. FloatSeries points are
 //! stored in chunks of up to 4096 points per row (module `chunk`).
+//!
+//! Durability: commits run with `synchronous=NORMAL` (the WAL is written, not flushed), so the
+//! background worker's batches cost no disk flush. What is acknowledged is flushed first:
+//! [`Store::sync_to_disk`] flushes the WAL (and once, the store's directory) before `wait()`,
+//! a sync-mode call, `stop()`, an object's creation or a server's answer to a batch returns.
+//! Concurrent acknowledgements share one flush. File content is flushed before it is renamed
+//! to its digest name, and its directory after (module `files`).
 
 mod apply;
 mod chunk;
@@ -27,6 +34,7 @@ mod tests_disk;
 mod tests_fields;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -118,6 +126,12 @@ pub struct Store {
     reader: Option<Mutex<Connection>>,
     /// The content-addressed file area (`home/files/`, or in memory).
     files: files::FileArea,
+    /// Write transactions committed through this store.
+    committed: AtomicU64,
+    /// How many of them [`Store::sync_to_disk`] has flushed; its lock orders the flushes.
+    synced: Mutex<u64>,
+    /// Whether the store's directory (the entries of the database and its WAL) was flushed.
+    dir_synced: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -174,6 +188,9 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
             files,
+            committed: AtomicU64::new(0),
+            synced: Mutex::new(0),
+            dir_synced: AtomicBool::new(false),
         })
     }
 
@@ -193,6 +210,9 @@ impl Store {
             writer: Mutex::new(conn),
             reader: None,
             files: files::FileArea::memory(),
+            committed: AtomicU64::new(0),
+            synced: Mutex::new(0),
+            dir_synced: AtomicBool::new(false),
         })
     }
 
@@ -210,7 +230,50 @@ impl Store {
             tx.commit()?;
             Ok(out)
         };
-        run().map_err(|e| e.into_error(&self.location))
+        let out = run().map_err(|e| e.into_error(&self.location))?;
+        self.committed.fetch_add(1, Ordering::Release);
+        Ok(out)
+    }
+
+    /// Makes every write committed through this store so far survive a crash of the operating
+    /// system or a power loss: flushes the write-ahead log (and, the first time, the store's
+    /// directory). Returns at once when nothing was committed since the last flush; callers
+    /// that arrive while another flush runs are covered by the next one (one flush for many
+    /// acknowledgements). Nothing to do in memory.
+    pub fn sync_to_disk(&self) -> Result<()> {
+        let Some(home) = &self.home else {
+            return Ok(());
+        };
+        let wanted = self.committed.load(Ordering::Acquire);
+        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        if *synced >= wanted {
+            return Ok(());
+        }
+        // Every commit counted by now is in the log file: one flush covers them all.
+        let covered = self.committed.load(Ordering::Acquire);
+        let wal = home.join("store.db-wal");
+        let flushed = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&wal)
+            .and_then(|f| f.sync_data());
+        match flushed {
+            Ok(()) => {}
+            // No log: SQLite has checkpointed it into the database (flushed) and removed it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot flush {} to disk", wal.display()),
+                    e,
+                ))
+            }
+        }
+        if !self.dir_synced.load(Ordering::Acquire) {
+            files::sync_dir(home)?;
+            self.dir_synced.store(true, Ordering::Release);
+        }
+        *synced = covered;
+        Ok(())
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot) on the reading connection.
@@ -257,7 +320,9 @@ impl Backend for Store {
     }
 
     fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo> {
-        self.write(|tx| ids::open_object(tx, req))
+        let info = self.write(|tx| ids::open_object(tx, req))?;
+        self.sync_to_disk()?;
+        Ok(info)
     }
 
     fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
@@ -347,5 +412,16 @@ impl Backend for Store {
 
     fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
         Store::artifact_files(self, object, path)
+    }
+
+    /// Everything `execute` applied is in the database; this makes it durable.
+    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
+        self.sync_to_disk()?;
+        Ok(Vec::new())
+    }
+
+    fn close(&self, _deadline: std::time::Instant) -> Result<Vec<Rejected>> {
+        self.sync_to_disk()?;
+        Ok(Vec::new())
     }
 }

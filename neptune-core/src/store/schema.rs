@@ -131,6 +131,7 @@ pub(crate) fn configure(conn: &Connection, file: bool, reader: bool) -> R<()> {
                  is the directory on a network file system?"
             ))));
         }
+        // Commits are not flushed one by one; what is acknowledged is, by Store::sync_to_disk.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Keep the WAL file from staying large after a big batch has been checkpointed.
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;

@@ -30,7 +30,7 @@ pub(super) fn new_run(s: &Store) -> String {
 
 pub(super) fn fp(step: f64, value: f64) -> FloatPoint {
     FloatPoint {
-        step,
+        step: Some(step),
         value,
         timestamp_ms: 1_700_000_000_000i64.saturating_add(step as i64),
     }
@@ -376,7 +376,7 @@ fn execute_touches_modification_time_only_when_something_was_applied() {
     assert!(mtime(&s).timestamp_millis() > 0);
     // A log whose every point is refused (steps not after the last one): untouched too.
     let pt = |step: f64| FloatPoint {
-        step,
+        step: Some(step),
         value: 1.0,
         timestamp_ms: 0,
     };
@@ -461,6 +461,57 @@ fn nan_and_infinities_round_trip() {
     .unwrap();
     let info = s.fetch_series_info(&id, &p("t")).unwrap().unwrap();
     assert_eq!(info.last, Some(Value::Float(f64::NEG_INFINITY)));
+}
+
+#[test]
+fn steps_not_given_are_assigned_where_writes_meet() {
+    let s = Store::in_memory().unwrap();
+    let id = new_run(&s);
+    let auto = |v: f64| FloatPoint {
+        step: None,
+        value: v,
+        timestamp_ms: 1,
+    };
+    let log = |points: Vec<FloatPoint>| Operation::LogFloats {
+        path: p("loss"),
+        points,
+    };
+    // Two writers that each think the series is empty, then an explicit step, then more.
+    assert!(s
+        .execute(&id, &[log(vec![auto(1.0), auto(2.0)])])
+        .unwrap()
+        .is_empty());
+    assert!(s.execute(&id, &[log(vec![auto(3.0)])]).unwrap().is_empty());
+    assert!(s
+        .execute(&id, &[log(vec![fp(10.5, 4.0), auto(5.0)])])
+        .unwrap()
+        .is_empty());
+    // A given step behind the series is still refused, the assigned one after it kept.
+    let rej = s
+        .execute(&id, &[log(vec![fp(3.0, 6.0), auto(7.0)])])
+        .unwrap();
+    assert!(rej[0].reason.contains("1 of 2"), "{rej:?}");
+    let page = s.fetch_float_points(&id, &p("loss"), None, 100).unwrap();
+    assert_eq!(page.steps, [0.0, 1.0, 2.0, 10.5, 11.5, 12.5]);
+    assert_eq!(page.values, [1.0, 2.0, 3.0, 4.0, 5.0, 7.0]);
+    // StringSeries likewise.
+    let sp = |step: Option<f64>, v: &str| StringPoint {
+        step,
+        value: v.into(),
+        timestamp_ms: 1,
+    };
+    let strings = |points| Operation::LogStrings {
+        path: p("notes"),
+        points,
+    };
+    s.execute(&id, &[strings(vec![sp(Some(4.0), "a")])])
+        .unwrap();
+    s.execute(&id, &[strings(vec![sp(None, "b"), sp(None, "c")])])
+        .unwrap();
+    let page = s.fetch_string_points(&id, &p("notes"), None, 10).unwrap();
+    assert_eq!(page.steps, [4.0, 5.0, 6.0]);
+    let info = s.fetch_series_info(&id, &p("notes")).unwrap().unwrap();
+    assert_eq!((info.count, info.last_step), (3, Some(6.0)));
 }
 
 #[test]
@@ -619,7 +670,7 @@ fn string_series_truncate_page_and_clear() {
     let id = new_run(&s);
     let long = "é".repeat(1500);
     let sp = |step: f64, v: &str| StringPoint {
-        step,
+        step: Some(step),
         value: v.into(),
         timestamp_ms: step as i64,
     };

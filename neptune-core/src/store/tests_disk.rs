@@ -35,6 +35,31 @@ fn schema_version_is_stored_and_checked() {
 }
 
 #[test]
+fn acknowledged_writes_are_flushed_once_for_many_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(Store::open(dir.path()).unwrap());
+    let id = new_run(&s);
+    let flushed = |s: &Store| *s.synced.lock().unwrap();
+    // Creating the object was acknowledged: flushed already.
+    assert_eq!(flushed(&s), s.committed.load(Ordering::Acquire));
+    s.execute(&id, &[floats("x", [0.0, 1.0])]).unwrap();
+    assert!(
+        flushed(&s) < s.committed.load(Ordering::Acquire),
+        "execute alone does not flush"
+    );
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let s = s.clone();
+            scope.spawn(move || s.wait_acknowledged().unwrap());
+        }
+    });
+    assert_eq!(flushed(&s), s.committed.load(Ordering::Acquire));
+    assert!(s.wait_acknowledged().unwrap().is_empty());
+    assert!(dir.path().join("store.db-wal").exists());
+    assert_eq!(all_floats(&s, &id, "x", 10).steps, [0.0, 1.0]);
+}
+
+#[test]
 fn two_stores_write_into_one_run_through_custom_run_id() {
     let dir = tempfile::tempdir().unwrap();
     let a = Arc::new(Store::open(dir.path()).unwrap());
@@ -246,7 +271,7 @@ fn float_series_performance() {
             path: path.clone(),
             points: (b * batch..(b + 1) * batch)
                 .map(|i| FloatPoint {
-                    step: i as f64,
+                    step: Some(i as f64),
                     value: (i as f64 * 1e-3).sin(),
                     timestamp_ms: 1_700_000_000_000 + i as i64 / 10,
                 })

@@ -234,7 +234,7 @@ fn delete_removes_a_field_or_a_whole_namespace() {
         Operation::LogStrings {
             path: p("ns/log"),
             points: vec![StringPoint {
-                step: 0.0,
+                step: Some(0.0),
                 value: "x".into(),
                 timestamp_ms: 0,
             }],
@@ -510,7 +510,7 @@ fn files_and_file_sets() {
 fn image_series() {
     let (s, id) = setup();
     let pt = |step: f64, c: char| FilePoint {
-        step,
+        step: Some(step),
         timestamp_ms: 9,
         file: fref(c, "png"),
         name: Some(format!("n{step}")),
@@ -746,7 +746,7 @@ fn a_storage_failure_applies_nothing_of_the_batch() {
         Operation::LogStrings {
             path: p("log"),
             points: vec![StringPoint {
-                step: 0.0,
+                step: Some(0.0),
                 value: "boom".into(),
                 timestamp_ms: 0,
             }],
@@ -780,7 +780,7 @@ fn memory_backend_records_operations_per_object() {
     let l = Operation::LogFloats {
         path: p("l"),
         points: vec![FloatPoint {
-            step: 0.0,
+            step: Some(0.0),
             value: 1.0,
             timestamp_ms: 0,
         }],

@@ -817,7 +817,7 @@ mod tests {
                 path: p.clone(),
                 points: (0..20_000)
                     .map(|i| StringPoint {
-                        step: i as f64,
+                        step: Some(i as f64),
                         value: long.clone(),
                         timestamp_ms: 0,
                     })
@@ -827,7 +827,7 @@ mod tests {
                 path: p.clone(),
                 points: vec![
                     FloatPoint {
-                        step: 0.0,
+                        step: Some(0.0),
                         value: 0.0,
                         timestamp_ms: 0
                     };
