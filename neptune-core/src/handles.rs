@@ -301,13 +301,24 @@ fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<
     }
 }
 
-fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
-    if unix_seconds.is_finite() && unix_seconds.abs() < 1e14 {
-        Ok((unix_seconds * 1000.0).round() as i64)
+/// A timestamp given in Unix seconds as Unix milliseconds; `Err` naming the path when it is
+/// not finite or is outside the dates a Datetime holds (years -262143 to 262142), which would
+/// otherwise read back as another time.
+pub(crate) fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
+    let ms = (unix_seconds * 1000.0).round();
+    // `as` saturates; the range check below refuses the saturated values.
+    let in_range = unix_seconds.is_finite()
+        && ms.abs() < 9.0e15
+        && DateTime::<Utc>::from_timestamp_millis(ms as i64).is_some();
+    if in_range {
+        Ok(ms as i64)
     } else {
         Err(Error::invalid(
             path,
-            format!("timestamp {unix_seconds} is not a Unix time in seconds"),
+            format!(
+                "timestamp {unix_seconds} is not a Unix time in seconds between the years \
+                 -262143 and 262142 (e.g. 1717171717.5); nothing was written"
+            ),
         ))
     }
 }

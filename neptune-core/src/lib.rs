@@ -43,6 +43,7 @@ mod worker;
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{
     home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
+    MAX_PROJECT_NAME, MAX_WORKSPACE_NAME,
 };
 pub use error::{Error, Result};
 #[cfg(feature = "s3")]
@@ -50,7 +51,7 @@ pub use files::s3;
 pub use files::{
     ArtifactFileData, ArtifactHandle, ArtifactValue, Content, DownloadOptions, File, FileEntry,
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
-    GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable,
+    GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
 pub use handler::{Appendable, FetchedSeries, Handler};
 pub use handles::{

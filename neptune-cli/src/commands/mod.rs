@@ -5,4 +5,6 @@ pub(crate) mod download;
 pub(crate) mod export;
 pub(crate) mod fetch;
 pub(crate) mod runs;
+pub(crate) mod projects;
 pub(crate) mod show;
+pub(crate) mod status;
