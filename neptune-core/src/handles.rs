@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Local, Utc};
 
 use crate::error::{Error, Result};
+use crate::inputs::{IntoSeriesValue, SeriesMarker};
 use crate::object::{now_ms, ObjectInner, SeriesKind};
 use crate::operation::{FloatPoint, Operation, StringPoint};
 use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
@@ -81,18 +82,29 @@ impl Scalar for String {
     }
 }
 
-impl Scalar for DateTime<Utc> {
-    const TYPE: FieldType = FieldType::Datetime;
-    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
-        Operation::AssignDatetime {
-            path,
-            value_ms: self.timestamp_millis(),
+/// Datetimes in any of chrono's time zones are stored as the same instant (millisecond
+/// precision); they read back in their zone (`FixedOffset`: as UTC, +00:00).
+macro_rules! datetime_scalar {
+    ($($tz:ty => $back:expr),*) => {$(
+        impl Scalar for DateTime<$tz> {
+            const TYPE: FieldType = FieldType::Datetime;
+            fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+                Operation::AssignDatetime {
+                    path,
+                    value_ms: self.timestamp_millis(),
+                }
+            }
+            fn from_value(v: Value) -> Option<Self> {
+                v.as_datetime().map($back)
+            }
         }
-    }
-    fn from_value(v: Value) -> Option<Self> {
-        v.as_datetime()
-    }
+    )*};
 }
+datetime_scalar!(
+    Utc => |t| t,
+    Local => |t: DateTime<Utc>| t.with_timezone(&Local),
+    FixedOffset => |t: DateTime<Utc>| t.fixed_offset()
+);
 
 /// Handle of a single-value field: Float, Integer, Boolean, String or Datetime.
 pub struct ScalarHandle<T> {
@@ -177,6 +189,10 @@ pub(crate) fn missing(obj: &ObjectInner, path: &FieldPath) -> Error {
 pub trait SeriesValue: Sized + Send + 'static {
     /// The series type.
     const TYPE: FieldType;
+    /// The marker type of the series ([`FloatSeries`](crate::FloatSeries) for `f64`), which
+    /// names it in [`IntoSeriesValue`]'s messages.
+    #[doc(hidden)]
+    type Kind: SeriesMarker<Value = Self>;
     #[doc(hidden)]
     type Point: SeriesKind;
     #[doc(hidden)]
@@ -200,6 +216,7 @@ pub trait SeriesValue: Sized + Send + 'static {
 
 impl SeriesValue for f64 {
     const TYPE: FieldType = FieldType::FloatSeries;
+    type Kind = crate::loggable::FloatSeries;
     type Point = FloatPoint;
     #[inline]
     fn point(
@@ -231,6 +248,7 @@ impl SeriesValue for f64 {
 
 impl SeriesValue for String {
     const TYPE: FieldType = FieldType::StringSeries;
+    type Kind = crate::loggable::StringSeries;
     type Point = StringPoint;
     fn point(
         obj: &ObjectInner,
@@ -336,13 +354,13 @@ impl<V: SeriesValue> SeriesHandle<V> {
 
     /// Appends a value at the next step (last step + 1, or 0), timestamped now.
     #[inline]
-    pub fn append(&self, value: impl Into<V>) -> Result<()> {
-        self.push(value.into(), None, None, false)
+    pub fn append(&self, value: impl IntoSeriesValue<V::Kind>) -> Result<()> {
+        self.push(value.into_series_value(), None, None, false)
     }
 
     /// Appends a value with the reference's `step`, `timestamp` and `wait`.
-    pub fn append_with(&self, value: impl Into<V>, opts: LogOptions) -> Result<()> {
-        self.push(value.into(), opts.step, opts.timestamp, opts.wait)
+    pub fn append_with(&self, value: impl IntoSeriesValue<V::Kind>, opts: LogOptions) -> Result<()> {
+        self.push(value.into_series_value(), opts.step, opts.timestamp, opts.wait)
     }
 
     #[inline]
@@ -371,13 +389,16 @@ impl<V: SeriesValue> SeriesHandle<V> {
     }
 
     /// Appends several values; all share the time of the call.
-    pub fn extend<I: IntoIterator<Item = T>, T: Into<V>>(&self, values: I) -> Result<()> {
+    pub fn extend<I: IntoIterator<Item = T>, T: IntoSeriesValue<V::Kind>>(
+        &self,
+        values: I,
+    ) -> Result<()> {
         self.extend_with(values, ExtendOptions::default())
     }
 
     /// Appends several values with the reference's `steps`, `timestamps` and `wait`.
     /// Checked whole before anything is written: on `Err` nothing was appended.
-    pub fn extend_with<I: IntoIterator<Item = T>, T: Into<V>>(
+    pub fn extend_with<I: IntoIterator<Item = T>, T: IntoSeriesValue<V::Kind>>(
         &self,
         values: I,
         opts: ExtendOptions,
@@ -385,7 +406,10 @@ impl<V: SeriesValue> SeriesHandle<V> {
         let obj = &*self.obj;
         let path = &self.buf.path;
         obj.check_writable(path)?;
-        let values: Vec<V> = values.into_iter().map(Into::into).collect();
+        let values: Vec<V> = values
+            .into_iter()
+            .map(IntoSeriesValue::into_series_value)
+            .collect();
         let check_len = |what, got: Option<usize>| match got {
             Some(got) if got != values.len() => Err(Error::LengthMismatch {
                 path: path.to_string(),

@@ -22,6 +22,7 @@ mod error;
 mod files;
 mod handler;
 mod handles;
+mod inputs;
 mod loggable;
 mod object;
 mod objects;
@@ -32,6 +33,7 @@ mod queue;
 #[cfg(feature = "http")]
 pub mod queue_disk;
 mod schema;
+mod serde_tree;
 pub mod store;
 #[cfg(feature = "http")]
 pub mod sync;
@@ -54,6 +56,7 @@ pub use files::{
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
 pub use handler::{Appendable, FetchedSeries, Handler};
+pub use inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 pub use handles::{
     BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
@@ -71,7 +74,9 @@ pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };
 pub use operation::Operation;
-pub use options::{ExtendOptions, FetchOptions, LogOptions, ProgressBar, WriteOptions};
+pub use options::{
+    ExtendOptions, FetchOptions, LogOptions, ProgressBar, SerdeOptions, WriteOptions,
+};
 pub use path::{FieldPath, MAX_PATH_LEN};
 pub use schema::Structure;
 pub use table::{Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY};
