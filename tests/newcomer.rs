@@ -37,9 +37,16 @@ fn wide_integers_are_assigned_when_they_fit_and_refused_by_name_when_not() {
         let e = err.unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, Error::InvalidValue { .. }), "{e:?}");
-        assert!(text.contains(path) && text.contains("Integer range"), "{text}");
+        assert!(
+            text.contains(path) && text.contains("Integer range"),
+            "{text}"
+        );
     }
-    let e = run.field("params/seed").assign(u64::MAX).unwrap_err().to_string();
+    let e = run
+        .field("params/seed")
+        .assign(u64::MAX)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("18446744073709551615 (u64)"), "{e}");
     run.wait().unwrap();
     let get = |p: &str| run.field(p).fetch().unwrap();
@@ -49,7 +56,10 @@ fn wide_integers_are_assigned_when_they_fit_and_refused_by_name_when_not() {
     assert_eq!(get("params/u128"), Value::Integer(9));
     assert_eq!(get("params/isize"), Value::Integer(-1));
     assert_eq!(get("params/max"), Value::Integer(i64::MAX));
-    assert!(!run.exists("params/seed"), "nothing written for a refused value");
+    assert!(
+        !run.exists("params/seed"),
+        "nothing written for a refused value"
+    );
     run.stop().unwrap();
 }
 
@@ -70,19 +80,28 @@ fn local_and_fixed_offset_datetimes_are_datetimes() {
     let fixed = instant.with_timezone(&plus2);
     run.field("t/local").assign(local).unwrap();
     run.field("t/fixed").assign(fixed).unwrap();
-    run.field("t/utc").datetime().unwrap().assign(fixed).unwrap();
+    run.field("t/utc")
+        .datetime()
+        .unwrap()
+        .assign(fixed)
+        .unwrap();
     let typed = run.bind::<Times>("typed").unwrap();
     typed.local.assign(local).unwrap();
     typed.fixed.assign(fixed).unwrap();
-    run.field("whole").assign_value(&Times {
-        local,
-        fixed,
-        maybe: Some(fixed),
-    })
-    .unwrap();
+    run.field("whole")
+        .assign_value(&Times {
+            local,
+            fixed,
+            maybe: Some(fixed),
+        })
+        .unwrap();
     run.wait().unwrap();
     for p in ["t/local", "t/fixed", "t/utc", "whole/maybe"] {
-        assert_eq!(run.field(p).fetch().unwrap(), Value::Datetime(instant), "{p}");
+        assert_eq!(
+            run.field(p).fetch().unwrap(),
+            Value::Datetime(instant),
+            "{p}"
+        );
     }
     assert_eq!(typed.local.fetch().unwrap(), local);
     assert_eq!(typed.fixed.fetch().unwrap(), instant.fixed_offset());
@@ -147,7 +166,11 @@ fn assign_serde_can_stringify_what_no_field_type_holds() {
             dropout: 0.5,
         },
     };
-    let e = run.field("strict").assign_serde(&cfg).unwrap_err().to_string();
+    let e = run
+        .field("strict")
+        .assign_serde(&cfg)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("strict/layers") && e.contains("list"), "{e}");
     assert!(!run.exists("strict/lr"), "the default still fails whole");
 
@@ -161,7 +184,10 @@ fn assign_serde_can_stringify_what_no_field_type_holds() {
     assert_eq!(get("params/lr"), Value::Float(0.1));
     assert_eq!(get("params/layers"), Value::String("[64,32]".into()));
     assert_eq!(get("params/seed"), Value::String("null".into()));
-    assert_eq!(get("params/nested/names"), Value::String(r#"["a","b"]"#.into()));
+    assert_eq!(
+        get("params/nested/names"),
+        Value::String(r#"["a","b"]"#.into())
+    );
     assert_eq!(get("params/nested/dropout"), Value::Float(0.5));
     let warnings = warnings.lock().unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -174,7 +200,13 @@ fn assign_serde_can_stringify_what_no_field_type_holds() {
 #[test]
 fn project_names_are_checked_where_a_project_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    for bad in ["bad project name!", "team/bad name", "a/b/c", "team/", "team/ünï"] {
+    for bad in [
+        "bad project name!",
+        "team/bad name",
+        "a/b/c",
+        "team/",
+        "team/ünï",
+    ] {
         let e = Run::builder()
             .home(dir.path())
             .project(bad)

@@ -90,21 +90,30 @@ fn stored_control_characters_never_reach_the_terminal_raw() {
         ok(h, &["fetch", "EVL-1", "log"]),
         ok(h, &["fetch", "EVL-1", "sys/tags"]),
         ok(h, &["diff", "EVL-1", "EVL-2"]),
-        ok(h, &["export", "EVL-1", "-o", &h.join("out").to_string_lossy()]),
+        ok(
+            h,
+            &["export", "EVL-1", "-o", &h.join("out").to_string_lossy()],
+        ),
         ok(h, &["status"]),
     ];
     for t in &texts {
         assert_eq!(raw_control(t), None, "a raw control character in:\n{t}");
     }
     let runs = &texts[0];
-    assert!(runs.contains(r"ok\e]0;pwned\u{7}\nEVL-9  fake row\r"), "{runs}");
+    assert!(
+        runs.contains(r"ok\e]0;pwned\u{7}\nEVL-9  fake row\r"),
+        "{runs}"
+    );
     assert_eq!(
         runs.lines().filter(|l| l.starts_with("EVL-")).count(),
         2,
         "no faked row: {runs}"
     );
     let show = &texts[3];
-    assert!(show.contains(r"abc\u{202e}fed\u{200b}\u{85}\u{7f}"), "{show}");
+    assert!(
+        show.contains(r"abc\u{202e}fed\u{200b}\u{85}\u{7f}"),
+        "{show}"
+    );
     assert!(texts[6].contains(r"\e[2J cleared"), "{}", texts[6]);
     assert!(texts[7].contains(r"t\e[31mred"), "{}", texts[7]);
 
@@ -144,7 +153,10 @@ fn runs_reads_the_only_project_and_projects_lists_them() {
     r.field("train/loss").append(0.5).unwrap();
     r.stop().unwrap();
     let runs = ok(h, &["runs"]);
-    assert!(runs.contains("QUI-1") && runs.ends_with("1 run\n"), "{runs}");
+    assert!(
+        runs.contains("QUI-1") && runs.ends_with("1 run\n"),
+        "{runs}"
+    );
     let projects = ok(h, &["projects"]);
     let lines: Vec<&str> = projects.lines().collect();
     assert!(lines[0].starts_with("project") && lines[0].contains("last activity"));
@@ -196,7 +208,12 @@ fn owner_comes_from_the_os_user_when_no_variable_names_one() {
     let dir = tempfile::tempdir().unwrap();
     let h = dir.path();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "helper_creates_a_run", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "helper_creates_a_run",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("NEPTUNE_HOME", h)
         .env_remove("USER")
         .env_remove("USERNAME")

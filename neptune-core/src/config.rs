@@ -198,7 +198,13 @@ mod tests {
 
     #[test]
     fn project_names_follow_one_rule() {
-        for ok in ["local/sandbox", "ml-team/nli", "a/b", "Team_1/proj.v2", "w/p-q_r.s"] {
+        for ok in [
+            "local/sandbox",
+            "ml-team/nli",
+            "a/b",
+            "Team_1/proj.v2",
+            "w/p-q_r.s",
+        ] {
             assert!(check_project_name(ok).is_ok(), "{ok}");
         }
         let long = format!("w/{}", "p".repeat(MAX_PROJECT_NAME + 1));
@@ -222,7 +228,8 @@ mod tests {
 
     #[test]
     fn finds_a_user_in_a_password_file() {
-        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nana:x:1000:1000::/home/ana:/bin/sh\n";
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\n# comment\nana:x:1000:1000::/home/ana:/bin/sh\n";
         assert_eq!(user_of_uid(passwd, "1000").as_deref(), Some("ana"));
         assert_eq!(user_of_uid(passwd, "0").as_deref(), Some("root"));
         assert_eq!(user_of_uid(passwd, "7"), None);

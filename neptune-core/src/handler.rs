@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::inputs::IntoValue;
 use crate::handles::{
     fetch_series, missing, FloatSeriesHandle, IntoStrings, Scalar, ScalarHandle,
     StringSeriesHandle, StringSetHandle,
 };
+use crate::inputs::IntoValue;
 use crate::object::ObjectInner;
 use crate::objects::Object;
 use crate::operation::Operation;

@@ -359,8 +359,17 @@ impl<V: SeriesValue> SeriesHandle<V> {
     }
 
     /// Appends a value with the reference's `step`, `timestamp` and `wait`.
-    pub fn append_with(&self, value: impl IntoSeriesValue<V::Kind>, opts: LogOptions) -> Result<()> {
-        self.push(value.into_series_value(), opts.step, opts.timestamp, opts.wait)
+    pub fn append_with(
+        &self,
+        value: impl IntoSeriesValue<V::Kind>,
+        opts: LogOptions,
+    ) -> Result<()> {
+        self.push(
+            value.into_series_value(),
+            opts.step,
+            opts.timestamp,
+            opts.wait,
+        )
     }
 
     #[inline]

@@ -75,7 +75,15 @@ macro_rules! string_input {
         }
     )*};
 }
-string_input!(String, &str, &String, &mut str, Box<str>, Cow<'_, str>, char);
+string_input!(
+    String,
+    &str,
+    &String,
+    &mut str,
+    Box<str>,
+    Cow<'_, str>,
+    char
+);
 
 /// A value that [`Handler::assign`](crate::Handler::assign) takes: whatever converts into a
 /// [`Value`] (numbers, `bool`, text, datetimes, maps of them), and the integers beyond `i64`

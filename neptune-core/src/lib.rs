@@ -56,12 +56,12 @@ pub use files::{
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
 pub use handler::{Appendable, FetchedSeries, Handler};
-pub use inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 pub use handles::{
     BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
     StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
 };
+pub use inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 #[doc(hidden)]
 pub use loggable::__private;
 pub use loggable::{

@@ -99,7 +99,11 @@ pub(crate) fn stringified<T: Serialize + ?Sized>(
 
 fn to_value(path: &str, t: Tree, strung: &mut Vec<String>) -> Option<Value> {
     let as_text = |t: &Tree, strung: &mut Vec<String>| {
-        strung.push(if path.is_empty() { "(root)".into() } else { path.to_owned() });
+        strung.push(if path.is_empty() {
+            "(root)".into()
+        } else {
+            path.to_owned()
+        });
         Some(Value::String(t.json().to_string()))
     };
     match t {
@@ -116,7 +120,11 @@ fn to_value(path: &str, t: Tree, strung: &mut Vec<String>) -> Option<Value> {
             let mut out = BTreeMap::new();
             for (k, v) in entries {
                 let k = key(&k).unwrap_or_default();
-                let sub = if path.is_empty() { k.clone() } else { format!("{path}/{k}") };
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}/{k}")
+                };
                 if let Some(v) = to_value(&sub, v, strung) {
                     out.insert(k, v);
                 }
@@ -208,7 +216,9 @@ impl ser::Serializer for TreeSerializer {
         Ok(Tree::Str(v.to_owned()))
     }
     fn serialize_bytes(self, v: &[u8]) -> R {
-        Ok(Tree::List(v.iter().map(|b| Tree::Int((*b).into())).collect()))
+        Ok(Tree::List(
+            v.iter().map(|b| Tree::Int((*b).into())).collect(),
+        ))
     }
     fn serialize_none(self) -> R {
         Ok(Tree::Null)
@@ -426,10 +436,7 @@ mod tests {
         assert_eq!(s("lr"), Some(Value::Float(0.1)));
         assert_eq!(s("layers"), Some(Value::String("[64,32]".into())));
         assert_eq!(s("seed"), Some(Value::String("null".into())));
-        assert_eq!(
-            s("big"),
-            Some(Value::String("18446744073709551615".into()))
-        );
+        assert_eq!(s("big"), Some(Value::String("18446744073709551615".into())));
         assert_eq!(s("marker"), None);
         assert_eq!(s("by_pair"), Some(Value::String("[[[1,2],0.5]]".into())));
         let Some(Value::Namespace(ids)) = s("by_id") else {

@@ -18,9 +18,8 @@ pub(crate) fn run(src: &Source, output: Output) -> CliResult {
         .into());
     };
     let projects = store.projects()?;
-    let stamp = |t: &chrono::DateTime<chrono::Utc>| {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
+    let stamp =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match output {
@@ -68,7 +67,9 @@ pub(crate) fn run(src: &Source, output: Output) -> CliResult {
                     ]
                 })
                 .collect();
-            out.write_all(format::aligned(&header, &rows, &[false, false, true, false]).as_bytes())?;
+            out.write_all(
+                format::aligned(&header, &rows, &[false, false, true, false]).as_bytes(),
+            )?;
             let default = match projects.as_slice() {
                 [only] => format!("`neptune runs` reads {}", format::escape(&only.name)),
                 _ => format!(

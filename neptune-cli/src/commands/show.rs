@@ -134,11 +134,7 @@ fn describe(
             format!("{} files, {}", points.len(), bytes(size))
         }
         FieldType::File => match b.file_ref(id, path)? {
-            Some(f) => format!(
-                ".{} file, {}",
-                format::escape(&f.extension),
-                bytes(f.size)
-            ),
+            Some(f) => format!(".{} file, {}", format::escape(&f.extension), bytes(f.size)),
             None => "empty".to_owned(),
         },
         FieldType::FileSet => {
