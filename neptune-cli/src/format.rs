@@ -1,7 +1,78 @@
-//! Text for a terminal: numbers, times, aligned tables and sparklines.
+//! Text for a terminal: numbers, times, aligned tables and sparklines, and the one escape
+//! that every stored text goes through before it reaches a terminal.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use neptune_core::{Cell, Value};
+
+/// Whether `c` must not reach a terminal as itself: C0 and C1 controls, DEL, the
+/// bidirectional overrides and isolates, line and paragraph separators and the zero-width
+/// characters. Any of them in a stored value could move the cursor, retitle the terminal,
+/// fake a table row or reorder what a reader sees.
+fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{1b}' => out.push_str("\\e"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// A stored text made safe for a terminal: the characters of [`is_unsafe`] are written as
+/// escapes (`\e`, `\n`, `\u{202e}`); everything else is left as it is.
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A message of several lines (an error naming stored paths and values): each line escaped as
+/// [`escape`] does, the line breaks kept.
+pub(crate) fn escape_lines(s: &str) -> String {
+    s.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
+/// A stored text in double quotes, escaped as [`escape`] does, with `\` and `"` escaped too.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_unsafe(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
 
 /// A float for a person: up to 6 significant digits, exponent form when very large or small.
 pub(crate) fn float(v: f64) -> String {
@@ -52,7 +123,7 @@ pub(crate) fn cell(c: &Cell) -> String {
     match c {
         Cell::Float(v) => float(*v),
         Cell::Datetime(t) => time(t),
-        other => other.to_string(),
+        other => escape(&other.to_string()).into_owned(),
     }
 }
 
@@ -61,9 +132,9 @@ pub(crate) fn value(v: &Value) -> String {
     match v {
         Value::Float(x) => float(*x),
         Value::Datetime(t) => time(t),
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => quoted(s),
         Value::StringSet(s) => {
-            let items: Vec<String> = s.iter().map(|m| format!("{m:?}")).collect();
+            let items: Vec<String> = s.iter().map(|m| quoted(m)).collect();
             format!("{{{}}}", items.join(", "))
         }
         Value::GitRef(g) => {
@@ -71,11 +142,13 @@ pub(crate) fn value(v: &Value) -> String {
             let dirty = if g.dirty { ", dirty" } else { "" };
             let short: String = g.commit_id.chars().take(12).collect();
             format!(
-                "{short} on {branch}{dirty}: {:?}",
-                g.message.lines().next().unwrap_or("")
+                "{} on {}{dirty}: {}",
+                escape(&short),
+                escape(branch),
+                quoted(g.message.lines().next().unwrap_or(""))
             )
         }
-        other => other.to_string(),
+        other => escape(&other.to_string()).into_owned(),
     }
 }
 
@@ -90,8 +163,13 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// Lines of a table whose columns are aligned; numbers right-aligned.
+/// Lines of a table whose columns are aligned; numbers right-aligned. Every cell is escaped
+/// (escaping twice changes nothing).
 pub(crate) fn aligned(header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
+    let safe = |r: &[String]| -> Vec<String> { r.iter().map(|c| escape(c).into_owned()).collect() };
+    let header = safe(header);
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| safe(r)).collect();
+    let (header, rows) = (&header[..], &rows[..]);
     let width = |s: &str| s.chars().count();
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in rows {
@@ -171,6 +249,23 @@ mod tests {
         assert_eq!(float(1e-7), "1e-7");
         assert_eq!(float(-2.5e12), "-2.5e12");
         assert_eq!(float(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn escapes_what_could_drive_a_terminal() {
+        assert_eq!(escape("plain ünïcode ✓"), "plain ünïcode ✓");
+        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a\u{1b}]0;t\u{7}\nb\r\tc"),
+            r"a\e]0;t\u{7}\nb\r\tc"
+        );
+        assert_eq!(
+            escape("x\u{202e}y\u{2066}\u{200b}\u{feff}\u{7f}\u{9b}"),
+            r"x\u{202e}y\u{2066}\u{200b}\u{feff}\u{7f}\u{9b}"
+        );
+        assert_eq!(escape(&escape("\u{1b}")), r"\e", "escaping twice changes nothing");
+        assert_eq!(quoted("say \"hi\"\\\n"), r#""say \"hi\"\\\n""#);
+        assert_eq!(escape_lines("a\u{1b}\nb"), "a\\e\nb");
     }
 
     #[test]

@@ -87,9 +87,10 @@ enum Command {
     /// On a terminal, without --columns, shows the main sys/ fields and every field outside
     /// sys/ and monitoring/; --json and --csv give every column.
     Runs {
-        /// The project (default: NEPTUNE_PROJECT, else local/sandbox).
-        #[arg(long, short = 'p', env = "NEPTUNE_PROJECT", default_value = neptune_core::DEFAULT_PROJECT)]
-        project: String,
+        /// The project (default: NEPTUNE_PROJECT, else the store's only project, else
+        /// local/sandbox).
+        #[arg(long, short = 'p', env = "NEPTUNE_PROJECT")]
+        project: Option<String>,
         /// Runs with this tag (repeat: runs with all of them).
         #[arg(long = "tag", short = 't')]
         tags: Vec<String>,
@@ -123,6 +124,11 @@ enum Command {
         /// Every column on a terminal too.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// The projects of the store, each with its number of runs and its last activity.
+    Projects {
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -235,7 +241,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("neptune: {e}");
+            eprintln!("neptune: {}", format::escape_lines(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -256,9 +262,7 @@ fn split_list(s: &str) -> Vec<String> {
 fn run(cli: Cli) -> CliResult {
     // The commands of the upload queue and the server do not read the store.
     let command = match cli.command {
-        Command::Status { json } => {
-            return Ok(neptune_server::cli::status_command(&cli.home, json)?);
-        }
+        Command::Status { json } => return commands::status::run(&cli.home, json),
         Command::Sync { url, api_token } => {
             return Ok(neptune_server::cli::sync_command(
                 &cli.home, url, api_token,
@@ -313,6 +317,7 @@ fn run(cli: Cli) -> CliResult {
             },
             output.get(),
         ),
+        Command::Projects { output } => commands::projects::run(&src, output.get()),
         Command::Show { id, path } => commands::show::run(&src, &id, path.as_deref()),
         Command::Fetch { id, path, output } => commands::fetch::run(&src, &id, &path, output.get()),
         Command::Download { id, path, output } => {

@@ -235,7 +235,7 @@ pub(crate) fn run(src: &Source, a: &PlotArgs) -> CliResult {
             write_png(&a.output, a.width, a.height, &buf)?;
         }
     }
-    println!("{}", a.output.display());
+    println!("{}", crate::format::escape(&a.output.display().to_string()));
     Ok(())
 }
 

@@ -19,6 +19,8 @@ const PAGE: usize = 1 << 20;
 pub(crate) struct Source {
     pub backend: Arc<dyn Backend>,
     pub location: String,
+    /// The embedded store, when that is the backend (it can list its projects).
+    pub store: Option<Arc<Store>>,
 }
 
 impl Source {
@@ -39,6 +41,7 @@ impl Source {
             return Ok(Source {
                 location: format!("the server at {url}"),
                 backend: Arc::new(http),
+                store: None,
             });
         }
         if !home.join("store.db").is_file() {
@@ -48,11 +51,53 @@ impl Source {
             )
             .into());
         }
-        let store = Store::open(home)?;
+        let store = Arc::new(Store::open(home)?);
         Ok(Source {
             location: store.location(),
-            backend: Arc::new(store),
+            backend: store.clone(),
+            store: Some(store),
         })
+    }
+
+    /// The project a command reads: the one given (`--project` or `NEPTUNE_PROJECT`); else
+    /// the store's only project; else `local/sandbox`.
+    pub(crate) fn project(&self, given: Option<String>) -> CliResult<String> {
+        if let Some(p) = given.filter(|p| !p.trim().is_empty()) {
+            return Ok(p);
+        }
+        let Some(store) = &self.store else {
+            return Ok(neptune_core::DEFAULT_PROJECT.to_owned());
+        };
+        let projects = store.projects()?;
+        Ok(match projects.as_slice() {
+            [only] => only.name.clone(),
+            _ => neptune_core::DEFAULT_PROJECT.to_owned(),
+        })
+    }
+
+    /// The message for a project that is not there, naming the projects that are.
+    pub(crate) fn no_project(&self, project: &str) -> Box<dyn std::error::Error> {
+        let names: Vec<String> = self
+            .store
+            .as_ref()
+            .and_then(|s| s.projects().ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let hint = if names.is_empty() {
+            "give --project NAME or NEPTUNE_PROJECT".to_owned()
+        } else {
+            format!(
+                "it holds {}; give --project NAME or NEPTUNE_PROJECT (see `neptune projects`)",
+                names.join(", ")
+            )
+        };
+        format!(
+            "no project \"{project}\" in the store at {} ({hint})",
+            self.location
+        )
+        .into()
     }
 
     /// The message for an object that is not there.

@@ -11,10 +11,11 @@ use crate::handles::{
     fetch_series, missing, FloatSeriesHandle, IntoStrings, Scalar, ScalarHandle,
     StringSeriesHandle, StringSetHandle,
 };
+use crate::inputs::IntoValue;
 use crate::object::ObjectInner;
 use crate::objects::Object;
 use crate::operation::Operation;
-use crate::options::{ExtendOptions, FetchOptions, LogOptions, WriteOptions};
+use crate::options::{ExtendOptions, FetchOptions, LogOptions, SerdeOptions, WriteOptions};
 use crate::path::FieldPath;
 use crate::schema::Structure;
 use crate::types::{FieldType, Value};
@@ -291,21 +292,31 @@ impl Handler {
 
     /// Assigns a value: a number, bool, text or datetime sets one field; a map assigns each
     /// of its entries below this path (keys not in the map are kept).
-    pub fn assign(&self, value: impl Into<Value>) -> Result<()> {
+    ///
+    /// Integers wider than `i64` (`u64`, `usize`, `u128`, …) are stored when they fit the
+    /// Integer range, and are an `Err` naming the path and the value when they do not.
+    pub fn assign(&self, value: impl IntoValue) -> Result<()> {
         self.assign_with(value, WriteOptions::default())
     }
 
     /// [`assign`](Self::assign) with the reference's `wait`.
-    pub fn assign_with(&self, value: impl Into<Value>, opts: WriteOptions) -> Result<()> {
+    pub fn assign_with(&self, value: impl IntoValue, opts: WriteOptions) -> Result<()> {
+        let base = self.base()?;
+        let value = value.into_value().map_err(|reason| {
+            Error::invalid(base.map_or(String::new(), |p| p.to_string()), reason)
+        })?;
         let mut ops = Vec::new();
-        self.collect_assign(self.base()?, value.into(), &mut ops)?;
+        self.collect_assign(base, value, &mut ops)?;
         self.obj.write(ops, "assign", opts.wait)
     }
 
     /// Assigns every field of a serde-serializable value (a config struct, a map) below this
     /// path: structs and maps become namespaces, `None`s are skipped. Values go through JSON,
     /// where a NaN or infinite float becomes `null` and is skipped too; lists are refused
-    /// (log them with `extend`). `#[derive(Loggable)]` with `assign_value` keeps every float.
+    /// (log them with `extend`, or store them as text with
+    /// [`assign_serde_with`](Self::assign_serde_with) and
+    /// [`SerdeOptions::stringify_unsupported`]). `#[derive(Loggable)]` with `assign_value`
+    /// keeps every float.
     ///
     /// ```
     /// # fn main() -> neptune_core::Result<()> {
@@ -317,15 +328,48 @@ impl Handler {
     /// # Ok(()) }
     /// ```
     pub fn assign_serde<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.assign_serde_with(value, SerdeOptions::new())
+    }
+
+    /// [`assign_serde`](Self::assign_serde) with options: with
+    /// [`SerdeOptions::stringify_unsupported`], what no field type holds (lists, nulls, maps
+    /// with keys that are not text or integers, integers beyond `i64`) is stored as a String
+    /// of its JSON text instead of failing the whole value, and one `tracing` warning names
+    /// those paths; floats are kept as they are (NaN too), and unit structs (the `FloatSeries`
+    /// … markers) are skipped.
+    pub fn assign_serde_with<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        opts: SerdeOptions,
+    ) -> Result<()> {
         let where_ = self.base()?.map_or(String::new(), |p| p.to_string());
-        let json = serde_json::to_value(value).map_err(|e| Error::Serialization {
-            path: where_.clone(),
-            reason: e.to_string(),
-        })?;
-        match json_to_value(&where_, json)? {
-            Some(v) => self.assign(v),
-            None => Ok(()),
+        if !opts.stringify_unsupported {
+            let json = serde_json::to_value(value).map_err(|e| Error::Serialization {
+                path: where_.clone(),
+                reason: e.to_string(),
+            })?;
+            return match json_to_value(&where_, json)? {
+                Some(v) => self.assign_with(v, WriteOptions::new().wait(opts.wait)),
+                None => Ok(()),
+            };
         }
+        let (v, strung) =
+            crate::serde_tree::stringified(&where_, value).map_err(|e| Error::Serialization {
+                path: where_.clone(),
+                reason: e.to_string(),
+            })?;
+        let Some(v) = v else { return Ok(()) };
+        self.assign_with(v, WriteOptions::new().wait(opts.wait))?;
+        if !strung.is_empty() {
+            tracing::warn!(
+                object = %self.obj.id,
+                "{} value(s) that no field type holds were stored as Strings of their JSON \
+                 text (stringify_unsupported): {}",
+                strung.len(),
+                strung.join(", ")
+            );
+        }
+        Ok(())
     }
 
     fn collect_assign(

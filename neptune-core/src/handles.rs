@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Local, Utc};
 
 use crate::error::{Error, Result};
+use crate::inputs::{IntoSeriesValue, SeriesMarker};
 use crate::object::{now_ms, ObjectInner, SeriesKind};
 use crate::operation::{FloatPoint, Operation, StringPoint};
 use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
@@ -81,18 +82,29 @@ impl Scalar for String {
     }
 }
 
-impl Scalar for DateTime<Utc> {
-    const TYPE: FieldType = FieldType::Datetime;
-    fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
-        Operation::AssignDatetime {
-            path,
-            value_ms: self.timestamp_millis(),
+/// Datetimes in any of chrono's time zones are stored as the same instant (millisecond
+/// precision); they read back in their zone (`FixedOffset`: as UTC, +00:00).
+macro_rules! datetime_scalar {
+    ($($tz:ty => $back:expr),*) => {$(
+        impl Scalar for DateTime<$tz> {
+            const TYPE: FieldType = FieldType::Datetime;
+            fn into_op(self, _: &ObjectInner, path: FieldPath) -> Operation {
+                Operation::AssignDatetime {
+                    path,
+                    value_ms: self.timestamp_millis(),
+                }
+            }
+            fn from_value(v: Value) -> Option<Self> {
+                v.as_datetime().map($back)
+            }
         }
-    }
-    fn from_value(v: Value) -> Option<Self> {
-        v.as_datetime()
-    }
+    )*};
 }
+datetime_scalar!(
+    Utc => |t| t,
+    Local => |t: DateTime<Utc>| t.with_timezone(&Local),
+    FixedOffset => |t: DateTime<Utc>| t.fixed_offset()
+);
 
 /// Handle of a single-value field: Float, Integer, Boolean, String or Datetime.
 pub struct ScalarHandle<T> {
@@ -177,6 +189,10 @@ pub(crate) fn missing(obj: &ObjectInner, path: &FieldPath) -> Error {
 pub trait SeriesValue: Sized + Send + 'static {
     /// The series type.
     const TYPE: FieldType;
+    /// The marker type of the series ([`FloatSeries`](crate::FloatSeries) for `f64`), which
+    /// names it in [`IntoSeriesValue`]'s messages.
+    #[doc(hidden)]
+    type Kind: SeriesMarker<Value = Self>;
     #[doc(hidden)]
     type Point: SeriesKind;
     #[doc(hidden)]
@@ -200,6 +216,7 @@ pub trait SeriesValue: Sized + Send + 'static {
 
 impl SeriesValue for f64 {
     const TYPE: FieldType = FieldType::FloatSeries;
+    type Kind = crate::loggable::FloatSeries;
     type Point = FloatPoint;
     #[inline]
     fn point(
@@ -231,6 +248,7 @@ impl SeriesValue for f64 {
 
 impl SeriesValue for String {
     const TYPE: FieldType = FieldType::StringSeries;
+    type Kind = crate::loggable::StringSeries;
     type Point = StringPoint;
     fn point(
         obj: &ObjectInner,
@@ -304,13 +322,24 @@ pub(crate) fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>)
     }
 }
 
-fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
-    if unix_seconds.is_finite() && unix_seconds.abs() < 1e14 {
-        Ok((unix_seconds * 1000.0).round() as i64)
+/// A timestamp given in Unix seconds as Unix milliseconds; `Err` naming the path when it is
+/// not finite or is outside the dates a Datetime holds (years -262143 to 262142), which would
+/// otherwise read back as another time.
+pub(crate) fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
+    let ms = (unix_seconds * 1000.0).round();
+    // `as` saturates; the range check below refuses the saturated values.
+    let in_range = unix_seconds.is_finite()
+        && ms.abs() < 9.0e15
+        && DateTime::<Utc>::from_timestamp_millis(ms as i64).is_some();
+    if in_range {
+        Ok(ms as i64)
     } else {
         Err(Error::invalid(
             path,
-            format!("timestamp {unix_seconds} is not a Unix time in seconds"),
+            format!(
+                "timestamp {unix_seconds} is not a Unix time in seconds between the years \
+                 -262143 and 262142 (e.g. 1717171717.5); nothing was written"
+            ),
         ))
     }
 }
@@ -330,13 +359,22 @@ impl<V: SeriesValue> SeriesHandle<V> {
     /// The store assigns that step when it writes the point, so points that several writers
     /// (threads, objects, processes) append to one series are all kept.
     #[inline]
-    pub fn append(&self, value: impl Into<V>) -> Result<()> {
-        self.push(value.into(), None, None, false)
+    pub fn append(&self, value: impl IntoSeriesValue<V::Kind>) -> Result<()> {
+        self.push(value.into_series_value(), None, None, false)
     }
 
     /// Appends a value with the reference's `step`, `timestamp` and `wait`.
-    pub fn append_with(&self, value: impl Into<V>, opts: LogOptions) -> Result<()> {
-        self.push(value.into(), opts.step, opts.timestamp, opts.wait)
+    pub fn append_with(
+        &self,
+        value: impl IntoSeriesValue<V::Kind>,
+        opts: LogOptions,
+    ) -> Result<()> {
+        self.push(
+            value.into_series_value(),
+            opts.step,
+            opts.timestamp,
+            opts.wait,
+        )
     }
 
     #[inline]
@@ -364,13 +402,16 @@ impl<V: SeriesValue> SeriesHandle<V> {
     }
 
     /// Appends several values; all share the time of the call.
-    pub fn extend<I: IntoIterator<Item = T>, T: Into<V>>(&self, values: I) -> Result<()> {
+    pub fn extend<I: IntoIterator<Item = T>, T: IntoSeriesValue<V::Kind>>(
+        &self,
+        values: I,
+    ) -> Result<()> {
         self.extend_with(values, ExtendOptions::default())
     }
 
     /// Appends several values with the reference's `steps`, `timestamps` and `wait`.
     /// Checked whole before anything is written: on `Err` nothing was appended.
-    pub fn extend_with<I: IntoIterator<Item = T>, T: Into<V>>(
+    pub fn extend_with<I: IntoIterator<Item = T>, T: IntoSeriesValue<V::Kind>>(
         &self,
         values: I,
         opts: ExtendOptions,
@@ -378,7 +419,10 @@ impl<V: SeriesValue> SeriesHandle<V> {
         let obj = &*self.obj;
         let path = &self.buf.path;
         obj.check_writable(path)?;
-        let values: Vec<V> = values.into_iter().map(Into::into).collect();
+        let values: Vec<V> = values
+            .into_iter()
+            .map(IntoSeriesValue::into_series_value)
+            .collect();
         let check_len = |what, got: Option<usize>| match got {
             Some(got) if got != values.len() => Err(Error::LengthMismatch {
                 path: path.to_string(),

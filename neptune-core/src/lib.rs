@@ -22,6 +22,7 @@ mod error;
 mod files;
 mod handler;
 mod handles;
+mod inputs;
 mod loggable;
 mod object;
 mod objects;
@@ -32,6 +33,7 @@ mod queue;
 #[cfg(feature = "http")]
 pub mod queue_disk;
 mod schema;
+mod serde_tree;
 pub mod store;
 #[cfg(feature = "http")]
 pub mod sync;
@@ -43,6 +45,7 @@ mod worker;
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{
     home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
+    MAX_PROJECT_NAME, MAX_WORKSPACE_NAME,
 };
 pub use error::{Error, Result};
 #[cfg(feature = "s3")]
@@ -50,7 +53,7 @@ pub use files::s3;
 pub use files::{
     ArtifactFileData, ArtifactHandle, ArtifactValue, Content, DownloadOptions, File, FileEntry,
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
-    GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable,
+    GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
 pub use handler::{Appendable, FetchedSeries, Handler};
 pub use handles::{
@@ -58,6 +61,7 @@ pub use handles::{
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
     StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
 };
+pub use inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 #[doc(hidden)]
 pub use loggable::__private;
 pub use loggable::{
@@ -70,7 +74,9 @@ pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };
 pub use operation::Operation;
-pub use options::{ExtendOptions, FetchOptions, LogOptions, ProgressBar, WriteOptions};
+pub use options::{
+    ExtendOptions, FetchOptions, LogOptions, ProgressBar, SerdeOptions, WriteOptions,
+};
 pub use path::{FieldPath, MAX_PATH_LEN};
 pub use schema::Structure;
 pub use table::{

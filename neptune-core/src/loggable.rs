@@ -69,7 +69,7 @@ pub use leaves::{
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a neptune field type, so it cannot be a field of a Loggable struct",
     label = "not a neptune field type",
-    note = "field types: f64, f32 (Float); i8…i128, u8…u128, isize, usize (Integer, range-checked into i64); bool (Boolean); String; chrono::DateTime<Utc> (Datetime); neptune's File, FloatSeries, StringSeries, FileSeries, FileSet, StringSet and Artifact; Option<T> of a single value; unit-only enums and structs with #[derive(Loggable)]",
+    note = "field types: f64, f32 (Float); i8…i128, u8…u128, isize, usize (Integer, range-checked into i64); bool (Boolean); String; chrono::DateTime<Utc>, DateTime<Local> and DateTime<FixedOffset> (Datetime); neptune's File, FloatSeries, StringSeries, FileSeries, FileSet, StringSet and Artifact; Option<T> of a single value; unit-only enums and structs with #[derive(Loggable)]",
     note = "to keep this field out of the run, mark it #[loggable(skip)]"
 )]
 pub trait Loggable: Sized {

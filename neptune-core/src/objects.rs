@@ -287,7 +287,9 @@ impl<T: ObjectType> Builder<T> {
         }
     }
 
-    /// Project name, e.g. `"ml-team/nli"` (default: `NEPTUNE_PROJECT`, else `local/sandbox`).
+    /// Project name, e.g. `"ml-team/nli"` (default: `NEPTUNE_PROJECT`, else `local/sandbox`):
+    /// `workspace/project`, with ASCII letters, digits, `-`, `_` and `.`; `open()` refuses
+    /// another name with an `Err` naming the rule.
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.project = Some(project.into());
         self
@@ -375,6 +377,8 @@ impl<T: ObjectType> Builder<T> {
             Some(m) => m,
             None => config::mode_from_env()?,
         };
+        let project = self.project.unwrap_or_else(config::project_from_env);
+        config::check_project_name(&project)?;
         let custom_run_id = match T::KIND {
             ObjectKind::Run => self.custom_run_id.or_else(config::custom_run_id_from_env),
             _ => None,
@@ -411,7 +415,7 @@ impl<T: ObjectType> Builder<T> {
         };
         let req = OpenRequest {
             kind: T::KIND,
-            project: self.project.unwrap_or_else(config::project_from_env),
+            project,
             with_id: self.with_id,
             custom_run_id,
             model: self.model,

@@ -29,6 +29,50 @@ impl WriteOptions {
     }
 }
 
+/// Options of [`assign_serde_with`](crate::Handler::assign_serde_with): the reference's
+/// `stringify_unsupported`, and `wait`.
+///
+/// ```
+/// # fn main() -> neptune_core::Result<()> {
+/// use neptune_core::{Mode, Run, SerdeOptions, Value};
+/// #[derive(serde::Serialize)]
+/// struct Params { lr: f64, layers: Vec<u32> }
+/// let run = Run::builder().mode(Mode::Debug).open()?;
+/// let p = Params { lr: 0.1, layers: vec![64, 32] };
+/// assert!(run.field("params").assign_serde(&p).is_err()); // a list is no field type
+/// run.field("params").assign_serde_with(&p, SerdeOptions::stringify_unsupported())?;
+/// assert_eq!(run.field("params/layers").fetch()?, Value::String("[64,32]".into()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SerdeOptions {
+    pub(crate) stringify_unsupported: bool,
+    pub(crate) wait: bool,
+}
+
+impl SerdeOptions {
+    /// Refuse what no field type holds, as `assign_serde` does.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Store what no field type holds (lists, nulls and `None`s, maps whose keys are not
+    /// text or integers, integers beyond `i64`) as a String of its JSON text, with one
+    /// `tracing` warning naming those paths; NaN and infinite floats stay Floats.
+    pub fn stringify_unsupported() -> Self {
+        SerdeOptions {
+            stringify_unsupported: true,
+            wait: false,
+        }
+    }
+
+    /// Return only once the write is stored (as the whole object's `wait()`).
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+}
+
 /// Options of an `append`: the reference's `step`, `timestamp` and `wait`.
 ///
 /// ```

@@ -46,7 +46,7 @@ fn summaries(src: &Source, id: &str, all: bool) -> CliResult<BTreeMap<String, Su
                 let (count, last) = info.map_or((0, None), |i| (i.count, i.last));
                 let last_text = match &last {
                     Some(neptune_core::Value::Float(v)) => format::float(*v),
-                    Some(v) => format!("{:?}", v.to_string()),
+                    Some(v) => format::quoted(&v.to_string()),
                     None => "-".to_owned(),
                 };
                 Summary {
@@ -139,7 +139,12 @@ pub(crate) fn run(src: &Source, a: &str, b: &str, all: bool, json: bool) -> CliR
             .collect();
         writeln!(out, "{}", serde_json::Value::Object(obj))?;
     } else if rows.is_empty() {
-        writeln!(out, "{a} and {b} have the same fields and values")?;
+        writeln!(
+            out,
+            "{} and {} have the same fields and values",
+            format::escape(a),
+            format::escape(b)
+        )?;
     } else {
         let cell =
             |s: &Option<&Summary>| s.map_or("—".to_owned(), |s| format::clip(&s.text, MAX_CELL));

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use neptune_core::FieldType;
 
+use crate::format;
 use crate::source::{self, Source};
 use crate::CliResult;
 
@@ -29,7 +30,7 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, dest: Option<&Path>) -> Cl
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for w in written {
-        writeln!(out, "{}", w.display())?;
+        writeln!(out, "{}", format::escape(&w.display().to_string()))?;
     }
     out.flush()?;
     Ok(())

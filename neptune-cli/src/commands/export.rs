@@ -153,9 +153,10 @@ pub(crate) fn run(src: &Source, id: &str, format: ExportFormat, dir: &Path) -> C
         }
     }
     println!(
-        "exported {} fields of {id} to {}",
+        "exported {} fields of {} to {}",
         rows.len(),
-        dir.display()
+        crate::format::escape(id),
+        crate::format::escape(&dir.display().to_string())
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use neptune_core::backend::SeriesPage;
 use neptune_core::{CsvCell, FieldPath, FieldType, Value};
 
+use crate::format;
 use crate::source::{self, Source};
 use crate::{CliResult, Output};
 
@@ -40,7 +41,7 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
                     v.to_string().write_cell(&mut out)?;
                     out.write_all(b"\n")?;
                 }
-                Output::Text => writeln!(out, "{v}")?,
+                Output::Text => writeln!(out, "{}", format::escape(&v.to_string()))?,
             }
         }
         None => {
@@ -56,14 +57,17 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
     Ok(())
 }
 
-/// Unix milliseconds as RFC 3339.
+/// Unix milliseconds as RFC 3339; a value outside chrono's range as the number of
+/// milliseconds (never a made-up 1970).
 fn ts(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => format!("{ms} ms"),
+    }
 }
 
-/// A series as CSV (`step,value,timestamp`, also the text form) or a JSON array of points.
+/// A series as CSV (`step,value,timestamp`; the text form is the same with its cells escaped
+/// for a terminal) or a JSON array of points.
 pub(crate) fn write_series<T: CsvCell + ToJson>(
     out: &mut dyn Write,
     page: &SeriesPage<T>,
@@ -87,9 +91,17 @@ pub(crate) fn write_series<T: CsvCell + ToJson>(
         }
         Output::Csv | Output::Text => {
             out.write_all(b"step,value,timestamp\n")?;
+            let mut cell = Vec::new();
             for i in 0..page.len() {
                 write!(out, "{},", page.steps[i])?;
-                page.values[i].write_cell(out)?;
+                if output == Output::Text {
+                    cell.clear();
+                    page.values[i].write_cell(&mut cell)?;
+                    let text = String::from_utf8_lossy(&cell);
+                    out.write_all(format::escape(&text).as_bytes())?;
+                } else {
+                    page.values[i].write_cell(out)?;
+                }
                 writeln!(out, ",{}", ts(page.timestamps[i]))?;
             }
             Ok(())
@@ -147,7 +159,7 @@ fn write_namespace(
         }
         Output::Text => {
             for (p, v) in values {
-                writeln!(out, "{} = {}", p, crate::format::value(v))?;
+                writeln!(out, "{} = {}", format::escape(p.as_str()), format::value(v))?;
             }
             Ok(())
         }

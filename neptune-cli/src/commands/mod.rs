@@ -4,5 +4,7 @@ pub(crate) mod diff;
 pub(crate) mod download;
 pub(crate) mod export;
 pub(crate) mod fetch;
+pub(crate) mod projects;
 pub(crate) mod runs;
 pub(crate) mod show;
+pub(crate) mod status;

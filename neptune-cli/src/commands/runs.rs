@@ -10,7 +10,8 @@ use crate::{CliResult, Output, StateArg};
 
 /// The arguments of `neptune runs`.
 pub(crate) struct RunsArgs {
-    pub project: String,
+    /// `None`: the store's only project, else local/sandbox.
+    pub project: Option<String>,
     pub tags: Vec<String>,
     pub states: Vec<StateArg>,
     pub owners: Vec<String>,
@@ -38,6 +39,7 @@ const TERMINAL_SYS: [&str; 6] = [
 const MAX_CELL: usize = 40;
 
 pub(crate) fn run(src: &Source, a: RunsArgs, output: Output) -> CliResult {
+    let project = src.project(a.project)?;
     let mut q = TableQuery::new()
         .tags(a.tags)
         .ids(a.ids)
@@ -64,13 +66,9 @@ pub(crate) fn run(src: &Source, a: RunsArgs, output: Output) -> CliResult {
     }
     let table = src
         .backend
-        .fetch_table(&TableScope::runs(&a.project), &q)
+        .fetch_table(&TableScope::runs(&project), &q)
         .map_err(|e| match e {
-            neptune_core::Error::ObjectNotFound { .. } => format!(
-                "no project \"{}\" in the store at {} (give --project NAME or NEPTUNE_PROJECT)",
-                a.project, src.location
-            )
-            .into(),
+            neptune_core::Error::ObjectNotFound { .. } => src.no_project(&project),
             other => Box::<dyn std::error::Error>::from(other),
         })?;
     let stdout = std::io::stdout();
@@ -80,7 +78,7 @@ pub(crate) fn run(src: &Source, a: RunsArgs, output: Output) -> CliResult {
         Output::Csv => table.write_csv(&mut out)?,
         Output::Text => {
             if table.is_empty() {
-                writeln!(out, "no runs in {} match", a.project)?;
+                writeln!(out, "no runs in {} match", format::escape(&project))?;
             } else {
                 let terminal_columns = a.columns.is_empty() && !a.all;
                 out.write_all(text(&table, terminal_columns).as_bytes())?;

@@ -63,9 +63,10 @@ pub(crate) fn run(src: &Source, id: &str, under: Option<&str>) -> CliResult {
     }
     let mut out = String::new();
     out.push_str(&format!(
-        "{id}  ({} fields, store {})\n",
+        "{}  ({} fields, store {})\n",
+        format::escape(id),
         all.len(),
-        src.location
+        format::escape(&src.location)
     ));
     render(src, id, &root, 0, &values, &mut out)?;
     let stdout = std::io::stdout();
@@ -86,13 +87,14 @@ fn render(
     let pad = "    ".repeat(depth);
     // Namespaces first, then fields, each alphabetical (as print_structure).
     for (name, child) in node.children.iter().filter(|(_, c)| c.field.is_none()) {
-        out.push_str(&format!("{pad}{name}/\n"));
+        out.push_str(&format!("{pad}{}/\n", format::escape(name)));
         render(src, id, child, depth + 1, values, out)?;
     }
     for (name, child) in node.children.iter() {
         if let Some((path, t)) = &child.field {
             let desc = describe(src, id, path, *t, values)?;
-            out.push_str(&format!("{pad}{name}: {t}  {desc}\n"));
+            let name = format::escape(name);
+            out.push_str(&format!("{pad}{name}: {t}  {}\n", format::escape(&desc)));
         }
     }
     Ok(())
@@ -118,9 +120,9 @@ fn describe(
                 Some(i) if i.count > 0 => {
                     let last = i.last.map(|v| v.to_string()).unwrap_or_default();
                     format!(
-                        "{} entries, last {:?}",
+                        "{} entries, last {}",
                         i.count,
-                        format::clip(&last, MAX_TEXT)
+                        format::quoted(&format::clip(&last, MAX_TEXT))
                     )
                 }
                 _ => "empty".to_owned(),
@@ -132,7 +134,7 @@ fn describe(
             format!("{} files, {}", points.len(), bytes(size))
         }
         FieldType::File => match b.file_ref(id, path)? {
-            Some(f) => format!(".{} file, {}", f.extension, bytes(f.size)),
+            Some(f) => format!(".{} file, {}", format::escape(&f.extension), bytes(f.size)),
             None => "empty".to_owned(),
         },
         FieldType::FileSet => {
@@ -143,6 +145,7 @@ fn describe(
         FieldType::Artifact => {
             let files = b.artifact_files(id, path)?;
             let hash = values.get(path).map(|v| v.to_string()).unwrap_or_default();
+            let hash = format::escape(&hash);
             format!("{} files, hash {}", files.len(), format::clip(&hash, 16))
         }
         _ => match values.get(path) {
@@ -157,10 +160,11 @@ pub(crate) fn series_summary(values: &[f64]) -> String {
     let Some(last) = values.last() else {
         return "empty".to_owned();
     };
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.iter().filter(|v| !v.is_nan()) {
-        min = min.min(*v);
-        max = max.max(*v);
+    // NaN when every point is NaN (not the folds' starting infinities).
+    let (mut min, mut max) = (f64::NAN, f64::NAN);
+    for v in values.iter().copied().filter(|v| !v.is_nan()) {
+        min = if min.is_nan() { v } else { min.min(v) };
+        max = if max.is_nan() { v } else { max.max(v) };
     }
     format!(
         "{} points, last {}, min {}, max {}  {}",

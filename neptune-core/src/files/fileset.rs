@@ -20,6 +20,10 @@ use crate::values::datetime_ms;
 /// Threads that store the files of one `upload_files` call.
 const UPLOAD_THREADS: usize = 4;
 
+/// Longest path of a file inside a set, in characters: a longer one could not be written
+/// into the zip that `download` makes (nor on most file systems).
+pub const MAX_FILESET_PATH: usize = 1024;
+
 /// Whether a [`FileEntry`] is a file or a directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileType {
@@ -120,7 +124,23 @@ fn set_path(field: &FieldPath, root: &Path, file: &Path) -> Result<String> {
         })?;
         parts.push(s);
     }
-    Ok(parts.join("/"))
+    let joined = parts.join("/");
+    let n = joined.chars().count();
+    if n > MAX_FILESET_PATH {
+        // The start and the end of the name: enough to find the file, not a page of text.
+        let start: String = joined.chars().take(80).collect();
+        let end: String = joined.chars().skip(n - 60).collect();
+        let shown = format!("{start}…{end}");
+        return Err(Error::invalid(
+            field,
+            format!(
+                "the file {shown:?} would have a path of {n} characters inside the file set, \
+                 more than {MAX_FILESET_PATH}; upload it from a folder nearer to it (nothing \
+                 was uploaded)"
+            ),
+        ));
+    }
+    Ok(joined)
 }
 
 /// Expands globs into (path inside the set, file on disk), sorted by set path.

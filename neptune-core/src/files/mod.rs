@@ -36,7 +36,7 @@ mod zip;
 
 pub use artifact::{ArtifactFileData, ArtifactHandle, ArtifactValue};
 pub use file::FileHandle;
-pub use fileset::{FileEntry, FileSetHandle, FileType};
+pub use fileset::{FileEntry, FileSetHandle, FileType, MAX_FILESET_PATH};
 pub(crate) use git::capture as capture_git;
 pub use git::GitRef;
 pub use html::{LineChart, ToHtml};

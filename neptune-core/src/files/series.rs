@@ -166,11 +166,7 @@ pub struct FileSeriesHandle {
 fn timestamp_ms(path: &FieldPath, unix_seconds: Option<f64>, now: i64) -> Result<i64> {
     match unix_seconds {
         None => Ok(now),
-        Some(t) if t.is_finite() && t.abs() < 1e14 => Ok((t * 1000.0).round() as i64),
-        Some(t) => Err(Error::invalid(
-            path,
-            format!("timestamp {t} is not a Unix time in seconds"),
-        )),
+        Some(t) => crate::handles::timestamp_ms(path, t),
     }
 }
 

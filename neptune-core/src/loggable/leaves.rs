@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Local, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{single_fields, At, Binder, Fields, Loggable, Reader, SingleValue, Writer};
@@ -167,7 +167,15 @@ macro_rules! scalar_leaf {
         }
     )*};
 }
-scalar_leaf!(f64, i64, bool, String, DateTime<Utc>);
+scalar_leaf!(
+    f64,
+    i64,
+    bool,
+    String,
+    DateTime<Utc>,
+    DateTime<Local>,
+    DateTime<FixedOffset>
+);
 
 /// Types converted to a stored type, with a [`ValueHandle`].
 macro_rules! converted_leaf {

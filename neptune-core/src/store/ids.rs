@@ -364,3 +364,40 @@ pub(crate) fn list_objects(c: &Connection, project: &str, kind: ObjectKind) -> R
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }
+
+/// Every project of the store, by name, with its run count and last activity.
+pub(crate) fn list_projects(c: &Connection) -> R<Vec<super::ProjectSummary>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT p.name, p.key, p.created_ms,
+                (SELECT COUNT(*) FROM objects o WHERE o.project_id = p.id AND o.kind = 'run'),
+                (SELECT MAX(f.value) FROM objects o JOIN fields f ON f.object_id = o.id
+                  WHERE o.project_id = p.id AND f.path = 'sys/modification_time'
+                    AND f.type = 'Datetime'),
+                (SELECT MAX(o.created_ms) FROM objects o WHERE o.project_id = p.id)
+           FROM projects p ORDER BY p.name",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(name, key, created, runs, modified, newest)| {
+            let last = modified.max(newest).unwrap_or(created).max(created);
+            Ok(super::ProjectSummary {
+                name,
+                key,
+                runs: u64::try_from(runs).unwrap_or(0),
+                created: fields::datetime(created)?,
+                last_activity: fields::datetime(last)?,
+            })
+        })
+        .collect()
+}

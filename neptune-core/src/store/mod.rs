@@ -50,6 +50,21 @@ use crate::types::{FieldType, Value};
 pub use dedup::{BatchOutcome, QueuedBatch};
 pub use fetch::SeriesConfig;
 
+/// A project of the store, as [`Store::projects`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectSummary {
+    /// The project's name, e.g. `"ml-team/nli"`.
+    pub name: String,
+    /// The key of its object ids (`"NLI"` for `NLI-3`).
+    pub key: String,
+    /// Its runs (trashed ones included).
+    pub runs: u64,
+    /// When it was created.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// The last write to any of its objects (its creation when it has none).
+    pub last_activity: chrono::DateTime<chrono::Utc>,
+}
+
 /// Failure inside the store: an SQLite error (given its location at the boundary) or a library
 /// error. Lets the internals use `?` on both.
 #[derive(Debug)]
@@ -306,6 +321,23 @@ impl Store {
     /// The points of a FileSeries field, in step order (empty when the field is missing).
     pub fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>> {
         self.read(|tx| fetch::file_points(tx, object, path))
+    }
+
+    /// Every project in the store, sorted by name, with its number of runs and the time of
+    /// its last write.
+    ///
+    /// ```
+    /// # fn main() -> neptune_core::Result<()> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = neptune_core::Run::builder().home(dir.path()).project("team/nli").open()?;
+    /// run.stop()?;
+    /// let store = neptune_core::store::Store::open(dir.path())?;
+    /// let projects = store.projects()?;
+    /// assert_eq!((projects[0].name.as_str(), projects[0].runs), ("team/nli", 1));
+    /// # Ok(()) }
+    /// ```
+    pub fn projects(&self) -> Result<Vec<ProjectSummary>> {
+        self.read(|tx| ids::list_projects(tx))
     }
 
     /// The min, max and unit of a FloatSeries; `None` when the field is missing.
