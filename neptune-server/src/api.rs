@@ -163,22 +163,18 @@ pub(crate) fn check_project(grant: &Grant, project: &str) -> ApiResult<()> {
     }
 }
 
-/// The object must exist and belong to the token's project.
+/// The object must exist and belong to the token's project. An object of another project is
+/// answered as a missing one (404), so a token cannot learn which ids exist elsewhere.
 pub(crate) fn check_object(store: &Store, grant: &Grant, id: &str) -> ApiResult<ObjectKind> {
     match store.object_project(id)? {
-        None => Err(ApiError::not_found(
+        Some((kind, project)) if project == grant.project => Ok(kind),
+        _ => Err(ApiError::not_found(
             "object_not_found",
-            format!("no object with id \"{id}\" on this server"),
+            format!(
+                "no object with id \"{id}\" in project \"{}\" of the token",
+                grant.project
+            ),
         )),
-        Some((kind, project)) => {
-            check_project(grant, &project).map_err(|_| {
-                ApiError::forbidden(format!(
-                    "{id} is not in project \"{}\" of the token",
-                    grant.project
-                ))
-            })?;
-            Ok(kind)
-        }
     }
 }
 
@@ -236,12 +232,23 @@ async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<
     blocking(move || {
         let body: OpenBody = parse_json(&bytes)?;
         let req = body.request;
-        if !req.read_only && grant.scope == Scope::Read {
-            return Err(ApiError::forbidden(format!(
-                "the token has read scope on \"{}\"; creating or resuming an object to write \
-                 needs a write token (or open it read-only)",
-                grant.project
-            )));
+        if grant.scope == Scope::Read {
+            let why = if body.queue.is_some() {
+                Some("registering an upload queue")
+            } else if !req.read_only {
+                Some("creating or resuming an object to write")
+            } else if req.with_id.is_none() && req.kind != ObjectKind::Project {
+                Some("opening an object without its id (which creates one when none is found)")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(ApiError::forbidden(format!(
+                    "the token has read scope on \"{}\"; {why} needs a write token (or open an \
+                     existing object read-only, by its id)",
+                    grant.project
+                )));
+            }
         }
         match &req.with_id {
             Some(id) => {
@@ -258,7 +265,7 @@ async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<
                     "queue id {q:?} is not 1 to 64 letters, digits, '-' or '_'"
                 )))
             }
-            Some(q) => s.store.open_for_queue(&req, q)?,
+            Some(q) => s.store.open_for_queue(&grant.project, &req, q)?,
             None => s.store.open_object(&req)?,
         };
         Ok(Json(info))
@@ -330,7 +337,9 @@ async fn batches(
                 refused: screened.refused,
             });
         }
-        let outcomes = s.store.execute_queued(&id, &body.queue, &queued)?;
+        let outcomes = s
+            .store
+            .execute_queued(&grant.project, &id, &body.queue, &queued)?;
         Ok(Json(BatchesReply {
             results: outcomes
                 .into_iter()

@@ -4,9 +4,14 @@
 //! Content is named by its SHA-256 and nothing else: the only name a client gives is the
 //! digest of a download, which must be 64 lowercase hex digits, so no request can name a file
 //! outside the data directory. Uploads are counted as they stream in and cut off past the
-//! size limit (413), leaving nothing behind. Any valid token may read content whose digest it
-//! knows (the digest is the capability, as content is shared across projects); writing needs a
-//! write token.
+//! size limit (413), leaving nothing behind. Writing needs a write token.
+//!
+//! Content is stored once whatever project uploads it, but reached per project: an upload is
+//! recorded for the token's project, and a token reads (`GET`, `HEAD`) only content its
+//! project uploaded or refers to in a field (see
+//! [`Store::project_has_file`](neptune_core::store::Store::project_has_file)). Any other
+//! digest is answered 404, as content that does not exist, so a token cannot learn what other
+//! projects hold.
 
 use std::io::Read;
 
@@ -72,7 +77,7 @@ fn check_extension(e: &str) -> ApiResult<()> {
     }
 }
 
-fn check_digest(d: &str) -> ApiResult<()> {
+pub(crate) fn check_digest(d: &str) -> ApiResult<()> {
     let ok = d.len() == 64
         && d.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
@@ -91,7 +96,7 @@ pub(crate) async fn upload(
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult<Json<FileRef>> {
-    s.auth(&headers, Scope::Write)?;
+    let grant = s.auth(&headers, Scope::Write)?;
     let q: wire::UploadQuery = parse_query(q)?;
     check_extension(&q.extension)?;
     let limit = s.limits.max_upload;
@@ -152,7 +157,11 @@ pub(crate) async fn upload(
     if let Some(e) = refused {
         return Err(e);
     }
-    Ok(Json(stored?))
+    let file = stored?;
+    let store = s.store.clone();
+    let digest = file.digest.clone();
+    blocking(move || Ok(store.record_upload(&grant.project, &digest)?)).await?;
+    Ok(Json(file))
 }
 
 pub(crate) async fn has(
@@ -160,10 +169,10 @@ pub(crate) async fn has(
     headers: HeaderMap,
     Path(digest): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.auth(&headers, Scope::Read)?;
+    let grant = s.auth(&headers, Scope::Read)?;
     check_digest(&digest)?;
     let store = s.store.clone();
-    let present = blocking(move || Ok(store.has_file(&digest)?)).await?;
+    let present = blocking(move || Ok(store.project_has_file(&grant.project, &digest)?)).await?;
     Ok(if present {
         StatusCode::OK
     } else {
@@ -176,15 +185,18 @@ pub(crate) async fn download(
     headers: HeaderMap,
     Path(digest): Path<String>,
 ) -> ApiResult<Response> {
-    s.auth(&headers, Scope::Read)?;
+    let grant = s.auth(&headers, Scope::Read)?;
     check_digest(&digest)?;
     let store = s.store.clone();
     let d = digest.clone();
     let reader = blocking(move || {
-        if !store.has_file(&d)? {
+        if !store.project_has_file(&grant.project, &d)? {
             return Err(ApiError::not_found(
                 "file_not_found",
-                format!("no file content {d} on this server"),
+                format!(
+                    "no file content {d} in project \"{}\" of the token",
+                    grant.project
+                ),
             ));
         }
         Ok(store.open_file(&d)?)

@@ -7,7 +7,11 @@
 //!
 //! - Tokens ([`tokens`]): per project, read or write scope, hashed at rest.
 //! - Writes: batches of operations from a client's upload queue, each applied at most once
-//!   (the store keeps the last applied sequence number per queue in the same transaction).
+//!   (the store keeps the last applied sequence number per project, object and queue, in the
+//!   same transaction).
+//! - Scoping: every piece of state a request can reach (objects, upload-queue records, queue
+//!   registrations, file content) is the token's project's; another project's ids and digests
+//!   read as missing (404).
 //! - Everything is validated again ([`screen`] and the store): a client that sends garbage gets
 //!   a 4xx JSON error naming the problem, and the run is unchanged.
 //!

@@ -133,14 +133,16 @@ pub fn document() -> Value {
                     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": ok(r("FileRef"), "The stored content")}},
             "/api/v1/files/{digest}": {
-                "get": {"summary": "Download file content (streamed)",
+                "get": {"summary": "Download file content (streamed) that the token's project uploaded or \
+                    refers to (404 for any other)",
                     "parameters": [{"name": "digest", "in": "path", "required": true,
                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
                     "responses": {"200": {"description": "The content",
                         "content": {"application/octet-stream": {}}},
                         "400": {"$ref": "#/components/responses/Error"},
                         "404": {"$ref": "#/components/responses/Error"}}},
-                "head": {"summary": "Whether the server holds the content",
+                "head": {"summary": "Whether the token's project holds the content (uploaded through it \
+                    or referred to by one of its fields)",
                     "parameters": [{"name": "digest", "in": "path", "required": true,
                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
                     "responses": {"200": {"description": "Present"},

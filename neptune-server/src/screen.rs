@@ -8,7 +8,10 @@
 //!   (`sys/state` as a RunState, `sys/hostname`, a model version's `sys/stage`); it may delete
 //!   none of them.
 //! - A RunState lives only at `sys/state`.
-//! - File content an operation names must have been uploaded first.
+//! - File content an operation names must have been uploaded through the token's project, or
+//!   be referred to by a field of that project already: content another project uploaded is
+//!   refused (with the same reason as content that does not exist), even when its digest is
+//!   known.
 //! - A copy may only read an object of the token's project.
 
 use std::collections::HashMap;
@@ -72,6 +75,29 @@ fn file_refs(op: &Operation) -> Vec<&FileRef> {
     }
 }
 
+/// For each digest the operations name, whether the token's project may refer to it (looked up
+/// in one read of the store). A malformed digest counts as held: the store's own check refuses
+/// it with the reason.
+fn held_files(store: &Store, grant: &Grant, ops: &[Operation]) -> ApiResult<HashMap<String, bool>> {
+    let mut have = HashMap::new();
+    let mut asked = Vec::new();
+    for f in ops.iter().flat_map(file_refs) {
+        if !have.contains_key(&f.digest) {
+            let malformed = crate::files::check_digest(&f.digest).is_err();
+            have.insert(f.digest.clone(), malformed);
+            if !malformed {
+                asked.push(f.digest.as_str());
+            }
+        }
+    }
+    if !asked.is_empty() {
+        for (d, held) in asked.iter().zip(store.project_has_files(&grant.project, &asked)?) {
+            have.insert((*d).to_owned(), held);
+        }
+    }
+    Ok(have)
+}
+
 /// Sorts a batch's operations into kept and refused.
 pub fn screen(store: &Store, grant: &Grant, ops: Vec<Operation>) -> ApiResult<Screened> {
     let mut out = Screened {
@@ -79,24 +105,16 @@ pub fn screen(store: &Store, grant: &Grant, ops: Vec<Operation>) -> ApiResult<Sc
         index: Vec::with_capacity(ops.len()),
         refused: Vec::new(),
     };
-    let mut have: HashMap<String, bool> = HashMap::new();
+    let have = held_files(store, grant, &ops)?;
     for (i, op) in ops.into_iter().enumerate() {
         let mut reason = sys_rule(&op);
         if reason.is_none() {
             for f in file_refs(&op) {
-                let known = match have.get(&f.digest) {
-                    Some(k) => *k,
-                    None => {
-                        // A malformed digest is refused by the store's own check.
-                        let k = store.has_file(&f.digest).unwrap_or(true);
-                        have.insert(f.digest.clone(), k);
-                        k
-                    }
-                };
-                if !known {
+                if !have.get(f.digest.as_str()).copied().unwrap_or(false) {
                     reason = Some(format!(
-                        "file content {} was not uploaded; upload it (PUT /api/v1/files) first",
-                        f.digest
+                        "file content {} was not uploaded to project \"{}\"; upload it (PUT \
+                         /api/v1/files) with a token of this project first",
+                        f.digest, grant.project
                     ));
                     break;
                 }

@@ -78,9 +78,10 @@ fn auth_matrix() {
     );
     assert_eq!(r.status, 401);
 
-    // Another project's token: 403, for reads, writes, opens and lists.
+    // Another project's token: its objects read as missing (404, so a token cannot learn
+    // which ids exist elsewhere), for reads and writes; opens and lists naming the project 403.
     let r = raw(a, "GET", &value, Some(&write_b), b"");
-    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.status, 404, "{}", r.body);
     assert!(r.message().contains("team/b"), "{}", r.message());
     assert_eq!(
         raw(
@@ -91,7 +92,7 @@ fn auth_matrix() {
             &add
         )
         .status,
-        403
+        404
     );
     assert_eq!(
         raw(
@@ -120,7 +121,7 @@ fn auth_matrix() {
     .unwrap();
     assert_eq!(
         raw(a, "POST", "/api/v1/objects", Some(&write_b), &resume).status,
-        403
+        404
     );
 
     // A read token reads but does not write.

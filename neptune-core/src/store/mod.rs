@@ -24,6 +24,7 @@ mod fetch;
 mod fields;
 pub(crate) mod files;
 mod ids;
+mod project_files;
 mod schema;
 mod table;
 #[cfg(test)]

@@ -18,14 +18,14 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Migration `i` takes the schema from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: projects, objects, fields and the tables of the fields' contents.
 ///
 /// Single values live in `fields.value` (Float as REAL, NaN as the text 'NaN'; Integer, Boolean
 /// and Datetime (Unix ms) as INTEGER; String, RunState, Artifact hash as TEXT; GitRef and File as
 /// JSON text). Series keep their count, last step and last value in the field row.
-const V1: &str = r#"
+pub(crate) const V1: &str = r#"
 CREATE TABLE projects (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -117,6 +117,75 @@ CREATE TABLE artifact_files (
     last_modified_ms INTEGER NOT NULL,
     PRIMARY KEY (field_id, file_path)
 );
+"#;
+
+/// Version 2: what a server keeps per client upload queue and per file content is scoped to a
+/// project, so that one project's clients cannot reach another's state by naming its ids.
+///
+/// - `queue_objects`: the object a queue registered (`neptune sync`), per project.
+/// - `queue_batches`: the last batch applied, per project, object and queue.
+/// - `legacy_queue_batches`: rows of version 1's `upload_queues` whose object was never
+///   recorded; a queue that has no row of its own yet starts from its legacy row, so a batch
+///   resent across the upgrade is still applied once. No new rows are written there.
+/// - `project_files`: content uploaded through a project (by name: content may come before
+///   the project's first object). With the digest indexes it answers "may this project read
+///   or refer to this content?".
+///
+/// Version 1 created `upload_queues` on first use only, hence the `IF NOT EXISTS` before
+/// reading it.
+const V2: &str = r#"
+CREATE TABLE IF NOT EXISTS upload_queues (
+    queue_id    TEXT PRIMARY KEY,
+    object_id   TEXT,
+    last_seq    INTEGER NOT NULL DEFAULT 0,
+    last_reply  TEXT
+);
+
+CREATE TABLE queue_objects (
+    project_id  INTEGER NOT NULL REFERENCES projects(id),
+    queue_id    TEXT NOT NULL,
+    object_id   INTEGER NOT NULL REFERENCES objects(id),
+    PRIMARY KEY (project_id, queue_id)
+) WITHOUT ROWID;
+
+CREATE TABLE queue_batches (
+    project_id  INTEGER NOT NULL REFERENCES projects(id),
+    object_id   INTEGER NOT NULL REFERENCES objects(id),
+    queue_id    TEXT NOT NULL,
+    last_seq    INTEGER NOT NULL,
+    last_reply  TEXT,
+    PRIMARY KEY (project_id, object_id, queue_id)
+) WITHOUT ROWID;
+
+CREATE TABLE legacy_queue_batches (
+    queue_id    TEXT PRIMARY KEY,
+    last_seq    INTEGER NOT NULL,
+    last_reply  TEXT
+) WITHOUT ROWID;
+
+INSERT INTO queue_objects (project_id, queue_id, object_id)
+    SELECT o.project_id, u.queue_id, o.id
+    FROM upload_queues u JOIN objects o ON o.sys_id = u.object_id;
+INSERT INTO queue_batches (project_id, object_id, queue_id, last_seq, last_reply)
+    SELECT o.project_id, o.id, u.queue_id, u.last_seq, u.last_reply
+    FROM upload_queues u JOIN objects o ON o.sys_id = u.object_id
+    WHERE u.last_seq > 0;
+INSERT INTO legacy_queue_batches (queue_id, last_seq, last_reply)
+    SELECT u.queue_id, u.last_seq, u.last_reply FROM upload_queues u
+    WHERE u.last_seq > 0
+      AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.sys_id = u.object_id);
+DROP TABLE upload_queues;
+
+CREATE TABLE project_files (
+    project     TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    PRIMARY KEY (project, digest)
+) WITHOUT ROWID;
+CREATE INDEX file_points_by_digest ON file_points(digest);
+CREATE INDEX fileset_entries_by_digest ON fileset_entries(digest);
+CREATE INDEX file_fields_by_digest
+    ON fields(CASE WHEN json_valid(value) THEN json_extract(value, '$.digest') END)
+    WHERE type = 'File';
 "#;
 
 /// Settings of every connection; `file` for connections to a file on disk.

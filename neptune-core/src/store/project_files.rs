@@ -1,0 +1,181 @@
+//! Which file content a project may reach.
+//!
+//! The file area is shared and content-addressed: the same bytes uploaded through two projects
+//! are stored once. Reaching content is not shared: a project may read, or refer to in an
+//! operation, only content it holds, that is content uploaded through it (table
+//! `project_files`) or referred to by a field of one of its objects (a File field, a point of
+//! a FileSeries, an entry of a FileSet). Knowing a digest is not enough.
+
+use rusqlite::{params, Connection};
+
+use super::{files, Store, R};
+use crate::error::Result;
+
+/// Whether `project` uploaded `digest` or one of its fields refers to it. Every branch is an
+/// index lookup (see schema version 2).
+fn holds(c: &Connection, project: &str, digest: &str) -> R<bool> {
+    Ok(c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM project_files WHERE project = ?1 AND digest = ?2)
+             OR EXISTS (SELECT 1 FROM file_points fp
+                 JOIN fields f ON f.id = fp.field_id
+                 JOIN objects o ON o.id = f.object_id
+                 JOIN projects p ON p.id = o.project_id
+                 WHERE fp.digest = ?2 AND p.name = ?1)
+             OR EXISTS (SELECT 1 FROM fileset_entries fe
+                 JOIN fields f ON f.id = fe.field_id
+                 JOIN objects o ON o.id = f.object_id
+                 JOIN projects p ON p.id = o.project_id
+                 WHERE fe.digest = ?2 AND p.name = ?1)
+             OR EXISTS (SELECT 1 FROM fields f
+                 JOIN objects o ON o.id = f.object_id
+                 JOIN projects p ON p.id = o.project_id
+                 WHERE f.type = 'File'
+                   AND (CASE WHEN json_valid(f.value) THEN json_extract(f.value, '$.digest') END) = ?2
+                   AND p.name = ?1)",
+        )?
+        .query_row(params![project, digest], |r| r.get(0))?)
+}
+
+impl Store {
+    /// Records that `digest` was uploaded through `project`, which may then read it and refer
+    /// to it (see [`Store::project_has_file`]).
+    pub fn record_upload(&self, project: &str, digest: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO project_files (project, digest) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![project, digest])?;
+            Ok(())
+        })
+    }
+
+    /// Whether `project` may reach the content `digest`: it is in the file area, and it was
+    /// uploaded through `project` or a field of an object of `project` refers to it. `false`
+    /// for anything that is not a digest.
+    pub fn project_has_file(&self, project: &str, digest: &str) -> Result<bool> {
+        Ok(self.project_has_files(project, &[digest])?[0])
+    }
+
+    /// [`Store::project_has_file`] for each of `digests`, in one read transaction.
+    pub fn project_has_files(&self, project: &str, digests: &[&str]) -> Result<Vec<bool>> {
+        let mut out = Vec::with_capacity(digests.len());
+        for d in digests {
+            out.push(files::is_digest(d) && self.files.has(d)?);
+        }
+        if !out.contains(&true) {
+            return Ok(out);
+        }
+        self.read(|tx| {
+            for (d, present) in digests.iter().zip(out.iter_mut()) {
+                if *present {
+                    *present = holds(tx, project, d)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{Backend, ObjectKind, OpenRequest};
+    use crate::operation::{FilePoint, FileRef, FileSetEntry, Operation};
+    use crate::path::FieldPath;
+
+    fn open(store: &Store, project: &str) -> String {
+        store
+            .open_object(&OpenRequest {
+                kind: ObjectKind::Run,
+                project: project.into(),
+                with_id: None,
+                custom_run_id: None,
+                model: None,
+                owner: "me".into(),
+                read_only: false,
+            })
+            .unwrap()
+            .id
+    }
+
+    fn put(store: &Store, bytes: &[u8]) -> FileRef {
+        store.put_file(&mut &bytes[..], "txt").unwrap()
+    }
+
+    #[test]
+    fn a_project_holds_what_it_uploaded_or_refers_to() {
+        let store = Store::in_memory().unwrap();
+        let a = open(&store, "team/a");
+        open(&store, "team/b");
+        let p = |s: &str| FieldPath::parse(s).unwrap();
+        let [single, series, set, uploaded] = [b"1", b"2", b"3", b"4"].map(|b| put(&store, b));
+        let ops = [
+            Operation::UploadFile {
+                path: p("f"),
+                file: single.clone(),
+            },
+            Operation::LogImages {
+                path: p("s"),
+                points: vec![FilePoint {
+                    step: 0.0,
+                    timestamp_ms: 1,
+                    file: series.clone(),
+                    name: None,
+                    description: None,
+                }],
+            },
+            Operation::UploadFileSet {
+                path: p("set"),
+                files: vec![FileSetEntry {
+                    path: "x.txt".into(),
+                    file: set.clone(),
+                    mtime_ms: 0,
+                }],
+                reset: false,
+            },
+        ];
+        assert!(store.execute(&a, &ops).unwrap().is_empty());
+        store.record_upload("team/a", &uploaded.digest).unwrap();
+        for f in [&single, &series, &set, &uploaded] {
+            assert!(store.project_has_file("team/a", &f.digest).unwrap());
+            assert!(!store.project_has_file("team/b", &f.digest).unwrap());
+        }
+        // Recorded, but the content is not in the area; and no digest at all.
+        let absent = "0".repeat(64);
+        store.record_upload("team/a", &absent).unwrap();
+        assert!(!store.project_has_file("team/a", &absent).unwrap());
+        assert!(!store.project_has_file("team/a", "../store.db").unwrap());
+        // The same bytes through the other project: its own record, one copy of the content.
+        store.record_upload("team/b", &put(&store, b"1").digest).unwrap();
+        assert!(store.project_has_file("team/b", &single.digest).unwrap());
+    }
+
+    #[test]
+    fn the_reference_lookups_use_the_digest_indexes() {
+        let store = Store::in_memory().unwrap();
+        let plan = store
+            .read(|tx| {
+                let rows = tx
+                    .prepare(
+                        "EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM fields f
+                         WHERE f.type = 'File' AND (CASE WHEN json_valid(f.value)
+                         THEN json_extract(f.value, '$.digest') END) = ?1)
+                         OR EXISTS (SELECT 1 FROM file_points WHERE digest = ?1)
+                         OR EXISTS (SELECT 1 FROM fileset_entries WHERE digest = ?1)",
+                    )?
+                    .query_map(["d"], |r| r.get::<_, String>(3))?
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                Ok(rows.join("\n"))
+            })
+            .unwrap();
+        for index in [
+            "file_fields_by_digest",
+            "file_points_by_digest",
+            "fileset_entries_by_digest",
+        ] {
+            assert!(plan.contains(index), "{index} unused:\n{plan}");
+        }
+    }
+}
