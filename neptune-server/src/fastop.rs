@@ -236,7 +236,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod prop {
+mod proptests {
     //! Arbitrary and mutated batch bodies: the fast parser never panics or recurses without
     //! bound, and agrees with the derived one on everything it accepts.
     use super::*;
