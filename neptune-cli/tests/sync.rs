@@ -200,7 +200,11 @@ fn a_flipped_byte_costs_only_its_record_and_sync_fails_and_status_lists_it() {
     // Syncing again uploads nothing more and still says something was left behind.
     let out = neptune(&home, &url, &token, &["sync"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("kept aside"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("kept aside"),
+        "{}",
+        text(&out.stderr)
+    );
     let again = r.field("m").fetch_values_with(FetchOptions::new()).unwrap();
     assert_eq!(again.floats().unwrap().steps().len(), expected.len());
 }

@@ -198,8 +198,9 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
         let mut start = 0;
         while start < recs.len() {
             let mut sent = 0;
-            let r = retry("uploading", &mut || {
-                match up.send_head(&recs[start..], &mut rejected) {
+            let r = retry(
+                "uploading",
+                &mut || match up.send_head(&recs[start..], &mut rejected) {
                     Sent::Acked(n) => {
                         sent = n;
                         Ok(())
@@ -213,8 +214,8 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
                             message: m,
                         })
                     }
-                }
-            });
+                },
+            );
             if let Some(m) = fatal.take() {
                 return Err(Error::io(
                     format!("cannot sync {} ({})", meta.object_id, dir.display()),

@@ -251,7 +251,10 @@ mod proptests {
         prop_oneof![
             (path(), any::<i64>()).prop_map(|(path, value)| Operation::AssignInt { path, value }),
             (path(), ".{0,20}").prop_map(|(path, value)| Operation::AssignString { path, value }),
-            (path(), prop::collection::vec((-1e9..1e9f64, float, any::<i64>()), 0..10))
+            (
+                path(),
+                prop::collection::vec((-1e9..1e9f64, float, any::<i64>()), 0..10)
+            )
                 .prop_map(|(path, pts)| Operation::LogFloats {
                     path,
                     points: pts
@@ -263,7 +266,10 @@ mod proptests {
                         })
                         .collect(),
                 }),
-            (path(), prop::collection::vec((-1e9..1e9f64, ".{0,8}", any::<i64>()), 0..5))
+            (
+                path(),
+                prop::collection::vec((-1e9..1e9f64, ".{0,8}", any::<i64>()), 0..5)
+            )
                 .prop_map(|(path, pts)| Operation::LogStrings {
                     path,
                     points: pts
@@ -305,9 +311,9 @@ mod proptests {
         let fast = parse(bytes);
         let derived = serde_json::from_slice::<BatchesBody>(bytes);
         if let Ok(f) = &fast {
-            let d = derived.as_ref().map_err(|e| {
-                TestCaseError::fail(format!("fast accepted, derived refused: {e}"))
-            })?;
+            let d = derived
+                .as_ref()
+                .map_err(|e| TestCaseError::fail(format!("fast accepted, derived refused: {e}")))?;
             prop_assert_eq!(format!("{f:?}"), format!("{d:?}"));
         }
         Ok(())

@@ -161,11 +161,18 @@ fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
     assert!(!report.is_complete());
     let synced = &report.synced[0];
     assert_eq!(synced.rejected.len(), 1, "{:?}", synced.rejected);
-    assert!(synced.rejected[0].path.contains("batch #2"), "{:?}", synced.rejected);
+    assert!(
+        synced.rejected[0].path.contains("batch #2"),
+        "{:?}",
+        synced.rejected
+    );
     let entries = aside::read(&dir);
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].kind, queue_disk::AsideKind::RefusedBatch);
-    assert_eq!(entries[0].batch.as_ref().unwrap()[0]["type"], "NoSuchOperation");
+    assert_eq!(
+        entries[0].batch.as_ref().unwrap()[0]["type"],
+        "NoSuchOperation"
+    );
     let id = synced.server_id.clone();
     let r = reader(&server, &token, &id, home.path());
     let steps = steps_of(&r, "a");
@@ -234,14 +241,24 @@ fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
     b.stop().unwrap();
     a.stop().unwrap();
     let st = status(home.path());
-    assert_eq!(st.len(), 1, "only the queue with the refused operation stays");
+    assert_eq!(
+        st.len(),
+        1,
+        "only the queue with the refused operation stays"
+    );
     assert_eq!(st[0].set_aside.len(), 1);
     let kept = &st[0].set_aside[0];
     assert_eq!(kept.path, "x");
     assert_eq!(kept.op.as_ref().unwrap()["value"], "text");
     let r = reader(&server, &token, a.id(), home.path());
-    assert_eq!(r.field("y").fetch().unwrap().to_json(), serde_json::json!(2));
-    assert_eq!(r.field("x").fetch().unwrap().to_json(), serde_json::json!(1.5));
+    assert_eq!(
+        r.field("y").fetch().unwrap().to_json(),
+        serde_json::json!(2)
+    );
+    assert_eq!(
+        r.field("x").fetch().unwrap().to_json(),
+        serde_json::json!(1.5)
+    );
 }
 
 /// Unmounts the small disk when the test ends.
@@ -299,7 +316,10 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
     // The disk fills up (the server is down): logging waits, and says so.
     while !logs().contains("is full") {
         std::thread::sleep(Duration::from_millis(50));
-        assert!(!appender.is_finished(), "every append returned with a full disk");
+        assert!(
+            !appender.is_finished(),
+            "every append returned with a full disk"
+        );
     }
     let server = Server::start_on(data.path(), &format!("127.0.0.1:{port}"), &[]);
     appender.join().unwrap();

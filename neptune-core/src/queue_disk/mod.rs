@@ -39,8 +39,8 @@ pub mod record;
 
 pub use aside::{AsideEntry, AsideKind};
 pub use inspect::{inspect, Inspection};
-pub use record::Record;
 use record::Line;
+pub use record::Record;
 
 /// Folder of the queues under `NEPTUNE_HOME`.
 pub const QUEUE_DIR: &str = "queue";
@@ -564,14 +564,11 @@ impl DiskQueue {
             self.dir.display(),
             aside::DAMAGED_FILE
         );
-        let blanked = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| {
-                f.seek(SeekFrom::Start(offset))?;
-                f.write_all(&vec![b' '; bytes.len()])?;
-                f.sync_data()
-            });
+        let blanked = OpenOptions::new().write(true).open(path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            f.write_all(&vec![b' '; bytes.len()])?;
+            f.sync_data()
+        });
         if let Err(e) = blanked {
             tracing::debug!("cannot blank the damaged record in {}: {e}", path.display());
         }

@@ -45,7 +45,10 @@ pub(crate) enum Line {
     /// Only blanks: a damaged line already set aside (overwritten with spaces).
     Blank,
     /// A line that fails its check: why, and its sequence number when the header is readable.
-    Damaged { reason: String, seq: Option<u64> },
+    Damaged {
+        reason: String,
+        seq: Option<u64>,
+    },
 }
 
 /// `,"crc":"` + 8 hex digits + `"}`.
@@ -58,7 +61,7 @@ pub(crate) fn encode(seq: u64, values: u64, key: &str, body: &[u8]) -> Vec<u8> {
     let _ = write!(line, "{{\"seq\":{seq},\"n\":{values},\"{key}\":");
     line.extend_from_slice(body);
     let crc = crc32fast::hash(&line);
-    let _ = write!(line, ",\"crc\":\"{crc:08x}\"}}\n");
+    let _ = writeln!(line, ",\"crc\":\"{crc:08x}\"}}");
     line
 }
 
@@ -80,7 +83,10 @@ pub(crate) fn parse_header(line: &[u8]) -> Option<(u64, u64, bool)> {
 
 /// A decimal `u64` (1 to 20 digits) at the start of `s`, and what follows it.
 fn number(s: &[u8]) -> Option<(u64, &[u8])> {
-    let end = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     if end == 0 || end > 20 {
         return None;
     }
@@ -204,6 +210,9 @@ mod tests {
             Line::Damaged { seq: Some(3), .. }
         ));
         assert!(matches!(parse(b"   "), Line::Blank));
-        assert!(matches!(parse(b"\x00\x00"), Line::Damaged { seq: None, .. }));
+        assert!(matches!(
+            parse(b"\x00\x00"),
+            Line::Damaged { seq: None, .. }
+        ));
     }
 }

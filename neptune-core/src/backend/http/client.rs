@@ -67,7 +67,9 @@ impl Fail {
             )),
             Fail::TooLarge { message } => Error::invalid(
                 url,
-                format!("{message} (413: raise the limit of the server, or of the proxy before it)"),
+                format!(
+                    "{message} (413: raise the limit of the server, or of the proxy before it)"
+                ),
             ),
             Fail::Refused { message, .. } => Error::invalid(url, message),
         }

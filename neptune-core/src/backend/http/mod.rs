@@ -30,5 +30,5 @@ pub mod wire;
 
 pub use client::{Fail, HttpBackend};
 pub(crate) use queued::{nap, Backoff};
-pub(crate) use upload::{Sent, Uploader, MAX_REQUEST_BYTES};
 pub use queued::{QueueMode, QueuedBackend};
+pub(crate) use upload::{Sent, Uploader, MAX_REQUEST_BYTES};

@@ -454,7 +454,10 @@ impl QueuedBackend {
             attempts += 1;
             let full = is_full(&e);
             if !full && attempts >= WRITE_ATTEMPTS {
-                tracing::warn!("the upload queue {} cannot be written: {e}", q.dir().display());
+                tracing::warn!(
+                    "the upload queue {} cannot be written: {e}",
+                    q.dir().display()
+                );
                 return Err(e);
             }
             if full {

@@ -171,7 +171,9 @@ impl<'a> Uploader<'a> {
         ack: Option<(u64, u64)>,
         reported: &mut Vec<Rejected>,
     ) -> Result<(), Sent> {
-        self.q.set_aside(&entries).map_err(|e| self.fatal_queue(e))?;
+        self.q
+            .set_aside(&entries)
+            .map_err(|e| self.fatal_queue(e))?;
         for e in &entries {
             let r = e.to_rejected(self.q.dir());
             tracing::warn!(
@@ -184,7 +186,9 @@ impl<'a> Uploader<'a> {
             reported.push(r);
         }
         if let Some((seq, values)) = ack {
-            self.q.ack(seq, values, &[]).map_err(|e| self.fatal_queue(e))?;
+            self.q
+                .ack(seq, values, &[])
+                .map_err(|e| self.fatal_queue(e))?;
         }
         Ok(())
     }
@@ -205,7 +209,12 @@ impl<'a> Uploader<'a> {
             .collect()
     }
 
-    fn refused_batch(seq: u64, path: String, reason: String, batch: serde_json::Value) -> AsideEntry {
+    fn refused_batch(
+        seq: u64,
+        path: String,
+        reason: String,
+        batch: serde_json::Value,
+    ) -> AsideEntry {
         AsideEntry {
             kind: AsideKind::RefusedBatch,
             seq: Some(seq),
@@ -388,7 +397,9 @@ impl<'a> Uploader<'a> {
                     self.budget = self.budget.min(line.len()).max(1);
                     sp.level += 1;
                 }
-                Err(Fail::Refused { status, message, .. }) if is_object_gone(status) => {
+                Err(Fail::Refused {
+                    status, message, ..
+                }) if is_object_gone(status) => {
                     return self.object_gone(status, &message);
                 }
                 Err(Fail::TooLarge { message }) | Err(Fail::Refused { message, .. }) => {
@@ -411,9 +422,14 @@ impl<'a> Uploader<'a> {
         }
         // The batch itself, empty: it is never applied whole after its parts.
         let stub = format!("{{\"seq\":{},\"n\":0,\"ops\":[]}}", sp.seq);
-        match self.http.send_batches(&self.object, &self.queue_id, &[&stub]) {
+        match self
+            .http
+            .send_batches(&self.object, &self.queue_id, &[&stub])
+        {
             Ok(_) | Err(Fail::TooLarge { .. }) => {}
-            Err(Fail::Refused { status, message, .. }) if is_object_gone(status) => {
+            Err(Fail::Refused {
+                status, message, ..
+            }) if is_object_gone(status) => {
                 return self.object_gone(status, &message);
             }
             Err(Fail::Refused { .. }) => {}
@@ -453,9 +469,9 @@ impl<'a> Uploader<'a> {
         })();
         let problem = match r {
             Ok(p) => p,
-            Err(Fail::Refused { status, message, .. }) if is_object_gone(status) => {
-                return self.object_gone(status, &message)
-            }
+            Err(Fail::Refused {
+                status, message, ..
+            }) if is_object_gone(status) => return self.object_gone(status, &message),
             Err(Fail::TooLarge { message }) | Err(Fail::Refused { message, .. }) => {
                 // Refused for good: the copy stays in the queue's folder, beside the entry.
                 let kept = self.q.keep_file_aside(&file.digest);
@@ -480,10 +496,7 @@ impl<'a> Uploader<'a> {
                 return s;
             }
         }
-        match self
-            .q
-            .ack(seq, 0, std::slice::from_ref(&file.digest))
-        {
+        match self.q.ack(seq, 0, std::slice::from_ref(&file.digest)) {
             Ok(()) => Sent::Acked(1),
             Err(e) => self.fatal_queue(e),
         }
