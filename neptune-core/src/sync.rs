@@ -7,7 +7,10 @@
 //! with the registration, so a sync interrupted after it finds the same run), then uploads
 //! every record after the last acknowledged one; the server applies each batch once however
 //! often it is sent. One failing run does not stop the others. A queue whose writer is still
-//! running is locked, and syncing it is refused.
+//! running is locked, and syncing it is refused. What the server refuses for good, and damaged
+//! records, are kept aside in the queue's folder (see [`crate::queue_disk::aside`]), which then
+//! stays, listed by [`status`]: a sync is complete ([`SyncReport::is_complete`]) only when
+//! nothing was refused, set aside or left behind.
 //!
 //! ```no_run
 //! use neptune_core::sync::{status, sync_all, SyncOptions};
@@ -16,15 +19,15 @@
 //!     println!("{} {}: {} values to upload", run.meta.request.project, run.meta.object_id, run.pending_values);
 //! }
 //! let report = sync_all(&home, &SyncOptions::from_env());
-//! assert!(report.failed.is_empty());
+//! assert!(report.is_complete());
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::http::{nap, send_head, Backoff, Fail, HttpBackend, Sent, MAX_REQUEST_BYTES};
+use crate::backend::http::{nap, Backoff, Fail, HttpBackend, Sent, Uploader, MAX_REQUEST_BYTES};
 use crate::backend::Rejected;
 use crate::error::{Error, Result};
-use crate::queue_disk::{self, Cursor, DiskQueue, Inspection, OpenError};
+use crate::queue_disk::{self, aside, Cursor, DiskQueue, Inspection, OpenError};
 
 /// Settings of a sync.
 #[derive(Clone, Debug, Default)]
@@ -61,8 +64,12 @@ pub struct Synced {
     pub server_id: String,
     /// Values uploaded by this sync.
     pub values: u64,
-    /// Operations the server refused (the rest was applied).
+    /// What this sync kept aside: operations and batches the server refused, damaged
+    /// records (the rest was applied).
     pub rejected: Vec<Rejected>,
+    /// Entries kept aside in the queue's folder in all (this sync's and earlier ones'); when
+    /// there are any, the folder stays (`neptune status` lists it).
+    pub set_aside: usize,
 }
 
 /// What a sync did.
@@ -71,6 +78,17 @@ pub struct SyncReport {
     pub synced: Vec<Synced>,
     /// Runs that could not be synced, with the reason (their data stays on disk).
     pub failed: Vec<(PathBuf, String)>,
+}
+
+impl SyncReport {
+    /// Everything was uploaded and applied: nothing failed, was refused or kept aside.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+            && self
+                .synced
+                .iter()
+                .all(|s| s.rejected.is_empty() && s.set_aside == 0)
+    }
 }
 
 /// Every queue under `home` that holds data, with what it holds.
@@ -168,40 +186,55 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
     let (_, acked) = q.positions();
     let mut cur = Cursor::after(acked);
     let mut rejected = Vec::new();
+    let mut up = Uploader::new(&http, &q, &server_id);
+    let mut fatal = None;
     loop {
-        let recs = q.read(&mut cur, MAX_REQUEST_BYTES)?;
+        let read = q.read(&mut cur, MAX_REQUEST_BYTES);
+        rejected.extend(q.take_notes());
+        let recs = read?;
         if recs.is_empty() {
             break;
         }
         let mut start = 0;
         while start < recs.len() {
             let mut sent = 0;
-            retry("uploading", &mut || match send_head(
-                &http,
-                &q,
-                &server_id,
-                &meta.queue_id,
-                &recs[start..],
-                &mut rejected,
-            ) {
-                Sent::Acked(n) => {
-                    sent = n;
-                    Ok(())
-                }
-                Sent::Failed(f) => Err(f),
-            })?;
+            let r = retry(
+                "uploading",
+                &mut || match up.send_head(&recs[start..], &mut rejected) {
+                    Sent::Acked(n) => {
+                        sent = n;
+                        Ok(())
+                    }
+                    Sent::Failed(f) => Err(f),
+                    Sent::Fatal(m) => {
+                        fatal = Some(m.clone());
+                        Err(Fail::Refused {
+                            status: 0,
+                            code: "fatal".into(),
+                            message: m,
+                        })
+                    }
+                },
+            );
+            if let Some(m) = fatal.take() {
+                return Err(Error::io(
+                    format!("cannot sync {} ({})", meta.object_id, dir.display()),
+                    std::io::Error::other(m),
+                ));
+            }
+            r?;
             start += sent;
             bar.set_position(total.saturating_sub(q.pending_values()));
         }
     }
     bar.finish_and_clear();
-    let synced = Synced {
+    q.remove()?;
+    Ok(Synced {
         dir: dir.to_path_buf(),
         local_id: meta.object_id.clone(),
         server_id,
         values: total,
         rejected,
-    };
-    q.remove()?;
-    Ok(synced)
+        set_aside: aside::read(dir).len(),
+    })
 }

@@ -17,7 +17,8 @@ fn ago(ms: i64) -> String {
     }
 }
 
-/// `neptune status`: the runs under `home` whose data is not (all) on a server yet.
+/// `neptune status`: the runs under `home` whose data is not (all) on a server yet, and what
+/// the uploads kept aside (operations and batches the server refused, damaged records).
 pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
     let runs = status(home);
     if json {
@@ -34,6 +35,8 @@ pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
                     "pending_values": r.pending_values,
                     "live": r.live,
                     "dir": r.dir,
+                    "damaged": r.damaged,
+                    "set_aside": r.set_aside,
                 })
             })
             .collect();
@@ -51,6 +54,8 @@ pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
     for r in &runs {
         let state = if r.live {
             format!("writing (pid {})", r.meta.pid)
+        } else if r.put <= r.acked && !r.set_aside.is_empty() {
+            "kept aside".to_owned()
         } else {
             "stopped".to_owned()
         };
@@ -63,15 +68,36 @@ pub fn status_command(home: &Path, json: bool) -> Result<(), String> {
             state,
             ago(r.meta.created_ms)
         );
+        if r.damaged > 0 {
+            println!(
+                "  {} damaged record(s) among the records: `neptune sync` keeps them aside \
+                 and uploads the rest",
+                r.damaged
+            );
+        }
+        for e in &r.set_aside {
+            println!("  kept aside: \"{}\": {}", e.path, e.reason);
+        }
+        if !r.set_aside.is_empty() {
+            println!(
+                "  ({} entr{} in {}; delete the folder once they are dealt with)",
+                r.set_aside.len(),
+                if r.set_aside.len() == 1 { "y" } else { "ies" },
+                r.dir
+                    .join(neptune_core::queue_disk::aside::REJECTED_FILE)
+                    .display()
+            );
+        }
     }
-    let stopped = runs.iter().filter(|r| !r.live).count();
+    let stopped = runs.iter().filter(|r| !r.live && r.put > r.acked).count();
     if stopped > 0 {
         println!("\n{stopped} run(s) can be uploaded with `neptune sync`");
     }
     Ok(())
 }
 
-/// `neptune sync`: uploads every stopped run's queue under `home`.
+/// `neptune sync`: uploads every stopped run's queue under `home`. Fails (exits non-zero) when
+/// anything was not uploaded, or was refused, or is kept aside.
 pub fn sync_command(home: &Path, url: Option<String>, token: Option<String>) -> Result<(), String> {
     let mut opts = SyncOptions::from_env();
     if url.is_some() {
@@ -101,7 +127,15 @@ pub fn sync_command(home: &Path, url: Option<String>, token: Option<String>) -> 
             s.values
         );
         for r in &s.rejected {
-            println!("  refused by the server: \"{}\": {}", r.path, r.reason);
+            eprintln!("  kept aside: \"{}\": {}", r.path, r.reason);
+        }
+        if s.set_aside > 0 {
+            eprintln!(
+                "  {} entr{} kept aside in {} (`neptune status` lists them)",
+                s.set_aside,
+                if s.set_aside == 1 { "y" } else { "ies" },
+                s.dir.display()
+            );
         }
     }
     for (dir, e) in &report.failed {
@@ -110,14 +144,24 @@ pub fn sync_command(home: &Path, url: Option<String>, token: Option<String>) -> 
     if report.synced.is_empty() && report.failed.is_empty() {
         println!("nothing to sync in {}", home.display());
     }
-    if report.failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
+    if report.is_complete() {
+        return Ok(());
+    }
+    let aside = report.synced.iter().filter(|s| s.set_aside > 0).count();
+    let mut problems = Vec::new();
+    if !report.failed.is_empty() {
+        problems.push(format!(
             "{} run(s) not synced (their data stays on disk; run `neptune sync` again)",
             report.failed.len()
-        ))
+        ));
     }
+    if aside > 0 {
+        problems.push(format!(
+            "{aside} run(s) keep refused operations or damaged records aside (`neptune status` \
+             lists them)"
+        ));
+    }
+    Err(problems.join("; "))
 }
 
 /// `neptune serve`: runs a server (as `neptune-server` does).

@@ -234,3 +234,133 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    //! Arbitrary and mutated batch bodies: the fast parser never panics or recurses without
+    //! bound, and agrees with the derived one on everything it accepts.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path() -> impl Strategy<Value = FieldPath> {
+        "[a-z]{1,6}(/[a-z0-9_]{1,6}){0,2}".prop_map(|p| FieldPath::parse(&p).unwrap())
+    }
+
+    fn op() -> impl Strategy<Value = Operation> {
+        let float = prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY)];
+        prop_oneof![
+            (path(), any::<i64>()).prop_map(|(path, value)| Operation::AssignInt { path, value }),
+            (path(), ".{0,20}").prop_map(|(path, value)| Operation::AssignString { path, value }),
+            (
+                path(),
+                prop::collection::vec((-1e9..1e9f64, float, any::<i64>()), 0..10)
+            )
+                .prop_map(|(path, pts)| Operation::LogFloats {
+                    path,
+                    points: pts
+                        .into_iter()
+                        .map(|(step, value, timestamp_ms)| FloatPoint {
+                            step,
+                            value,
+                            timestamp_ms,
+                        })
+                        .collect(),
+                }),
+            (
+                path(),
+                prop::collection::vec((-1e9..1e9f64, ".{0,8}", any::<i64>()), 0..5)
+            )
+                .prop_map(|(path, pts)| Operation::LogStrings {
+                    path,
+                    points: pts
+                        .into_iter()
+                        .map(|(step, value, timestamp_ms)| StringPoint {
+                            step,
+                            value,
+                            timestamp_ms,
+                        })
+                        .collect(),
+                }),
+        ]
+    }
+
+    /// A body as the client writes it: batch lines (with their checksum key) in a request.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(prop::collection::vec(op(), 0..4), 0..4).prop_map(|batches| {
+            let mut out = br#"{"queue":"q-1","batches":["#.to_vec();
+            for (i, ops) in batches.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let n: usize = ops.iter().map(Operation::weight).sum();
+                out.extend_from_slice(
+                    format!(
+                        r#"{{"seq":{},"n":{n},"ops":{},"crc":"0badc0de"}}"#,
+                        i + 1,
+                        serde_json::to_string(ops).unwrap()
+                    )
+                    .as_bytes(),
+                );
+            }
+            out.extend_from_slice(b"]}");
+            out
+        })
+    }
+
+    fn same(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let fast = parse(bytes);
+        let derived = serde_json::from_slice::<BatchesBody>(bytes);
+        if let Ok(f) = &fast {
+            let d = derived
+                .as_ref()
+                .map_err(|e| TestCaseError::fail(format!("fast accepted, derived refused: {e}")))?;
+            prop_assert_eq!(format!("{f:?}"), format!("{d:?}"));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn generated_bodies_parse_as_derived(b in body()) {
+            prop_assert!(parse(&b).is_ok());
+            same(&b)?;
+        }
+
+        #[test]
+        fn mutated_bodies_never_panic(
+            b in body(),
+            at in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+            cut in any::<bool>(),
+        ) {
+            let mut b = b;
+            let i = at.index(b.len());
+            if cut {
+                b.truncate(i);
+            } else {
+                b[i] = byte;
+            }
+            same(&b)?;
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(b in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse(&b);
+        }
+
+        #[test]
+        fn deep_nesting_is_an_error(depth in 1usize..50_000, inside_log in any::<bool>()) {
+            let open = "[".repeat(depth);
+            let close = "]".repeat(depth);
+            let op = if inside_log {
+                format!(r#"{{"type":"LogFloats","path":"a","points":{open}{close}}}"#)
+            } else {
+                format!(r#"{{"type":"AssignInt","path":"a","value":{open}{close}}}"#)
+            };
+            let b = format!(r#"{{"queue":"q","batches":[{{"seq":1,"ops":[{op}]}}]}}"#);
+            prop_assert!(parse(b.as_bytes()).is_err());
+        }
+    }
+}

@@ -43,6 +43,8 @@ pub enum Fail {
     },
     /// The token was refused (401) or does not allow this (403).
     Auth { status: u16, message: String },
+    /// 413: the body is larger than the server (or a proxy before it) takes; smaller ones may go.
+    TooLarge { message: String },
     /// Any other 4xx: the request itself is refused.
     Refused {
         status: u16,
@@ -63,6 +65,12 @@ impl Fail {
                 "the neptune server at {url} refused the request ({status}): {message}; \
                  check NEPTUNE_API_TOKEN (a token of this project, with write scope to log)"
             )),
+            Fail::TooLarge { message } => Error::invalid(
+                url,
+                format!(
+                    "{message} (413: raise the limit of the server, or of the proxy before it)"
+                ),
+            ),
             Fail::Refused { message, .. } => Error::invalid(url, message),
         }
     }
@@ -70,7 +78,9 @@ impl Fail {
     pub fn message(&self) -> String {
         match self {
             Fail::Transient { reason, .. } => reason.clone(),
-            Fail::Auth { message, .. } | Fail::Refused { message, .. } => message.clone(),
+            Fail::Auth { message, .. }
+            | Fail::TooLarge { message }
+            | Fail::Refused { message, .. } => message.clone(),
         }
     }
 }
@@ -174,7 +184,8 @@ async fn send(req: reqwest::RequestBuilder) -> std::result::Result<reqwest::Resp
 }
 
 /// What a failed answer means for the caller: retry (429 after its Retry-After in seconds,
-/// 408, 5xx), fix the token (401, 403), or give up on this request (any other 4xx).
+/// 408, 409, 423, 425, 5xx), fix the token (401, 403), send less (413), or give up on this
+/// request (any other 4xx).
 pub(crate) fn classify(status: u16, retry_after: Option<&str>, body: &[u8]) -> Fail {
     let retry_after = retry_after
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -191,7 +202,10 @@ pub(crate) fn classify(status: u16, retry_after: Option<&str>, body: &[u8]) -> F
     };
     match status {
         401 | 403 => Fail::Auth { status, message },
-        408 | 429 | 500..=599 => Fail::Transient {
+        413 => Fail::TooLarge {
+            message: format!("HTTP 413: {message}"),
+        },
+        408 | 409 | 423 | 425 | 429 | 500..=599 => Fail::Transient {
             reason: format!("HTTP {status}: {message}"),
             retry_after,
         },
@@ -203,12 +217,16 @@ pub(crate) fn classify(status: u16, retry_after: Option<&str>, body: &[u8]) -> F
     }
 }
 
+/// The JSON of a successful answer. One that cannot be read (a proxy's page, a cut answer) is
+/// worth retrying: what it answered is applied once however often it is sent.
 async fn json_of<T: DeserializeOwned>(resp: reqwest::Response) -> std::result::Result<T, Fail> {
     let bytes = resp.bytes().await.map_err(transient)?;
-    serde_json::from_slice(&bytes).map_err(|e| Fail::Refused {
-        status: 0,
-        code: "bad_response".into(),
-        message: format!("the server's answer cannot be read: {e}"),
+    serde_json::from_slice(&bytes).map_err(|e| Fail::Transient {
+        reason: format!(
+            "the server's answer cannot be read ({e}): {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        ),
+        retry_after: None,
     })
 }
 
@@ -719,14 +737,14 @@ mod tests {
             Fail::Auth { status: 403, .. }
         ));
         match classify(413, None, err) {
-            Fail::Refused { code, message, .. } => {
-                assert_eq!(
-                    (code.as_str(), message.as_str()),
-                    ("too_large", "over the limit")
-                )
-            }
+            Fail::TooLarge { message } => assert_eq!(message, "HTTP 413: over the limit"),
             f => panic!("{f:?}"),
         }
+        assert!(matches!(
+            classify(400, None, err),
+            Fail::Refused { status: 400, .. }
+        ));
+        assert!(matches!(classify(409, None, b""), Fail::Transient { .. }));
         assert!(matches!(
             classify(429, Some("soon"), b""),
             Fail::Transient {

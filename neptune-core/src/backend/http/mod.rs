@@ -25,8 +25,10 @@ mod client;
 mod pipe;
 mod progress;
 mod queued;
+mod upload;
 pub mod wire;
 
 pub use client::{Fail, HttpBackend};
-pub(crate) use queued::{nap, send_head, Backoff, Sent, MAX_REQUEST_BYTES};
+pub(crate) use queued::{nap, Backoff};
 pub use queued::{QueueMode, QueuedBackend};
+pub(crate) use upload::{Sent, Uploader, MAX_REQUEST_BYTES};

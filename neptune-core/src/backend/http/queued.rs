@@ -7,13 +7,14 @@
 //! lives. `wait_acknowledged` (the object's `wait()`) waits for the server's answer; `close`
 //! (its `stop()`) waits a bounded time and leaves the rest on disk for `neptune sync`.
 
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::client::{Fail, HttpBackend};
+use super::upload::{Sent, Uploader, MAX_REQUEST_BYTES};
 use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
@@ -23,10 +24,13 @@ use crate::path::FieldPath;
 use crate::queue_disk::{self, Cursor, DiskQueue, Record};
 use crate::types::{FieldType, Value};
 
-/// Largest request body the uploader builds (a single bigger record goes alone).
-pub(crate) const MAX_REQUEST_BYTES: usize = 16 << 20;
-/// Largest record the queue writes: bigger batches are split (a log's points in pieces).
-const MAX_RECORD_BYTES: usize = 8 << 20;
+/// Largest record the queue writes: bigger batches are split (a log's points in pieces). Under
+/// the 1 MiB body limit of common reverse proxies, and small enough for a small disk.
+const MAX_RECORD_BYTES: usize = 960 << 10;
+/// Longest pause between two attempts to write the queue on a full disk.
+const MAX_FULL_PAUSE: Duration = Duration::from_secs(2);
+/// Attempts to write the queue on other errors before the batch is reported as not kept.
+const WRITE_ATTEMPTS: u32 = 5;
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a read waits for earlier writes to reach the server.
@@ -64,6 +68,9 @@ pub(crate) struct Status {
     pub fatal: Option<String>,
     /// The last transient failure, while the connection is down.
     pub down: Option<String>,
+    /// The queue's disk is full: the worker waits for room (and appends, once the buffers
+    /// are full, wait for the worker).
+    pub disk_full: Option<String>,
 }
 
 pub(crate) struct Shared {
@@ -131,166 +138,54 @@ pub(crate) fn nap(d: Duration, stop: &AtomicBool) {
     }
 }
 
-/// The outcome of one attempt to send the records at the head of the queue.
-pub(crate) enum Sent {
-    /// The first `n` records are acknowledged.
-    Acked(usize),
-    Failed(Fail),
-}
-
-/// Sends the first records of `recs` (all leading batches, or one file) to `object`.
-pub(crate) fn send_head(
-    http: &HttpBackend,
-    q: &DiskQueue,
-    object: &str,
-    queue_id: &str,
-    recs: &[Record],
-    rejected: &mut Vec<Rejected>,
-) -> Sent {
-    match &recs[0] {
-        Record::File { seq, file } => {
-            let r = (|| -> std::result::Result<(), Fail> {
-                if http.has(&file.digest)? {
-                    return Ok(());
-                }
-                let path = q.file_path(&file.digest);
-                let mut f = match std::fs::File::open(&path) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        rejected.push(Rejected {
-                            index: 0,
-                            path: format!("file {}", file.digest),
-                            reason: format!("the local copy {} is gone: {e}", path.display()),
-                        });
-                        return Ok(());
-                    }
-                };
-                let got = http.upload(&mut f as &mut dyn Read, &file.extension)?;
-                if got.digest != file.digest {
-                    rejected.push(Rejected {
-                        index: 0,
-                        path: format!("file {}", file.digest),
-                        reason: format!("the server stored digest {}", got.digest),
-                    });
-                }
-                Ok(())
-            })();
-            match r {
-                Ok(()) => match q.ack(*seq, 0, std::slice::from_ref(&file.digest)) {
-                    Ok(()) => Sent::Acked(1),
-                    Err(e) => Sent::Failed(fatal(e)),
-                },
-                Err(f) => Sent::Failed(f),
-            }
-        }
-        Record::Ops { .. } => {
-            let mut lines = Vec::new();
-            let mut values = 0;
-            let mut last = 0;
-            for r in recs {
-                match r {
-                    Record::Ops {
-                        seq,
-                        values: v,
-                        raw,
-                    } => {
-                        lines.push(raw.as_str());
-                        values += v;
-                        last = *seq;
-                    }
-                    Record::File { .. } => break,
-                }
-            }
-            match http.send_batches(object, queue_id, &lines) {
-                Ok(reply) => {
-                    for r in reply.results {
-                        rejected.extend(r.rejected);
-                    }
-                    match q.ack(last, values, &[]) {
-                        Ok(()) => Sent::Acked(lines.len()),
-                        Err(e) => Sent::Failed(fatal(e)),
-                    }
-                }
-                Err(Fail::Refused {
-                    status, message, ..
-                }) => {
-                    // The server refuses the batches as a whole (a bug or a version mismatch,
-                    // never a network problem): report them and go on with the rest.
-                    rejected.push(Rejected {
-                        index: 0,
-                        path: format!("batches up to #{last}"),
-                        reason: format!("refused by the server ({status}): {message}"),
-                    });
-                    match q.ack(last, values, &[]) {
-                        Ok(()) => Sent::Acked(lines.len()),
-                        Err(e) => Sent::Failed(fatal(e)),
-                    }
-                }
-                Err(f) => Sent::Failed(f),
-            }
-        }
-    }
-}
-
-fn fatal(e: Error) -> Fail {
-    Fail::Refused {
-        status: 0,
-        code: "queue".into(),
-        message: e.to_string(),
-    }
-}
-
 /// The uploader: sends the queue's records in order until `stop`.
 fn upload_loop(http: Arc<HttpBackend>, q: Arc<DiskQueue>, shared: Arc<Shared>, object: String) {
-    let queue_id = q.meta().queue_id;
     let (_, acked) = q.positions();
     let mut cur = Cursor::after(acked);
     let mut recs: Vec<Record> = Vec::new();
     let mut backoff = Backoff::new();
     let url = http.url().to_owned();
+    let mut up = Uploader::new(&http, &q, &object);
+    let fatal = |message: String| {
+        tracing::error!("the upload of {} stopped: {message}", q.dir().display());
+        shared.lock().fatal = Some(message);
+        q.notify();
+    };
     while !shared.stop.load(Ordering::Acquire) {
         if recs.is_empty() {
-            match q.read(&mut cur, MAX_REQUEST_BYTES) {
+            let read = q.read(&mut cur, MAX_REQUEST_BYTES);
+            let damaged = q.take_notes();
+            if !damaged.is_empty() {
+                shared.lock().rejected.extend(damaged);
+            }
+            match read {
                 Ok(r) => recs = r,
-                Err(e) => {
-                    tracing::error!("the upload queue {} cannot be read: {e}", q.dir().display());
-                    shared.lock().fatal = Some(e.to_string());
-                    q.notify();
-                    return;
-                }
+                Err(e) => return fatal(format!("the queue cannot be read: {e}")),
             }
             if recs.is_empty() {
+                // Everything before the cursor was sent or kept aside (damaged records).
+                if cur.seq > q.positions().1 {
+                    if let Err(e) = q.ack(cur.seq, 0, &[]) {
+                        return fatal(e.to_string());
+                    }
+                    q.notify();
+                }
                 q.wait_put(cur.seq, Duration::from_millis(200));
                 continue;
             }
         }
         let mut rejected = Vec::new();
-        let sent = send_head(&http, &q, &object, &queue_id, &recs, &mut rejected);
+        let sent = up.send_head(&recs, &mut rejected);
         let mut st = shared.lock();
         st.rejected.extend(rejected);
         match sent {
             Sent::Acked(n) => {
-                recs.drain(..n);
+                recs.drain(..n.min(recs.len()));
                 backoff.reset();
                 st.auth_error = None;
                 if st.down.take().is_some() {
                     tracing::warn!("the connection to {url} is back; uploading what was queued");
                 }
-            }
-            Sent::Failed(Fail::Transient {
-                reason,
-                retry_after,
-            }) => {
-                if st.down.is_none() {
-                    tracing::warn!(
-                        "lost the connection to {url} ({reason}); retrying in the background, \
-                         nothing is lost: the data waits in {}",
-                        q.dir().display()
-                    );
-                }
-                st.down = Some(reason);
-                drop(st);
-                nap(backoff.pause(retry_after), &shared.stop);
             }
             Sent::Failed(Fail::Auth { status, message }) => {
                 if st.auth_error.is_none() {
@@ -307,16 +202,58 @@ fn upload_loop(http: Arc<HttpBackend>, q: Arc<DiskQueue>, shared: Arc<Shared>, o
                     &shared.stop,
                 );
             }
-            Sent::Failed(Fail::Refused { message, .. }) => {
-                tracing::error!("the upload queue {} failed: {message}", q.dir().display());
-                st.fatal = Some(message);
+            Sent::Failed(f) => {
+                let (reason, retry_after) = match f {
+                    Fail::Transient {
+                        reason,
+                        retry_after,
+                    } => (reason, retry_after),
+                    other => (other.message(), None),
+                };
+                if st.down.is_none() {
+                    tracing::warn!(
+                        "lost the connection to {url} ({reason}); retrying in the background, \
+                         nothing is lost: the data waits in {}",
+                        q.dir().display()
+                    );
+                }
+                st.down = Some(reason);
                 drop(st);
-                q.notify();
-                return;
+                nap(backoff.pause(retry_after), &shared.stop);
+            }
+            Sent::Fatal(message) => {
+                drop(st);
+                return fatal(message);
             }
         }
         q.notify();
     }
+}
+
+/// Whether a write failed for want of room (a full disk or quota).
+fn is_full(e: &Error) -> bool {
+    match e {
+        Error::Io { source, .. } => {
+            matches!(
+                source.kind(),
+                ErrorKind::StorageFull | ErrorKind::QuotaExceeded
+            )
+        }
+        _ => false,
+    }
+}
+
+/// The distinct paths of serialized batches (for the report of what was not kept).
+fn paths_of(bodies: &[(Vec<u8>, u64)]) -> String {
+    let mut paths: Vec<String> = bodies
+        .iter()
+        .filter_map(|(b, _)| serde_json::from_slice::<Vec<Operation>>(b).ok())
+        .flatten()
+        .map(|o| o.path().to_string())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths.join(", ")
 }
 
 /// Splits a batch into record bodies of at most about [`MAX_RECORD_BYTES`] of JSON each (a
@@ -481,6 +418,7 @@ impl QueuedBackend {
         let why = st
             .fatal
             .clone()
+            .or_else(|| st.disk_full.clone())
             .or_else(|| st.down.clone())
             .unwrap_or_else(|| "no answer yet".into());
         Error::io(
@@ -492,6 +430,54 @@ impl QueuedBackend {
             ),
             std::io::Error::other(why),
         )
+    }
+
+    /// Writes one record to the queue; on a full disk, again and again until there is room
+    /// (warning once), on other errors a few times.
+    fn append_retrying(&self, q: &DiskQueue, body: &[u8], values: u64) -> Result<u64> {
+        let mut pause = Duration::from_millis(50);
+        let mut attempts = 0;
+        loop {
+            let e = match q.append_ops_raw(body, values) {
+                Ok(seq) => {
+                    if self.shared.lock().disk_full.take().is_some() {
+                        tracing::warn!(
+                            "there is room again for the upload queue {}: logging goes on, \
+                             nothing was dropped",
+                            q.dir().display()
+                        );
+                    }
+                    return Ok(seq);
+                }
+                Err(e) => e,
+            };
+            attempts += 1;
+            let full = is_full(&e);
+            if !full && attempts >= WRITE_ATTEMPTS {
+                tracing::warn!(
+                    "the upload queue {} cannot be written: {e}",
+                    q.dir().display()
+                );
+                return Err(e);
+            }
+            if full {
+                let mut st = self.shared.lock();
+                if st.disk_full.is_none() {
+                    tracing::warn!(
+                        "the disk of the upload queue {} is full ({e}); logging waits for room \
+                         (appends block once the buffers are full) and nothing is dropped: \
+                         free space there, or let the server take what waits",
+                        q.dir().display()
+                    );
+                }
+                st.disk_full = Some(e.to_string());
+            }
+            if self.shared.stop.load(Ordering::Acquire) {
+                return Err(e);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(MAX_FULL_PAUSE);
+        }
     }
 
     fn take_rejected(&self) -> Vec<Rejected> {
@@ -589,8 +575,22 @@ impl Backend for QueuedBackend {
 
     fn execute(&self, _object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
         let q = self.queue()?;
-        for (body, values) in record_bodies(ops)? {
-            q.append_ops_raw(&body, values)?;
+        let bodies = record_bodies(ops)?;
+        if q.append_batches(&bodies).is_ok() {
+            return Ok(Vec::new());
+        }
+        // One record at a time, each written again until it is kept: nothing is numbered or
+        // dropped while the disk is full.
+        for (i, (body, values)) in bodies.iter().enumerate() {
+            if let Err(e) = self.append_retrying(&q, body, *values) {
+                let rest = &bodies[i..];
+                let lost: u64 = rest.iter().map(|b| b.1).sum();
+                return Ok(vec![Rejected {
+                    index: 0,
+                    path: paths_of(rest),
+                    reason: format!("{lost} value(s) were not kept: {e}"),
+                }]);
+            }
         }
         Ok(Vec::new())
     }
@@ -644,10 +644,19 @@ impl Backend for QueuedBackend {
         if done {
             self.stop_uploader(None);
             let q = self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let mut rejected = self.take_rejected();
             if let Some(q) = q {
-                q.remove()?;
+                rejected.extend(q.take_notes());
+                if !q.remove()? {
+                    tracing::warn!(
+                        "{} keeps what the server refused, or damaged records, in {}: \
+                         `neptune status` lists them",
+                        meta.object_id,
+                        q.dir().display()
+                    );
+                }
             }
-            return Ok(self.take_rejected());
+            return Ok(rejected);
         }
         self.stop_uploader(Some(Duration::from_secs(1)));
         // What is left belongs to `neptune sync` from now on, even while this process lives.
@@ -657,6 +666,7 @@ impl Backend for QueuedBackend {
             st.auth_error
                 .clone()
                 .or_else(|| st.fatal.clone())
+                .or_else(|| st.disk_full.clone())
                 .or_else(|| st.down.clone())
                 .unwrap_or_else(|| "no answer in time".into())
         };

@@ -5,15 +5,20 @@
 //! - `lock`: locked (exclusive `flock`) by the process writing the queue, and by `neptune sync`
 //!   while it uploads it, so a live run is never synced behind its back;
 //! - `data-<first seq>.log`: append-only segments of JSON lines, one record per line, each
-//!   written whole and fsynced before the writer goes on: `{"seq":N,"n":V,"ops":[…]}` (a batch
-//!   of operations carrying V values) or `{"seq":N,"n":0,"file":{…}}` (file content to upload
-//!   first, kept in `files/<digest>`);
-//! - `acked`: the last sequence number the server acknowledged.
+//!   written whole and fsynced before the writer goes on, each with its own checksum (see
+//!   [`record`]): `{"seq":N,"n":V,"ops":[…],"crc":…}` (a batch of operations carrying V values)
+//!   or `{"seq":N,"n":0,"file":{…},"crc":…}` (file content to upload first, kept in
+//!   `files/<digest>`);
+//! - `acked`: the last sequence number the server acknowledged;
+//! - `rejected.jsonl` and `damaged.log`: what was kept aside instead of sent (see [`aside`]).
 //!
 //! A batch line is sent as it is (the server's batch body is these lines), so uploading
 //! serializes nothing again. A process killed mid-write leaves at most a torn last line, cut
-//! off when the queue is opened again. A queue whose every record is acknowledged is removed
-//! when its run stops.
+//! off when the queue is opened again. A line that fails its check (a damaged disk, a stray
+//! write) costs only itself: the reader copies it aside, reports it, and goes on with the next.
+//! A write that fails (a full disk) takes its partial line back and changes nothing: the same
+//! record can be written again once there is room. A queue whose every record is acknowledged
+//! is removed when its run stops, unless it keeps something aside.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -24,9 +29,18 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::backend::OpenRequest;
+use crate::backend::{OpenRequest, Rejected};
 use crate::error::{Error, Result};
 use crate::operation::{FileRef, Operation};
+
+pub mod aside;
+mod inspect;
+pub mod record;
+
+pub use aside::{AsideEntry, AsideKind};
+pub use inspect::{inspect, Inspection};
+use record::Line;
+pub use record::Record;
 
 /// Folder of the queues under `NEPTUNE_HOME`.
 pub const QUEUE_DIR: &str = "queue";
@@ -53,23 +67,6 @@ pub struct QueueMeta {
     pub created_ms: i64,
     /// Process that created the queue.
     pub pid: u32,
-}
-
-/// One record of the queue.
-#[derive(Clone, Debug)]
-pub enum Record {
-    /// A batch of operations: `raw` is the whole JSON line (a wire batch).
-    Ops { seq: u64, values: u64, raw: String },
-    /// File content (in `files/<digest>`) to upload before the batches after it.
-    File { seq: u64, file: FileRef },
-}
-
-impl Record {
-    pub fn seq(&self) -> u64 {
-        match self {
-            Record::Ops { seq, .. } | Record::File { seq, .. } => *seq,
-        }
-    }
 }
 
 /// Where a reader of the queue is.
@@ -110,7 +107,31 @@ struct State {
     acked: u64,
     put_values: u64,
     acked_values: u64,
+    /// A write failed (a full disk, most likely): free the space of acknowledged records as
+    /// soon as possible.
+    starved: bool,
+    /// Damaged records the reader kept aside, not yet reported.
+    notes: Vec<Rejected>,
 }
+
+impl State {
+    fn new(acked: u64) -> State {
+        State {
+            segments: Vec::new(),
+            out: None,
+            put: acked,
+            acked,
+            put_values: 0,
+            acked_values: 0,
+            starved: false,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A segment written to the end and wholly acknowledged is closed past this size, so that
+/// a small disk gets its space back without waiting for [`SEGMENT_BYTES`].
+const ACKED_SEGMENT_BYTES: u64 = 1 << 20;
 
 /// Why an existing queue cannot be opened.
 #[derive(Debug)]
@@ -143,7 +164,7 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::io(context, e)
 }
 
-fn segment_name(first: u64) -> String {
+pub(crate) fn segment_name(first: u64) -> String {
     format!("data-{first:020}.log")
 }
 
@@ -190,45 +211,6 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Parses the header of a record line, `{"seq":N,"n":V,"` then `ops` or `file`:
-/// the sequence number, the values, and whether it is a batch.
-fn parse_header(line: &str) -> Option<(u64, u64, bool)> {
-    let rest = line.strip_prefix("{\"seq\":")?;
-    let end = rest.find(',')?;
-    let seq: u64 = rest[..end].parse().ok()?;
-    let rest = rest[end..].strip_prefix(",\"n\":")?;
-    let end = rest.find(',')?;
-    let n: u64 = rest[..end].parse().ok()?;
-    let rest = &rest[end..];
-    if rest.starts_with(",\"ops\":") {
-        Some((seq, n, true))
-    } else if rest.starts_with(",\"file\":") {
-        Some((seq, n, false))
-    } else {
-        None
-    }
-}
-
-fn parse_record(line: String) -> Option<Record> {
-    let (seq, values, ops) = parse_header(&line)?;
-    if !line.ends_with('}') {
-        return None;
-    }
-    if ops {
-        return Some(Record::Ops {
-            seq,
-            values,
-            raw: line,
-        });
-    }
-    #[derive(Deserialize)]
-    struct FileLine {
-        file: FileRef,
-    }
-    let f: FileLine = serde_json::from_str(&line).ok()?;
-    Some(Record::File { seq, file: f.file })
-}
-
 impl DiskQueue {
     /// Creates a new queue under `root` (`<home>/queue`) and locks it.
     pub fn create(root: &Path, meta: QueueMeta) -> Result<DiskQueue> {
@@ -252,14 +234,7 @@ impl DiskQueue {
             dir,
             _lock: lock,
             meta: Mutex::new(meta),
-            state: Mutex::new(State {
-                segments: Vec::new(),
-                out: None,
-                put: 0,
-                acked: 0,
-                put_values: 0,
-                acked_values: 0,
-            }),
+            state: Mutex::new(State::new(0)),
             changed: Condvar::new(),
         })
     }
@@ -279,36 +254,19 @@ impl DiskQueue {
             }
         }
         let meta = read_meta(dir)?;
-        let acked = fs::read_to_string(dir.join("acked"))
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let mut firsts: Vec<u64> = fs::read_dir(dir)
-            .map_err(io(format!("cannot list {}", dir.display())))?
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                name.strip_prefix("data-")?
-                    .strip_suffix(".log")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .collect();
-        firsts.sort_unstable();
-        let mut state = State {
-            segments: Vec::new(),
-            out: None,
-            put: acked,
-            acked,
-            put_values: 0,
-            acked_values: 0,
-        };
+        let acked = read_acked(dir);
+        let firsts = segment_firsts(dir)?;
+        let mut state = State::new(acked);
         for first in firsts {
             let path = dir.join(segment_name(first));
-            let (len, last, values) = scan_segment(&path, acked, true)?;
-            state.put = state.put.max(last);
-            state.put_values += values;
-            state.segments.push(Segment { first, path, len });
+            let scan = inspect::scan_segment(&path, acked, true)?;
+            state.put = state.put.max(scan.last);
+            state.put_values += scan.values;
+            state.segments.push(Segment {
+                first,
+                path,
+                len: scan.len,
+            });
         }
         Ok(DiskQueue {
             dir: dir.to_path_buf(),
@@ -351,12 +309,12 @@ impl DiskQueue {
             reason: e.to_string(),
         })?;
         let values: u64 = ops.iter().map(|o| o.weight() as u64).sum();
-        self.append(values, b"ops", &body)
+        self.append(values, "ops", &body)
     }
 
     /// Appends a batch already serialized as a JSON array of operations, carrying `values`.
     pub fn append_ops_raw(&self, body: &[u8], values: u64) -> Result<u64> {
-        self.append(values, b"ops", body)
+        self.append(values, "ops", body)
     }
 
     /// Streams `content` into the queue's file area and appends a record to upload it.
@@ -398,61 +356,93 @@ impl DiskQueue {
             path: "file".into(),
             reason: e.to_string(),
         })?;
-        self.append(0, b"file", &body)?;
+        self.append(0, "file", &body)?;
         Ok(file)
     }
 
-    fn append(&self, values: u64, key: &[u8], body: &[u8]) -> Result<u64> {
+    fn append(&self, values: u64, key: &str, body: &[u8]) -> Result<u64> {
+        self.append_lines(&[(values, key, body)])
+    }
+
+    /// Appends batches already serialized (JSON arrays of operations, with their values) as
+    /// consecutive records, with one fsync: all are written, or none (a failed write takes
+    /// its partial lines back and numbers nothing). Returns the last sequence number.
+    pub fn append_batches(&self, bodies: &[(Vec<u8>, u64)]) -> Result<u64> {
+        let items: Vec<(u64, &str, &[u8])> = bodies
+            .iter()
+            .map(|(b, v)| (*v, "ops", b.as_slice()))
+            .collect();
+        self.append_lines(&items)
+    }
+
+    fn append_lines(&self, items: &[(u64, &str, &[u8])]) -> Result<u64> {
         let mut st = self.lock();
-        let seq = st.put + 1;
+        if items.is_empty() {
+            return Ok(st.put);
+        }
+        let first = st.put + 1;
+        let mut lines = Vec::new();
+        let mut values = 0;
+        for (i, (v, key, body)) in items.iter().enumerate() {
+            lines.extend_from_slice(&record::encode(first + i as u64, *v, key, body));
+            values += v;
+        }
+        let last = first + items.len().saturating_sub(1) as u64;
         let rotate = st.out.is_none() || st.segments.last().is_none_or(|s| s.len >= SEGMENT_BYTES);
         if rotate {
-            let path = self.dir.join(segment_name(seq));
+            let path = self.dir.join(segment_name(first));
             let f = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(io(format!("cannot create {}", path.display())))?;
+                .map_err(|e| {
+                    st.starved = true;
+                    Error::io(format!("cannot create {}", path.display()), e)
+                })?;
             sync_dir(&self.dir);
             st.out = Some(f);
+            // A segment left empty by a failed write is replaced, not kept beside.
+            if st.segments.last().is_some_and(|s| s.first == first) {
+                st.segments.pop();
+            }
             st.segments.push(Segment {
-                first: seq,
+                first,
                 path,
                 len: 0,
             });
         }
-        let mut head = Vec::with_capacity(48);
-        write!(head, "{{\"seq\":{seq},\"n\":{values},\"").expect("write to a Vec");
-        head.extend_from_slice(key);
-        head.extend_from_slice(b"\":");
-        let line_len = (head.len() + body.len() + 2) as u64;
         let (seg, seg_len) = st
             .segments
             .last()
             .map(|s| (s.path.display().to_string(), s.len))
             .unwrap_or_default();
-        let out = st.out.as_mut().expect("segment open");
-        let written = out
-            .write_all(&head)
-            .and_then(|()| out.write_all(body))
-            .and_then(|()| out.write_all(b"}\n"))
-            .and_then(|()| out.sync_data());
+        let Some(out) = st.out.as_mut() else {
+            return Err(Error::Worker(format!("the upload queue {seg} is not open")));
+        };
+        let written = out.write_all(&lines).and_then(|()| out.sync_data());
         if let Err(e) = written {
-            // Take back a partial line, so that the next record starts on a line of its own.
-            let _ = out.set_len(seg_len);
+            // Take back a partial line, so that the next record starts on a line of its own;
+            // if that fails too, the next record goes to a new segment.
+            if out.set_len(seg_len).is_err() {
+                st.out = None;
+            }
+            st.starved = true;
             return Err(Error::io(format!("cannot write the upload queue {seg}"), e));
         }
-        st.put = seq;
+        st.put = last;
         st.put_values += values;
+        st.starved = false;
         if let Some(s) = st.segments.last_mut() {
-            s.len += line_len;
+            s.len += lines.len() as u64;
         }
         drop(st);
         self.changed.notify_all();
-        Ok(seq)
+        Ok(last)
     }
 
     /// Reads the records after the cursor, up to about `max_bytes` (at least one record).
+    /// A damaged record is kept aside (see [`aside`]), reported through [`Self::take_notes`]
+    /// and skipped; at the end of what is written, the cursor is past every record.
     pub fn read(&self, cur: &mut Cursor, max_bytes: usize) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
@@ -491,7 +481,11 @@ impl DiskQueue {
                             cur.offset = 0;
                             continue;
                         }
-                        None => return Ok(out),
+                        None => {
+                            // Everything written was read: what is left was kept aside.
+                            cur.seq = cur.seq.max(st.put);
+                            return Ok(out);
+                        }
                     }
                 }
                 (s.path.clone(), s.len)
@@ -514,14 +508,17 @@ impl DiskQueue {
                     cur.offset = len;
                     break;
                 }
+                let at = cur.offset;
                 cur.offset += n as u64;
                 line.pop();
-                let text = String::from_utf8(line).map_err(|_| {
-                    Error::Corrupt(format!("a record of {} is not UTF-8", path.display()))
-                })?;
-                let rec = parse_record(text).ok_or_else(|| {
-                    Error::Corrupt(format!("a record of {} cannot be read", path.display()))
-                })?;
+                let rec = match record::parse(&line) {
+                    Line::Record(r) => r,
+                    Line::Blank => continue,
+                    Line::Damaged { reason, seq } => {
+                        self.keep_damaged(&path, at, &line, &reason, seq)?;
+                        continue;
+                    }
+                };
                 if rec.seq() <= cur.seq {
                     continue;
                 }
@@ -532,8 +529,67 @@ impl DiskQueue {
         }
     }
 
+    /// Keeps a damaged line aside: its bytes in `damaged.log`, an entry in `rejected.jsonl`,
+    /// and blanks in its place so that it is reported once.
+    fn keep_damaged(
+        &self,
+        path: &Path,
+        offset: u64,
+        bytes: &[u8],
+        reason: &str,
+        seq: Option<u64>,
+    ) -> Result<()> {
+        let at = aside::keep_damaged(&self.dir, bytes)?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let entry = AsideEntry {
+            kind: AsideKind::Damaged,
+            seq,
+            path: format!("record at byte {offset} of {name}"),
+            reason: format!(
+                "a damaged record ({reason}); its {} bytes are kept in {} at byte {at}",
+                bytes.len(),
+                aside::DAMAGED_FILE
+            ),
+            op: None,
+            batch: None,
+            damaged_at: Some((at, bytes.len() as u64)),
+        };
+        aside::append(&self.dir, std::slice::from_ref(&entry))?;
+        tracing::warn!(
+            "the upload queue {} holds a damaged record at byte {offset} of {name} ({reason}); \
+             it was kept aside in {} and the other records go on",
+            self.dir.display(),
+            aside::DAMAGED_FILE
+        );
+        let blanked = OpenOptions::new().write(true).open(path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            f.write_all(&vec![b' '; bytes.len()])?;
+            f.sync_data()
+        });
+        if let Err(e) = blanked {
+            tracing::debug!("cannot blank the damaged record in {}: {e}", path.display());
+        }
+        self.lock().notes.push(entry.to_rejected(&self.dir));
+        Ok(())
+    }
+
+    /// The damaged records kept aside since the last call, as refusals to report.
+    pub fn take_notes(&self) -> Vec<Rejected> {
+        std::mem::take(&mut self.lock().notes)
+    }
+
+    /// Keeps entries aside (durably) in `rejected.jsonl`.
+    pub fn set_aside(&self, entries: &[AsideEntry]) -> Result<()> {
+        aside::append(&self.dir, entries)
+    }
+
     /// Records that the server acknowledged everything up to `seq` (`values` more values);
-    /// removes segments and file copies no longer needed.
+    /// removes segments and file copies no longer needed. The space goes back before the
+    /// position is written: on a full disk, a position not written only means records sent
+    /// again, which the server recognizes.
     pub fn ack(&self, seq: u64, values: u64, files: &[String]) -> Result<()> {
         let mut st = self.lock();
         if seq <= st.acked {
@@ -541,11 +597,26 @@ impl DiskQueue {
         }
         st.acked = seq;
         st.acked_values += values;
-        write_atomic(&self.dir, "acked", format!("{seq}\n").as_bytes(), false)?;
         // Segments whose every record is acknowledged, except the one being written.
         while st.segments.len() > 1 && st.segments[1].first <= seq + 1 {
             let s = st.segments.remove(0);
             let _ = fs::remove_file(&s.path);
+        }
+        // The one being written too, when it is wholly acknowledged and big (or the disk full).
+        let close_last = seq >= st.put
+            && st
+                .segments
+                .last()
+                .is_some_and(|s| st.starved || s.len >= ACKED_SEGMENT_BYTES);
+        if close_last {
+            if let Some(s) = st.segments.pop() {
+                st.out = None;
+                let _ = fs::remove_file(&s.path);
+            }
+        }
+        if let Err(e) = write_atomic(&self.dir, "acked", format!("{seq}\n").as_bytes(), false) {
+            let _ = fs::remove_file(self.dir.join("acked.tmp"));
+            tracing::debug!("cannot record the acknowledged position {seq}: {e}");
         }
         drop(st);
         for d in files {
@@ -553,6 +624,20 @@ impl DiskQueue {
         }
         self.changed.notify_all();
         Ok(())
+    }
+
+    /// Moves the copy of file content the server refused out of the way of cleaning up
+    /// (`aside-files/<digest>`); returns where it is.
+    pub fn keep_file_aside(&self, digest: &str) -> PathBuf {
+        let from = self.file_path(digest);
+        let dir = self.dir.join("aside-files");
+        let to = dir.join(digest);
+        let moved = fs::create_dir_all(&dir).and_then(|()| fs::rename(&from, &to));
+        if moved.is_ok() {
+            to
+        } else {
+            from
+        }
     }
 
     /// Path of a file copy kept for upload.
@@ -624,14 +709,27 @@ impl DiskQueue {
         let _ = self._lock.unlock();
     }
 
-    /// Removes the queue's folder (everything was acknowledged). The lock is held until
-    /// the folder is gone, so no other process can take the queue in between.
-    pub fn remove(&self) -> Result<()> {
-        fs::remove_dir_all(&self.dir).map_err(io(format!("cannot remove {}", self.dir.display())))
+    /// Removes the queue's folder (everything was acknowledged); `Ok(false)` when it keeps
+    /// something aside: then only the records and file copies go, and the folder stays for
+    /// `neptune status`. The lock is held until the folder is gone, so no other process can
+    /// take the queue in between.
+    pub fn remove(&self) -> Result<bool> {
+        if !aside::any(&self.dir) {
+            fs::remove_dir_all(&self.dir)
+                .map_err(io(format!("cannot remove {}", self.dir.display())))?;
+            return Ok(true);
+        }
+        let mut st = self.lock();
+        st.out = None;
+        for s in st.segments.drain(..) {
+            let _ = fs::remove_file(&s.path);
+        }
+        let _ = fs::remove_dir_all(self.dir.join("files"));
+        Ok(false)
     }
 }
 
-fn lock_file(dir: &Path) -> Result<File> {
+pub(crate) fn lock_file(dir: &Path) -> Result<File> {
     OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -657,106 +755,29 @@ pub fn read_meta(dir: &Path) -> Result<QueueMeta> {
     Ok(meta)
 }
 
-/// Scans a segment: cuts a torn last record; returns the length of whole records, the last
-/// sequence number, and the values after `acked`.
-fn scan_segment(path: &Path, acked: u64, cut: bool) -> Result<(u64, u64, u64)> {
-    let f = File::open(path).map_err(io(format!("cannot open {}", path.display())))?;
-    let mut r = BufReader::with_capacity(1 << 20, f);
-    let (mut len, mut last, mut values) = (0u64, 0u64, 0u64);
-    loop {
-        let mut line = Vec::new();
-        let n = r
-            .read_until(b'\n', &mut line)
-            .map_err(io(format!("cannot read {}", path.display())))?;
-        if n == 0 {
-            break;
-        }
-        let whole = line.len() >= 2 && line[line.len() - 2..] == *b"}\n";
-        let head = String::from_utf8_lossy(&line[..line.len().min(64)]);
-        let header = if whole { parse_header(&head) } else { None };
-        match header {
-            Some((seq, n_values, _)) => {
-                len += n as u64;
-                last = seq;
-                if seq > acked {
-                    values += n_values;
-                }
-            }
-            _ if !cut => break,
-            _ => {
-                // A torn or unreadable record: nothing after it was acknowledged as written.
-                tracing::warn!(
-                    "cutting a torn record at byte {len} of {} (left by a killed writer)",
-                    path.display()
-                );
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(io(format!("cannot open {}", path.display())))?;
-                f.set_len(len)
-                    .map_err(io(format!("cannot cut {}", path.display())))?;
-                let _ = f.sync_all();
-                break;
-            }
-        }
-    }
-    Ok((len, last, values))
-}
-
-/// What a queue holds, read without taking it over (its writer may be running).
-#[derive(Clone, Debug)]
-pub struct Inspection {
-    pub dir: PathBuf,
-    pub meta: QueueMeta,
-    /// Last sequence number written, and last acknowledged by the server.
-    pub put: u64,
-    pub acked: u64,
-    /// Values not yet acknowledged.
-    pub pending_values: u64,
-    /// A live process holds the queue (writing it, or syncing it).
-    pub live: bool,
-}
-
-/// Reads a queue's state without locking it or changing anything.
-pub fn inspect(dir: &Path) -> Result<Inspection> {
-    let meta = read_meta(dir)?;
-    let live = match lock_file(dir) {
-        Ok(f) => match f.try_lock() {
-            Ok(()) => false,
-            Err(fs::TryLockError::WouldBlock) => true,
-            Err(fs::TryLockError::Error(_)) => false,
-        },
-        Err(_) => false,
-    };
-    let acked = fs::read_to_string(dir.join("acked"))
+/// The last acknowledged position of a queue folder (0 when none is recorded).
+pub(crate) fn read_acked(dir: &Path) -> u64 {
+    fs::read_to_string(dir.join("acked"))
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    let (mut put, mut pending_values) = (acked, 0);
-    let mut segs: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or(0)
+}
+
+/// The names of the segments of a queue folder, by first sequence number.
+pub(crate) fn segment_firsts(dir: &Path) -> Result<Vec<u64>> {
+    let mut firsts: Vec<u64> = fs::read_dir(dir)
         .map_err(io(format!("cannot list {}", dir.display())))?
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("data-") && n.ends_with(".log"))
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("data-")?
+                .strip_suffix(".log")?
+                .parse::<u64>()
+                .ok()
         })
         .collect();
-    segs.sort();
-    for s in segs {
-        let (_, last, values) = scan_segment(&s, acked, false)?;
-        put = put.max(last);
-        pending_values += values;
-    }
-    Ok(Inspection {
-        dir: dir.to_path_buf(),
-        meta,
-        put,
-        acked,
-        pending_values,
-        live,
-    })
+    firsts.sort_unstable();
+    Ok(firsts)
 }
 
 /// The queue folders under `root` (`<home>/queue`).
@@ -787,6 +808,9 @@ pub fn new_meta(url: &str, mode: &str, request: OpenRequest, object_id: &str) ->
         pid: std::process::id(),
     }
 }
+
+#[cfg(test)]
+mod prop_tests;
 
 #[cfg(test)]
 mod tests {

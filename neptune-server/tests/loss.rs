@@ -1,0 +1,335 @@
+//! The client never throws data away: behind a body limit (413) every point is stored after
+//! splitting; a batch the server refuses, or an operation it refuses, is kept aside in the
+//! queue's folder and reported, never acknowledged as stored; a full disk makes logging wait
+//! and lose nothing. Each test prints what was logged and what was stored.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::Server;
+use neptune_core::backend::{ObjectKind, OpenRequest};
+use neptune_core::operation::{FloatPoint, Operation};
+use neptune_core::queue_disk::{self, aside, DiskQueue};
+use neptune_core::sync::{status, sync_all, SyncOptions};
+use neptune_core::{FetchOptions, FieldPath, GitRef, LogOptions, Mode, Run};
+
+/// Log lines the library wrote through `tracing` (one global subscriber per test binary).
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(|| Capture)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+}
+
+fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+fn steps_of(run: &Run, path: &str) -> Vec<f64> {
+    let f = run
+        .field(path)
+        .fetch_values_with(FetchOptions::new())
+        .unwrap();
+    f.floats().unwrap().steps().to_vec()
+}
+
+fn reader(server: &Server, token: &str, id: &str, home: &Path) -> Run {
+    Run::builder()
+        .home(home)
+        .url(&server.url)
+        .api_token(token)
+        .with_id(id)
+        .mode(Mode::ReadOnly)
+        .open()
+        .unwrap()
+}
+
+fn opts(token: &str) -> SyncOptions {
+    SyncOptions {
+        url: None,
+        token: token.to_owned(),
+        attempts: 3,
+        progress: false,
+    }
+}
+
+fn contiguous(steps: &[f64], n: usize) -> bool {
+    steps.len() == n && steps.iter().enumerate().all(|(i, s)| *s == i as f64)
+}
+
+#[test]
+fn behind_a_1_mib_body_limit_every_point_is_stored() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_on(data.path(), "127.0.0.1:0", &["--max-body-mib", "1"]);
+    let token = common::token(data.path(), "team/limit", "write");
+    let home = tempfile::tempdir().unwrap();
+    let run = Run::builder()
+        .home(home.path())
+        .url(&server.url)
+        .api_token(&token)
+        .project("team/limit")
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    let s = run.field("train/loss").float_series().unwrap();
+    let n = 1_000_000usize;
+    for i in 0..n {
+        s.append_with(i as f64 * 0.5, LogOptions::new().step(i as f64))
+            .unwrap();
+    }
+    run.wait().unwrap();
+    let id = run.id().to_owned();
+    run.stop().unwrap();
+    let steps = steps_of(&reader(&server, &token, &id, home.path()), "train/loss");
+    println!(
+        "1 MiB body limit: logged {n} points, stored {}",
+        steps.len()
+    );
+    assert!(contiguous(&steps, n), "{} stored", steps.len());
+    assert!(status(home.path()).is_empty());
+}
+
+fn request(project: &str) -> OpenRequest {
+    OpenRequest {
+        kind: ObjectKind::Run,
+        project: project.into(),
+        with_id: None,
+        custom_run_id: None,
+        model: None,
+        owner: "me".into(),
+        read_only: false,
+    }
+}
+
+fn points(path: &str, steps: std::ops::Range<u32>) -> Operation {
+    Operation::LogFloats {
+        path: FieldPath::parse(path).unwrap(),
+        points: steps
+            .map(|s| FloatPoint {
+                step: f64::from(s),
+                value: f64::from(s) / 3.0,
+                timestamp_ms: 1,
+            })
+            .collect(),
+    }
+}
+
+/// A queue left by a client that wrote big batches (as older versions did), with a batch the
+/// server cannot read among them.
+#[test]
+fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_on(data.path(), "127.0.0.1:0", &["--max-body-mib", "1"]);
+    let token = common::token(data.path(), "team/parts", "write");
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join(queue_disk::QUEUE_DIR);
+    let meta = queue_disk::new_meta(&server.url, "offline", request("team/parts"), "OFFLINE-P");
+    let q = DiskQueue::create(&root, meta).unwrap();
+    let dir = q.dir().to_path_buf();
+    q.append_ops(&[points("a", 0..10)]).unwrap();
+    q.append_ops_raw(br#"[{"type":"NoSuchOperation","path":"x"}]"#, 1)
+        .unwrap();
+    // About 5 MB in one batch: five times the limit.
+    q.append_ops(&[points("a", 10..100_000)]).unwrap();
+    q.append_ops(&[points("a", 100_000..100_010)]).unwrap();
+    drop(q);
+    // A copy, to sync again as if the first sync died before recording anything.
+    let copy = home.path().join("copy");
+    copy_dir(&dir, &copy);
+
+    let report = sync_all(home.path(), &opts(&token));
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert!(!report.is_complete());
+    let synced = &report.synced[0];
+    assert_eq!(synced.rejected.len(), 1, "{:?}", synced.rejected);
+    assert!(
+        synced.rejected[0].path.contains("batch #2"),
+        "{:?}",
+        synced.rejected
+    );
+    let entries = aside::read(&dir);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].kind, queue_disk::AsideKind::RefusedBatch);
+    assert_eq!(
+        entries[0].batch.as_ref().unwrap()[0]["type"],
+        "NoSuchOperation"
+    );
+    let id = synced.server_id.clone();
+    let r = reader(&server, &token, &id, home.path());
+    let steps = steps_of(&r, "a");
+    println!(
+        "one 5 MB batch behind a 1 MiB limit: logged 100010 points, stored {}",
+        steps.len()
+    );
+    assert!(contiguous(&steps, 100_010), "{} stored", steps.len());
+    // The folder stays for what was kept aside; status lists it.
+    let st = status(home.path());
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].set_aside.len(), 1);
+    assert_eq!(st[0].pending_values, 0);
+
+    // Everything sent again: applied once.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::rename(&copy, &dir).unwrap();
+    let report = sync_all(home.path(), &opts(&token));
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.synced[0].server_id, id);
+    assert_eq!(steps_of(&r, "a").len(), 100_010, "parts applied twice");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
+    capture_logs();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let token = common::token(data.path(), "team/refuse", "write");
+    let home = tempfile::tempdir().unwrap();
+    let open = |with_id: Option<&str>| {
+        let mut b = Run::builder()
+            .home(home.path())
+            .url(&server.url)
+            .api_token(&token)
+            .project("team/refuse")
+            .git_ref(GitRef::Disabled);
+        if let Some(id) = with_id {
+            b = b.with_id(id);
+        }
+        b.open().unwrap()
+    };
+    let a = open(None);
+    let b = open(Some(a.id()));
+    // `b` does not know that `a` made "x" a Float: the server refuses its String.
+    a.field("x").assign(1.5).unwrap();
+    a.wait().unwrap();
+    b.field("x").assign("text").unwrap();
+    b.field("y").assign(2).unwrap();
+    let e = b.wait().unwrap_err().to_string();
+    assert!(e.contains("\"x\""), "{e}");
+    assert!(e.contains("rejected.jsonl"), "{e}");
+    assert!(logs().contains("refused \"x\""), "{}", logs());
+    b.stop().unwrap();
+    a.stop().unwrap();
+    let st = status(home.path());
+    assert_eq!(
+        st.len(),
+        1,
+        "only the queue with the refused operation stays"
+    );
+    assert_eq!(st[0].set_aside.len(), 1);
+    let kept = &st[0].set_aside[0];
+    assert_eq!(kept.path, "x");
+    assert_eq!(kept.op.as_ref().unwrap()["value"], "text");
+    let r = reader(&server, &token, a.id(), home.path());
+    assert_eq!(
+        r.field("y").fetch().unwrap().to_json(),
+        serde_json::json!(2)
+    );
+    assert_eq!(
+        r.field("x").fetch().unwrap().to_json(),
+        serde_json::json!(1.5)
+    );
+}
+
+/// Unmounts the small disk when the test ends.
+struct Tmpfs(std::path::PathBuf);
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Needs root (or a 2 MiB tmpfs mountable here); skipped with a note otherwise.
+#[test]
+fn a_full_disk_makes_logging_wait_and_loses_nothing() {
+    capture_logs();
+    let base = tempfile::tempdir().unwrap();
+    let home = base.path().join("small");
+    std::fs::create_dir_all(&home).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&home)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a 2 MiB tmpfs here (needs root)");
+        return;
+    }
+    let _guard = Tmpfs(home.clone());
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path());
+    let port = server.port();
+    let token = common::token(data.path(), "team/full", "write");
+    let run = Run::builder()
+        .home(&home)
+        .url(&server.url)
+        .api_token(&token)
+        .project("team/full")
+        .flush_interval(Duration::from_millis(20))
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    let id = run.id().to_owned();
+    server.kill();
+    let n = 1_500_000usize;
+    let s = run.field("m").float_series().unwrap();
+    let appender = std::thread::spawn(move || {
+        for i in 0..n {
+            s.append_with(i as f64, LogOptions::new().step(i as f64))
+                .unwrap();
+        }
+    });
+    // The disk fills up (the server is down): logging waits, and says so.
+    while !logs().contains("is full") {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !appender.is_finished(),
+            "every append returned with a full disk"
+        );
+    }
+    let server = Server::start_on(data.path(), &format!("127.0.0.1:{port}"), &[]);
+    appender.join().unwrap();
+    run.wait().unwrap();
+    run.stop().unwrap();
+    let steps = steps_of(&reader(&server, &token, &id, base.path()), "m");
+    println!(
+        "2 MiB disk, server down: logged {n} points, stored {}",
+        steps.len()
+    );
+    assert!(contiguous(&steps, n), "{} stored", steps.len());
+    assert!(logs().contains("room again"), "{}", logs());
+}
