@@ -255,15 +255,16 @@ mod tests {
     fn escapes_what_could_drive_a_terminal() {
         assert_eq!(escape("plain ünïcode ✓"), "plain ünïcode ✓");
         assert!(matches!(escape("plain"), Cow::Borrowed(_)));
-        assert_eq!(
-            escape("a\u{1b}]0;t\u{7}\nb\r\tc"),
-            r"a\e]0;t\u{7}\nb\r\tc"
-        );
+        assert_eq!(escape("a\u{1b}]0;t\u{7}\nb\r\tc"), r"a\e]0;t\u{7}\nb\r\tc");
         assert_eq!(
             escape("x\u{202e}y\u{2066}\u{200b}\u{feff}\u{7f}\u{9b}"),
             r"x\u{202e}y\u{2066}\u{200b}\u{feff}\u{7f}\u{9b}"
         );
-        assert_eq!(escape(&escape("\u{1b}")), r"\e", "escaping twice changes nothing");
+        assert_eq!(
+            escape(&escape("\u{1b}")),
+            r"\e",
+            "escaping twice changes nothing"
+        );
         assert_eq!(quoted("say \"hi\"\\\n"), r#""say \"hi\"\\\n""#);
         assert_eq!(escape_lines("a\u{1b}\nb"), "a\\e\nb");
     }

@@ -260,7 +260,7 @@ mod proptests {
                     points: pts
                         .into_iter()
                         .map(|(step, value, timestamp_ms)| FloatPoint {
-                            step,
+                            step: Some(step),
                             value,
                             timestamp_ms,
                         })
@@ -275,7 +275,7 @@ mod proptests {
                     points: pts
                         .into_iter()
                         .map(|(step, value, timestamp_ms)| StringPoint {
-                            step,
+                            step: Some(step),
                             value,
                             timestamp_ms,
                         })

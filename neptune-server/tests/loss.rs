@@ -125,7 +125,7 @@ fn points(path: &str, steps: std::ops::Range<u32>) -> Operation {
         path: FieldPath::parse(path).unwrap(),
         points: steps
             .map(|s| FloatPoint {
-                step: f64::from(s),
+                step: Some(f64::from(s)),
                 value: f64::from(s) / 3.0,
                 timestamp_ms: 1,
             })

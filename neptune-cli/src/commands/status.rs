@@ -7,7 +7,7 @@ use std::path::Path;
 
 use neptune_core::sync::status;
 
-use crate::format::escape;
+use crate::format::{escape, quoted};
 use crate::CliResult;
 
 fn ago(ms: i64) -> String {
@@ -38,6 +38,8 @@ pub(crate) fn run(home: &Path, json: bool) -> CliResult {
                     "pending_values": r.pending_values,
                     "live": r.live,
                     "dir": r.dir,
+                    "damaged": r.damaged,
+                    "set_aside": r.set_aside,
                 })
             })
             .collect();
@@ -60,6 +62,8 @@ pub(crate) fn run(home: &Path, json: bool) -> CliResult {
     for r in &runs {
         let state = if r.live {
             format!("writing (pid {})", r.meta.pid)
+        } else if r.put <= r.acked && !r.set_aside.is_empty() {
+            "kept aside".to_owned()
         } else {
             "stopped".to_owned()
         };
@@ -73,8 +77,38 @@ pub(crate) fn run(home: &Path, json: bool) -> CliResult {
             state,
             ago(r.meta.created_ms)
         )?;
+        if r.damaged > 0 {
+            writeln!(
+                out,
+                "  {} damaged record(s) among the records: `neptune sync` keeps them aside \
+                 and uploads the rest",
+                r.damaged
+            )?;
+        }
+        for e in &r.set_aside {
+            writeln!(
+                out,
+                "  kept aside: {}: {}",
+                quoted(&e.path),
+                escape(&e.reason)
+            )?;
+        }
+        if !r.set_aside.is_empty() {
+            writeln!(
+                out,
+                "  ({} entr{} in {}; delete the folder once they are dealt with)",
+                r.set_aside.len(),
+                if r.set_aside.len() == 1 { "y" } else { "ies" },
+                escape(
+                    &r.dir
+                        .join(neptune_core::queue_disk::aside::REJECTED_FILE)
+                        .display()
+                        .to_string()
+                )
+            )?;
+        }
     }
-    let stopped = runs.iter().filter(|r| !r.live).count();
+    let stopped = runs.iter().filter(|r| !r.live && r.put > r.acked).count();
     if stopped > 0 {
         writeln!(
             out,

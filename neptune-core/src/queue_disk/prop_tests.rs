@@ -40,7 +40,7 @@ fn op() -> impl Strategy<Value = Operation> {
                 points: pts
                     .into_iter()
                     .map(|(step, value, timestamp_ms)| FloatPoint {
-                        step,
+                        step: Some(step),
                         value,
                         timestamp_ms,
                     })
@@ -55,7 +55,7 @@ fn op() -> impl Strategy<Value = Operation> {
                 points: pts
                     .into_iter()
                     .map(|(step, value, timestamp_ms)| StringPoint {
-                        step,
+                        step: Some(step),
                         value,
                         timestamp_ms,
                     })

@@ -125,6 +125,10 @@ pub(crate) fn parse(line: &[u8]) -> Line {
                 return damaged("its checksum does not match", Some(seq));
             }
         }
+        None if line.windows(CRC_KEY.len()).any(|w| w == CRC_KEY) => {
+            // The key is only ever written by `encode`: its value or place was damaged.
+            return damaged("its checksum cannot be read", Some(seq));
+        }
         None => {
             // A line of an older version (no checksum): whole JSON, or damaged.
             if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {

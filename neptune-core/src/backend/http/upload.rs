@@ -514,7 +514,7 @@ mod tests {
             path: FieldPath::parse("a").unwrap(),
             points: (0..n)
                 .map(|i| FloatPoint {
-                    step: i as f64,
+                    step: Some(i as f64),
                     value: 0.0,
                     timestamp_ms: 0,
                 })
