@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use neptune_core::backend::Rejected;
 use neptune_core::operation::{FileRef, Operation};
 use neptune_core::store::Store;
-use neptune_core::Backend;
 
 use crate::error::ApiResult;
 use crate::tokens::Grant;
@@ -91,7 +90,10 @@ fn held_files(store: &Store, grant: &Grant, ops: &[Operation]) -> ApiResult<Hash
         }
     }
     if !asked.is_empty() {
-        for (d, held) in asked.iter().zip(store.project_has_files(&grant.project, &asked)?) {
+        for (d, held) in asked
+            .iter()
+            .zip(store.project_has_files(&grant.project, &asked)?)
+        {
             have.insert((*d).to_owned(), held);
         }
     }

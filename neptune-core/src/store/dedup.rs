@@ -47,13 +47,12 @@ pub struct BatchOutcome {
 
 /// Row ids of an object and of its project, when the object `sys_id` is in `project`.
 fn object_in(c: &Connection, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT o.id, o.project_id FROM objects o JOIN projects p ON p.id = o.project_id \
+    Ok(c.prepare_cached(
+        "SELECT o.id, o.project_id FROM objects o JOIN projects p ON p.id = o.project_id \
              WHERE o.sys_id = ?1 AND p.name = ?2",
-        )?
-        .query_row([sys_id, project], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    )?
+    .query_row([sys_id, project], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?)
 }
 
 fn not_in_project(project: &str, sys_id: &str) -> Fail {
@@ -79,10 +78,11 @@ fn last_of(c: &Connection, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
     if own.is_some() {
         return Ok(own);
     }
-    Ok(c
-        .prepare_cached("SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1")?
-        .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1",
+    )?
+    .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?)
 }
 
 impl Store {
@@ -185,8 +185,8 @@ impl Store {
                 None => ids::open_object(tx, req)?,
             };
             // Returning an error rolls back whatever `open_object` created.
-            let (obj, pid) =
-                object_in(tx, project, &info.id)?.ok_or_else(|| not_in_project(project, &info.id))?;
+            let (obj, pid) = object_in(tx, project, &info.id)?
+                .ok_or_else(|| not_in_project(project, &info.id))?;
             tx.prepare_cached(
                 "INSERT INTO queue_objects (project_id, queue_id, object_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT(project_id, queue_id) DO UPDATE SET object_id = ?3",
@@ -340,9 +340,13 @@ mod tests {
     #[test]
     fn a_registration_is_unknown_in_another_project() {
         let store = Store::in_memory().unwrap();
-        let a = store.open_for_queue("team/a", &req_in("team/a"), "q").unwrap();
+        let a = store
+            .open_for_queue("team/a", &req_in("team/a"), "q")
+            .unwrap();
         // The same queue id from team/b: a new object of team/b, nothing of team/a's.
-        let b = store.open_for_queue("team/b", &req_in("team/b"), "q").unwrap();
+        let b = store
+            .open_for_queue("team/b", &req_in("team/b"), "q")
+            .unwrap();
         assert!(b.created && b.id != a.id && b.project == "team/b");
         // Naming team/a in the request, or team/a's object by id, does not help.
         let e = store
@@ -355,11 +359,15 @@ mod tests {
         // None of the refused calls created or registered anything.
         assert_eq!(
             store.list_objects("team/a", ObjectKind::Run).unwrap(),
-            [a.id.clone()]
+            std::slice::from_ref(&a.id)
         );
-        let again = store.open_for_queue("team/b", &req_in("team/b"), "q").unwrap();
+        let again = store
+            .open_for_queue("team/b", &req_in("team/b"), "q")
+            .unwrap();
         assert_eq!(again.id, b.id);
-        let again = store.open_for_queue("team/a", &req_in("team/a"), "q").unwrap();
+        let again = store
+            .open_for_queue("team/a", &req_in("team/a"), "q")
+            .unwrap();
         assert_eq!(again.id, a.id);
     }
 

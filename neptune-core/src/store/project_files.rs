@@ -148,7 +148,9 @@ mod tests {
         assert!(!store.project_has_file("team/a", &absent).unwrap());
         assert!(!store.project_has_file("team/a", "../store.db").unwrap());
         // The same bytes through the other project: its own record, one copy of the content.
-        store.record_upload("team/b", &put(&store, b"1").digest).unwrap();
+        store
+            .record_upload("team/b", &put(&store, b"1").digest)
+            .unwrap();
         assert!(store.project_has_file("team/b", &single.digest).unwrap());
     }
 
