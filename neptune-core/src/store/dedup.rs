@@ -365,7 +365,7 @@ mod tests {
         // None of the refused calls created or registered anything.
         assert_eq!(
             store.list_objects("team/a", ObjectKind::Run).unwrap(),
-            [a.id.clone()]
+            std::slice::from_ref(&a.id)
         );
         let again = store
             .open_for_queue("team/b", &req_in("team/b"), "q")

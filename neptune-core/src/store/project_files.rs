@@ -11,30 +11,40 @@ use rusqlite::{params, Connection};
 use super::{files, Store, R};
 use crate::error::Result;
 
-/// Whether `project` uploaded `digest` or one of its fields refers to it. Every branch is an
-/// index lookup (see schema version 2).
+/// The lookups of [`holds`], in order: the upload record, then the references of the
+/// three kinds of file fields.
+const LOOKUPS: [&str; 4] = [
+    "SELECT EXISTS (SELECT 1 FROM project_files WHERE project = ?1 AND digest = ?2)",
+    "SELECT EXISTS (SELECT 1 FROM file_points fp
+         JOIN fields f ON f.id = fp.field_id
+         JOIN objects o ON o.id = f.object_id
+         JOIN projects p ON p.id = o.project_id
+         WHERE fp.digest = ?2 AND p.name = ?1)",
+    "SELECT EXISTS (SELECT 1 FROM fileset_entries fe
+         JOIN fields f ON f.id = fe.field_id
+         JOIN objects o ON o.id = f.object_id
+         JOIN projects p ON p.id = o.project_id
+         WHERE fe.digest = ?2 AND p.name = ?1)",
+    "SELECT EXISTS (SELECT 1 FROM fields f
+         JOIN objects o ON o.id = f.object_id
+         JOIN projects p ON p.id = o.project_id
+         WHERE f.type = 'File'
+           AND (CASE WHEN json_valid(f.value) THEN json_extract(f.value, '$.digest') END) = ?2
+           AND p.name = ?1)",
+];
+
+/// Whether `project` uploaded `digest` or one of its fields refers to it. Every lookup is by
+/// index (see schema version 2); the upload record, the common case, is looked up first.
 fn holds(c: &Connection, project: &str, digest: &str) -> R<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM project_files WHERE project = ?1 AND digest = ?2)
-             OR EXISTS (SELECT 1 FROM file_points fp
-                 JOIN fields f ON f.id = fp.field_id
-                 JOIN objects o ON o.id = f.object_id
-                 JOIN projects p ON p.id = o.project_id
-                 WHERE fp.digest = ?2 AND p.name = ?1)
-             OR EXISTS (SELECT 1 FROM fileset_entries fe
-                 JOIN fields f ON f.id = fe.field_id
-                 JOIN objects o ON o.id = f.object_id
-                 JOIN projects p ON p.id = o.project_id
-                 WHERE fe.digest = ?2 AND p.name = ?1)
-             OR EXISTS (SELECT 1 FROM fields f
-                 JOIN objects o ON o.id = f.object_id
-                 JOIN projects p ON p.id = o.project_id
-                 WHERE f.type = 'File'
-                   AND (CASE WHEN json_valid(f.value) THEN json_extract(f.value, '$.digest') END) = ?2
-                   AND p.name = ?1)",
-        )?
-        .query_row(params![project, digest], |r| r.get(0))?)
+    for sql in LOOKUPS {
+        let found: bool = c
+            .prepare_cached(sql)?
+            .query_row(params![project, digest], |r| r.get(0))?;
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl Store {
@@ -155,29 +165,29 @@ mod tests {
     }
 
     #[test]
-    fn the_reference_lookups_use_the_digest_indexes() {
+    fn every_lookup_uses_an_index() {
         let store = Store::in_memory().unwrap();
-        let plan = store
-            .read(|tx| {
-                let rows = tx
-                    .prepare(
-                        "EXPLAIN QUERY PLAN SELECT EXISTS (SELECT 1 FROM fields f
-                         WHERE f.type = 'File' AND (CASE WHEN json_valid(f.value)
-                         THEN json_extract(f.value, '$.digest') END) = ?1)
-                         OR EXISTS (SELECT 1 FROM file_points WHERE digest = ?1)
-                         OR EXISTS (SELECT 1 FROM fileset_entries WHERE digest = ?1)",
-                    )?
-                    .query_map(["d"], |r| r.get::<_, String>(3))?
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                Ok(rows.join("\n"))
-            })
-            .unwrap();
-        for index in [
-            "file_fields_by_digest",
+        let expected = [
+            "PRIMARY KEY",
             "file_points_by_digest",
             "fileset_entries_by_digest",
-        ] {
+            "file_fields_by_digest",
+        ];
+        for (sql, index) in LOOKUPS.iter().zip(expected) {
+            let plan = store
+                .read(|tx| {
+                    let rows = tx
+                        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+                        .query_map(params!["p", "d"], |r| r.get::<_, String>(3))?
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    Ok(rows.join("\n"))
+                })
+                .unwrap();
             assert!(plan.contains(index), "{index} unused:\n{plan}");
+            assert!(
+                !plan.contains("SCAN f") && !plan.contains("SCAN o"),
+                "{plan}"
+            );
         }
     }
 }
