@@ -1,6 +1,6 @@
 //! The one error type of the library: each message names the path, the type and what to do.
 
-use crate::types::FieldType;
+use crate::model::types::FieldType;
 
 /// Shorthand for `Result<T, neptune_core::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

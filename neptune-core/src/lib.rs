@@ -18,29 +18,19 @@
 
 pub mod backend;
 mod config;
+mod engine;
 mod error;
 mod files;
-mod handler;
 mod handles;
-mod inputs;
-mod loggable;
-mod object;
+mod model;
 mod objects;
-pub mod operation;
 mod options;
-mod path;
-mod queue;
-#[cfg(feature = "http")]
-pub mod queue_disk;
-mod schema;
-mod serde_tree;
 pub mod store;
-#[cfg(feature = "http")]
-pub mod sync;
 mod table;
-mod types;
-mod values;
-mod worker;
+
+#[cfg(feature = "http")]
+pub use backend::http::{queue_disk, sync};
+pub use model::operation;
 
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{
@@ -55,16 +45,16 @@ pub use files::{
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
-pub use handler::{Appendable, FetchedSeries, Handler};
-pub use handles::{
+pub use handles::handler::{Appendable, FetchedSeries, Handler};
+pub use handles::typed::{
     BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
     StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
 };
-pub use inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
+pub use model::inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 #[doc(hidden)]
-pub use loggable::__private;
-pub use loggable::{
+pub use handles::loggable::__private;
+pub use handles::loggable::{
     Artifact, FileSeries, FileSet, FloatSeries, Loggable, OptionalHandle, StringSeries, StringSet,
     ValueHandle,
 };
@@ -73,15 +63,15 @@ pub use neptune_derive::Loggable;
 pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };
-pub use operation::Operation;
+pub use model::operation::Operation;
 pub use options::{
     ExtendOptions, FetchOptions, LogOptions, ProgressBar, SerdeOptions, WriteOptions,
 };
-pub use path::{FieldPath, MAX_PATH_LEN};
-pub use schema::Structure;
+pub use model::path::{FieldPath, MAX_PATH_LEN};
+pub use model::structure::Structure;
 pub use table::{
     Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY, MAX_QUERY_CONDITIONS,
     MAX_QUERY_DEPTH, MAX_QUERY_LEN, MAX_TABLE_COLUMNS, MAX_TABLE_IDS, MAX_TABLE_VALUES,
 };
-pub use types::{FieldType, GitInfo, RunState, Value};
-pub use values::{CsvCell, Entry, SeriesValues};
+pub use model::types::{FieldType, GitInfo, RunState, Value};
+pub use model::values::{CsvCell, Entry, SeriesValues};

@@ -7,10 +7,10 @@ use std::sync::Mutex;
 
 use super::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage};
 use crate::error::Result;
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::path::FieldPath;
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::model::path::FieldPath;
 use crate::store::Store;
-use crate::types::{FieldType, Value};
+use crate::model::types::{FieldType, Value};
 
 /// An in-memory store plus a recorder of every operation passed to [`Backend::execute`],
 /// per object, in order (rejected ones included).

@@ -14,9 +14,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 pub use memory::MemoryBackend;
 
@@ -108,7 +108,7 @@ pub struct Rejected {
 pub struct SeriesInfo {
     pub field_type: FieldType,
     pub count: u64,
-    #[serde(with = "crate::operation::float::option")]
+    #[serde(with = "crate::model::operation::float::option")]
     pub last_step: Option<f64>,
     /// The last value, as a Value::Float or Value::String (None when empty or for files).
     pub last: Option<Value>,

@@ -9,12 +9,12 @@ use serde::de::DeserializeOwned;
 use super::transfer::{self, Bytes, DownloadOptions, UploadOptions};
 use super::value::{File, Uploadable};
 use crate::error::{Error, Result};
-use crate::handles::missing;
-use crate::object::ObjectInner;
-use crate::operation::{FileRef, Operation};
+use crate::handles::typed::missing;
+use crate::objects::inner::ObjectInner;
+use crate::model::operation::{FileRef, Operation};
 use crate::options::WriteOptions;
-use crate::path::FieldPath;
-use crate::types::FieldType;
+use crate::model::path::FieldPath;
+use crate::model::types::FieldType;
 
 /// Handle of a File field.
 ///

@@ -9,9 +9,9 @@ use super::series::FileSeriesHandle;
 use super::transfer::DownloadOptions;
 use super::value::Uploadable;
 use crate::error::{Error, Result};
-use crate::handler::Handler;
-use crate::handles::{missing, IntoStrings};
-use crate::types::FieldType;
+use crate::handles::handler::Handler;
+use crate::handles::typed::{missing, IntoStrings};
+use crate::model::types::FieldType;
 
 impl Handler {
     /// This path as a File field.

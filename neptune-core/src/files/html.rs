@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::value::File;
-use crate::handler::FetchedSeries;
-use crate::values::SeriesValues;
+use crate::handles::handler::FetchedSeries;
+use crate::model::values::SeriesValues;
 
 /// Something that renders as a standalone HTML document: fetched series (a table of step,
 /// value and timestamp), a [`LineChart`], or your own type.

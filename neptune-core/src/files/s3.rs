@@ -15,8 +15,8 @@ use super::artifact::S3;
 use super::sigv4::{uri_encode, Credentials, Request, EMPTY_SHA256};
 use super::transfer::Bytes;
 use crate::error::{Error, Result};
-use crate::operation::ArtifactFile;
-use crate::path::FieldPath;
+use crate::model::operation::ArtifactFile;
+use crate::model::path::FieldPath;
 use crate::store::files::{hex, BUF};
 
 /// One listed object.

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use super::transfer::{self, Bytes, DownloadOptions};
 use super::value::Uploadable;
 use crate::error::{Error, Result};
-use crate::handles::{missing, next_step};
-use crate::object::{now_ms, ObjectInner};
-use crate::operation::{FilePoint, FileRef, Operation};
+use crate::handles::typed::{missing, next_step};
+use crate::objects::inner::{now_ms, ObjectInner};
+use crate::model::operation::{FilePoint, FileRef, Operation};
 use crate::options::{ExtendOptions, LogOptions, ProgressBar};
-use crate::path::FieldPath;
-use crate::queue::SeriesBuffer;
-use crate::types::FieldType;
+use crate::model::path::FieldPath;
+use crate::engine::queue::SeriesBuffer;
+use crate::model::types::FieldType;
 
 /// Options of a FileSeries `append`: the reference's `step`, `timestamp`, `name`,
 /// `description` and `wait`.
@@ -166,7 +166,7 @@ pub struct FileSeriesHandle {
 fn timestamp_ms(path: &FieldPath, unix_seconds: Option<f64>, now: i64) -> Result<i64> {
     match unix_seconds {
         None => Ok(now),
-        Some(t) => crate::handles::timestamp_ms(path, t),
+        Some(t) => crate::handles::typed::timestamp_ms(path, t),
     }
 }
 

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::operation::FileRef;
+use crate::model::operation::FileRef;
 use crate::options::ProgressBar;
-use crate::path::FieldPath;
+use crate::model::path::FieldPath;
 use crate::store::files::{hex, BUF};
 
 /// The byte-counting progress report of transfers.

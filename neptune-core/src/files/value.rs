@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::transfer::{check_extension, Bytes, Counting};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::operation::FileRef;
-use crate::path::FieldPath;
+use crate::model::operation::FileRef;
+use crate::model::path::FieldPath;
 
 /// Streams read by [`File::from_stream`] are kept in memory up to this size, in an anonymous
 /// temporary file above it.

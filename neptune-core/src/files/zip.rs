@@ -10,8 +10,8 @@ use zip::{CompressionMethod, ZipWriter};
 use super::transfer::{copy_content, Bytes};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::operation::FileSetEntry;
-use crate::values::datetime_ms;
+use crate::model::operation::FileSetEntry;
+use crate::model::values::datetime_ms;
 
 fn zip_err(e: zip::result::ZipError) -> Error {
     match e {

@@ -9,9 +9,9 @@ use super::fields::{self, ensure, find_field, find_object, float_to_sql, truncat
 use super::{chunk, corrupt, R};
 use crate::backend::Rejected;
 use crate::error::Error;
-use crate::operation::{ArtifactFile, FilePoint, FloatPoint, Operation, StringPoint};
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FloatPoint, Operation, StringPoint};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 /// Longest String field, in characters; longer values are cut.
 pub(crate) const MAX_STRING_CHARS: usize = 16384;

@@ -21,7 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{ids, Fail, Store, R};
 use crate::backend::{ObjectInfo, ObjectKind, OpenRequest, Rejected};
 use crate::error::{Error, Result};
-use crate::operation::Operation;
+use crate::model::operation::Operation;
 
 /// One batch of a queue.
 #[derive(Clone, Debug, Default)]
@@ -220,8 +220,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::backend::Backend;
-    use crate::path::FieldPath;
-    use crate::types::Value;
+    use crate::model::path::FieldPath;
+    use crate::model::types::Value;
 
     const P: &str = "team/dedup";
 

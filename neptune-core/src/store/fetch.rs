@@ -9,16 +9,16 @@ use super::fields::{
 use super::{chunk, corrupt, Fail, R};
 use crate::backend::{SeriesInfo, SeriesPage};
 use crate::error::Error;
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry};
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 /// The display settings of a FloatSeries (`ConfigFloatSeries`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesConfig {
-    #[serde(with = "crate::operation::float::option", default)]
+    #[serde(with = "crate::model::operation::float::option", default)]
     pub min: Option<f64>,
-    #[serde(with = "crate::operation::float::option", default)]
+    #[serde(with = "crate::model::operation::float::option", default)]
     pub max: Option<f64>,
     pub unit: Option<String>,
 }

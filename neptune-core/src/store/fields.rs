@@ -6,9 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{corrupt, Fail, R};
 use crate::backend::ObjectKind;
 use crate::error::Error;
-use crate::operation::FileRef;
-use crate::path::FieldPath;
-use crate::types::{FieldType, GitInfo, RunState, Value};
+use crate::model::operation::FileRef;
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, GitInfo, RunState, Value};
 
 /// An object row.
 #[derive(Clone, Debug)]

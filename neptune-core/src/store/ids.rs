@@ -7,8 +7,8 @@ use super::fields::{self, ensure, find_object, Obj};
 use super::{Fail, R};
 use crate::backend::{ObjectInfo, ObjectKind, OpenRequest};
 use crate::error::Error;
-use crate::path::FieldPath;
-use crate::types::{FieldType, RunState};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, RunState};
 
 /// A project row.
 struct Project {

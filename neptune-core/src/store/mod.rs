@@ -44,9 +44,9 @@ use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
 use crate::error::{Error, Result};
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 pub use dedup::{BatchOutcome, QueuedBatch};
 pub use fetch::SeriesConfig;

@@ -92,8 +92,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::backend::{Backend, ObjectKind, OpenRequest};
-    use crate::operation::{FilePoint, FileRef, FileSetEntry, Operation};
-    use crate::path::FieldPath;
+    use crate::model::operation::{FilePoint, FileRef, FileSetEntry, Operation};
+    use crate::model::path::FieldPath;
 
     fn open(store: &Store, project: &str) -> String {
         store

@@ -19,7 +19,7 @@ use crate::backend::ObjectKind;
 use crate::error::Error;
 use crate::options::Progress;
 use crate::table::{build, RawRow, RawTable, RawValue, Table, TableQuery, TableScope};
-use crate::types::{FieldType, GitInfo, RunState};
+use crate::model::types::{FieldType, GitInfo, RunState};
 
 /// Below this many objects no progress bar is shown.
 const PROGRESS_MIN_OBJECTS: u64 = 5_000;
@@ -482,8 +482,8 @@ fn fetch_table(
 mod tests {
     use super::*;
     use crate::backend::{Backend, OpenRequest};
-    use crate::operation::Operation;
-    use crate::path::FieldPath;
+    use crate::model::operation::Operation;
+    use crate::model::path::FieldPath;
 
     /// The scan split over two connections gives the table one connection gives.
     #[test]

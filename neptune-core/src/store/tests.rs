@@ -3,8 +3,8 @@
 //! performance in `tests_disk.rs`.
 
 use super::*;
-use crate::operation::{FloatPoint, StringPoint};
-use crate::types::RunState;
+use crate::model::operation::{FloatPoint, StringPoint};
+use crate::model::types::RunState;
 
 pub(super) fn p(s: &str) -> FieldPath {
     FieldPath::parse(s).unwrap()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::tests::{all_floats, floats, get, new_run, p, req};
 use super::*;
-use crate::operation::FloatPoint;
+use crate::model::operation::FloatPoint;
 
 // ---------------------------------------------------------------- files on disk, concurrency
 

@@ -4,8 +4,8 @@
 use super::apply::artifact_hash;
 use super::tests::{floats, get, new_run, p, req};
 use super::*;
-use crate::operation::{FloatPoint, StringPoint};
-use crate::types::{GitInfo, RunState};
+use crate::model::operation::{FloatPoint, StringPoint};
+use crate::model::types::{GitInfo, RunState};
 use crate::MemoryBackend;
 
 fn fref(c: char, ext: &str) -> FileRef {

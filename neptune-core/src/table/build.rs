@@ -11,8 +11,8 @@ use super::{
     MAX_TABLE_VALUES,
 };
 use crate::error::{Error, Result};
-use crate::path::FieldPath;
-use crate::types::{FieldType, RunState};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, RunState};
 
 /// A loaded cell, before the conversions of `to_pandas()`.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +37,7 @@ impl RawValue {
             RawValue::Int(v) => Cell::Integer(v),
             RawValue::Bool(v) => Cell::Boolean(v),
             RawValue::Str(s) => Cell::String(s),
-            RawValue::Time(ms) => Cell::Datetime(crate::values::datetime_ms(ms)),
+            RawValue::Time(ms) => Cell::Datetime(crate::model::values::datetime_ms(ms)),
             RawValue::State(s) => Cell::String(s.as_str().to_owned()),
             RawValue::Set(m) => Cell::String(m.join(",")),
         }

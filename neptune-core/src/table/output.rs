@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{Cell, Table};
-use crate::values::CsvCell;
+use crate::model::values::CsvCell;
 
 fn write_text(w: &mut dyn Write, s: &str) -> io::Result<()> {
     // The same quoting as series CSV.

@@ -405,7 +405,7 @@ impl Parser {
                          that is a keyword: `{w}`)"
                     )));
                 }
-                crate::path::FieldPath::parse(&w)?;
+                crate::model::path::FieldPath::parse(&w)?;
                 Ok(w)
             }
             other => Err(bad_query(format!(
@@ -460,7 +460,7 @@ pub(crate) fn parse(s: &str) -> Result<Option<Expr>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::RunState;
+    use crate::model::types::RunState;
     use std::collections::HashMap;
 
     fn eval(q: &str, cells: &[(&str, RawValue)]) -> bool {

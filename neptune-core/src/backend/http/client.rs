@@ -20,9 +20,9 @@ use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
 use crate::error::{Error, Result};
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 /// Longest wait for the answer to one JSON request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -253,7 +253,7 @@ impl HttpBackend {
             token: token.trim().to_owned(),
             client,
             rt: Runtime::start()?,
-            queue_id: crate::queue_disk::new_id(),
+            queue_id: crate::backend::http::queue_disk::new_id(),
             seq: AtomicU64::new(0),
         })
     }

@@ -5,7 +5,7 @@
 //! [`QueuedBackend`] is what a run uses: every write is first made durable in a local queue
 //! on disk (`NEPTUNE_HOME/queue/<queue id>/`), then uploaded in order by a background thread
 //! that retries for as long as the run lives; offline runs only fill the queue, and
-//! [`crate::sync`] uploads what a stopped, killed or offline run left there.
+//! [`sync`] uploads what a stopped, killed or offline run left there.
 //!
 //! ```no_run
 //! # fn main() -> neptune_core::Result<()> {
@@ -25,6 +25,8 @@ mod client;
 mod pipe;
 mod progress;
 mod queued;
+pub mod queue_disk;
+pub mod sync;
 mod upload;
 pub mod wire;
 

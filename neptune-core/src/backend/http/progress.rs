@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::queue_disk::DiskQueue;
+use crate::backend::http::queue_disk::DiskQueue;
 
 /// A progress bar on stderr (hidden when it is not a terminal) and a log line every few
 /// seconds, updated from the queue's count of values not yet acknowledged.

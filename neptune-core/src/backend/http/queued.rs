@@ -19,10 +19,10 @@ use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
 use crate::error::{Error, Result};
-use crate::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::path::FieldPath;
-use crate::queue_disk::{self, Cursor, DiskQueue, Record};
-use crate::types::{FieldType, Value};
+use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
+use crate::model::path::FieldPath;
+use crate::backend::http::queue_disk::{self, Cursor, DiskQueue, Record};
+use crate::model::types::{FieldType, Value};
 
 /// Largest record the queue writes: bigger batches are split (a log's points in pieces). Under
 /// the 1 MiB body limit of common reverse proxies, and small enough for a small disk.
@@ -812,7 +812,7 @@ impl Drop for QueuedBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::{FloatPoint, StringPoint};
+    use crate::model::operation::{FloatPoint, StringPoint};
 
     #[test]
     fn big_batches_are_split_into_bounded_records() {
@@ -852,7 +852,7 @@ mod tests {
             assert!(b.len() <= MAX_RECORD_BYTES + 2_000_000, "{}", b.len());
             back.extend(serde_json::from_slice::<Vec<Operation>>(b).unwrap());
         }
-        let merged = crate::queue::merge(back);
+        let merged = crate::engine::queue::merge(back);
         assert_eq!(merged, ops);
         assert_eq!(bodies.iter().map(|b| b.1).sum::<u64>(), 20_011);
     }

@@ -3,7 +3,7 @@
 //!
 //! A request carries as many leading batches as fit the size the server takes. Nothing is
 //! acknowledged in the queue unless the server applied it, or it was kept aside
-//! ([`crate::queue_disk::aside`]) and reported:
+//! ([`crate::backend::http::queue_disk::aside`]) and reported:
 //! - 413 (a reverse proxy's body limit, or the server's): the request is halved and sent
 //!   again; a single batch too large is split into parts (below); a single operation or point
 //!   too large alone is kept aside.
@@ -25,8 +25,8 @@ use std::io::Read;
 use super::client::{Fail, HttpBackend};
 use super::wire;
 use crate::backend::Rejected;
-use crate::operation::Operation;
-use crate::queue_disk::{AsideEntry, AsideKind, DiskQueue, Record};
+use crate::model::operation::Operation;
+use crate::backend::http::queue_disk::{AsideEntry, AsideKind, DiskQueue, Record};
 
 /// Largest request body the uploader builds (a single bigger record goes alone).
 pub(crate) const MAX_REQUEST_BYTES: usize = 16 << 20;
@@ -444,7 +444,7 @@ impl<'a> Uploader<'a> {
     fn send_file(
         &mut self,
         seq: u64,
-        file: &crate::operation::FileRef,
+        file: &crate::model::operation::FileRef,
         reported: &mut Vec<Rejected>,
     ) -> Sent {
         let path = self.q.file_path(&file.digest);
@@ -506,8 +506,8 @@ impl<'a> Uploader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::FloatPoint;
-    use crate::path::FieldPath;
+    use crate::model::operation::FloatPoint;
+    use crate::model::path::FieldPath;
 
     fn log(n: usize) -> Operation {
         Operation::LogFloats {
@@ -543,7 +543,7 @@ mod tests {
                 assert_eq!(boundary(total, level + 1, 2 * i), a);
                 back.extend(slice_ops(&ops, a, b));
             }
-            assert_eq!(crate::queue::merge(back), crate::queue::merge(ops.clone()));
+            assert_eq!(crate::engine::queue::merge(back), crate::engine::queue::merge(ops.clone()));
         }
     }
 }

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{ObjectKind, OpenRequest, Rejected, SeriesInfo};
-use crate::operation::Operation;
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::operation::Operation;
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 /// Prefix of every versioned route.
 pub const API_PREFIX: &str = "/api/v1";
@@ -232,14 +232,14 @@ pub fn kind_from_wire(s: &str) -> Option<ObjectKind> {
     .find(|k| kind_to_wire(*k) == s)
 }
 
-/// Serde for `Vec<f64>` keeping NaN and infinities (as [`crate::operation::float`] does).
+/// Serde for `Vec<f64>` keeping NaN and infinities (as [`crate::model::operation::float`] does).
 pub mod float_vec {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
         #[derive(serde::Serialize)]
-        struct W(#[serde(with = "crate::operation::float")] f64);
+        struct W(#[serde(with = "crate::model::operation::float")] f64);
         let mut seq = s.serialize_seq(Some(v.len()))?;
         for x in v {
             seq.serialize_element(&W(*x))?;
@@ -249,7 +249,7 @@ pub mod float_vec {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
         #[derive(Deserialize)]
-        struct W(#[serde(with = "crate::operation::float")] f64);
+        struct W(#[serde(with = "crate::model::operation::float")] f64);
         Ok(Vec::<W>::deserialize(d)?.into_iter().map(|w| w.0).collect())
     }
 }

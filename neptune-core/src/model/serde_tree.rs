@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::ser::{self, Serialize};
 
-use crate::types::Value;
+use crate::model::types::Value;
 
 /// A serialized value, before it becomes fields.
 #[derive(Clone, Debug, PartialEq)]

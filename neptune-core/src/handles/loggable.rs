@@ -10,14 +10,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::handler::Handler;
-use crate::handles::Scalar;
-use crate::object::ObjectInner;
+use crate::handles::handler::Handler;
+use crate::handles::typed::Scalar;
+use crate::objects::inner::ObjectInner;
 use crate::objects::Object;
-use crate::operation::Operation;
+use crate::model::operation::Operation;
 use crate::options::WriteOptions;
-use crate::path::FieldPath;
-use crate::types::{FieldType, Value};
+use crate::model::path::FieldPath;
+use crate::model::types::{FieldType, Value};
 
 mod leaves;
 

@@ -11,14 +11,14 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, Local, Utc};
 
 use crate::error::{Error, Result};
-use crate::inputs::{IntoSeriesValue, SeriesMarker};
-use crate::object::{now_ms, ObjectInner, SeriesKind};
-use crate::operation::{FloatPoint, Operation, StringPoint};
+use crate::model::inputs::{IntoSeriesValue, SeriesMarker};
+use crate::objects::inner::{now_ms, ObjectInner, SeriesKind};
+use crate::model::operation::{FloatPoint, Operation, StringPoint};
 use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
-use crate::path::FieldPath;
-use crate::queue::SeriesBuffer;
-use crate::types::{FieldType, Value};
-use crate::values::SeriesValues;
+use crate::model::path::FieldPath;
+use crate::engine::queue::SeriesBuffer;
+use crate::model::types::{FieldType, Value};
+use crate::model::values::SeriesValues;
 
 /// Longest String field value; longer values are truncated.
 pub const MAX_STRING_LEN: usize = 16384;
@@ -216,7 +216,7 @@ pub trait SeriesValue: Sized + Send + 'static {
 
 impl SeriesValue for f64 {
     const TYPE: FieldType = FieldType::FloatSeries;
-    type Kind = crate::loggable::FloatSeries;
+    type Kind = crate::handles::loggable::FloatSeries;
     type Point = FloatPoint;
     #[inline]
     fn point(
@@ -248,7 +248,7 @@ impl SeriesValue for f64 {
 
 impl SeriesValue for String {
     const TYPE: FieldType = FieldType::StringSeries;
-    type Kind = crate::loggable::StringSeries;
+    type Kind = crate::handles::loggable::StringSeries;
     type Point = StringPoint;
     fn point(
         obj: &ObjectInner,

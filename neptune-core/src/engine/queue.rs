@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::operation::{FilePoint, FloatPoint, Operation, StringPoint};
-use crate::path::FieldPath;
+use crate::model::operation::{FilePoint, FloatPoint, Operation, StringPoint};
+use crate::model::path::FieldPath;
 
 /// A point of some series, and how a run of them becomes an operation.
 #[doc(hidden)]

@@ -83,7 +83,7 @@ use crate::backend::ObjectKind;
 use crate::error::{Error, Result};
 use crate::objects::{Model, Project};
 use crate::options::ProgressBar;
-use crate::types::{FieldType, RunState};
+use crate::model::types::{FieldType, RunState};
 
 pub(crate) use build::{RawRow, RawTable, RawValue};
 
@@ -354,7 +354,7 @@ impl TableQuery {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cell {
     /// Float, and the last value of a FloatSeries.
-    Float(#[serde(with = "crate::operation::float")] f64),
+    Float(#[serde(with = "crate::model::operation::float")] f64),
     Integer(i64),
     Boolean(bool),
     /// String, the last entry of a StringSeries, comma-joined tags, a RunState, a GitRef's
@@ -385,7 +385,7 @@ impl Cell {
     /// RFC 3339 with milliseconds).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Cell::Float(v) => crate::operation::float::to_json(*v),
+            Cell::Float(v) => crate::model::operation::float::to_json(*v),
             Cell::Integer(v) => (*v).into(),
             Cell::Boolean(v) => (*v).into(),
             Cell::String(s) => s.as_str().into(),

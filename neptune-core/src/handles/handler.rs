@@ -7,19 +7,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::handles::{
+use crate::handles::typed::{
     fetch_series, missing, FloatSeriesHandle, IntoStrings, Scalar, ScalarHandle,
     StringSeriesHandle, StringSetHandle,
 };
-use crate::inputs::IntoValue;
-use crate::object::ObjectInner;
+use crate::model::inputs::IntoValue;
+use crate::objects::inner::ObjectInner;
 use crate::objects::Object;
-use crate::operation::Operation;
+use crate::model::operation::Operation;
 use crate::options::{ExtendOptions, FetchOptions, LogOptions, SerdeOptions, WriteOptions};
-use crate::path::FieldPath;
-use crate::schema::Structure;
-use crate::types::{FieldType, Value};
-use crate::values::SeriesValues;
+use crate::model::path::FieldPath;
+use crate::model::structure::Structure;
+use crate::model::types::{FieldType, Value};
+use crate::model::values::SeriesValues;
 
 #[derive(Clone, Debug)]
 enum Target {
@@ -354,7 +354,7 @@ impl Handler {
             };
         }
         let (v, strung) =
-            crate::serde_tree::stringified(&where_, value).map_err(|e| Error::Serialization {
+            crate::model::serde_tree::stringified(&where_, value).map_err(|e| Error::Serialization {
                 path: where_.clone(),
                 reason: e.to_string(),
             })?;

@@ -153,7 +153,7 @@ pub struct GitInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Value {
-    Float(#[serde(with = "crate::operation::float")] f64),
+    Float(#[serde(with = "crate::model::operation::float")] f64),
     Integer(i64),
     Boolean(bool),
     String(String),
@@ -243,7 +243,7 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
-            Value::Float(v) => crate::operation::float::to_json(*v),
+            Value::Float(v) => crate::model::operation::float::to_json(*v),
             Value::Integer(v) => J::from(*v),
             Value::Boolean(v) => J::from(*v),
             Value::String(s) | Value::Artifact(s) => J::from(s.as_str()),

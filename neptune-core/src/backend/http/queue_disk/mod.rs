@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::backend::{OpenRequest, Rejected};
 use crate::error::{Error, Result};
-use crate::operation::{FileRef, Operation};
+use crate::model::operation::{FileRef, Operation};
 
 pub mod aside;
 mod inspect;
@@ -816,8 +816,8 @@ mod prop_tests;
 mod tests {
     use super::*;
     use crate::backend::ObjectKind;
-    use crate::operation::FloatPoint;
-    use crate::path::FieldPath;
+    use crate::model::operation::FloatPoint;
+    use crate::model::path::FieldPath;
 
     fn req() -> OpenRequest {
         OpenRequest {

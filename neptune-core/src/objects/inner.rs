@@ -8,12 +8,12 @@ use std::time::Duration;
 use crate::backend::{Backend, ObjectInfo, ObjectKind};
 use crate::config::Mode;
 use crate::error::{Error, Result};
-use crate::operation::{FilePoint, FloatPoint, Operation, StringPoint};
-use crate::path::FieldPath;
-use crate::queue::{Drain, Point, Queue, SeriesBuffer};
-use crate::schema::{Schema, Structure};
-use crate::types::{FieldType, RunState, Value};
-use crate::worker::{Shared, Worker};
+use crate::model::operation::{FilePoint, FloatPoint, Operation, StringPoint};
+use crate::model::path::FieldPath;
+use crate::engine::queue::{Drain, Point, Queue, SeriesBuffer};
+use crate::model::structure::{Schema, Structure};
+use crate::model::types::{FieldType, RunState, Value};
+use crate::engine::worker::{Shared, Worker};
 
 /// System fields users may write; every other `sys/` field belongs to the store.
 pub(crate) const WRITABLE_SYS: [&str; 4] =
@@ -452,7 +452,7 @@ impl Drop for ObjectInner {
         }
         if let Err(e) = self.stop() {
             tracing::warn!(object = %self.id, "stopping on drop: {e}");
-            if crate::worker::no_subscriber() {
+            if crate::engine::worker::no_subscriber() {
                 eprintln!("neptune: {}: stopping on drop: {e}", self.id);
             }
         }

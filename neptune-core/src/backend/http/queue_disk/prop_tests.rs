@@ -8,8 +8,8 @@ use super::record::{self, Line};
 use super::*;
 use crate::backend::http::wire::Batch;
 use crate::backend::ObjectKind;
-use crate::operation::{FloatPoint, StringPoint};
-use crate::path::FieldPath;
+use crate::model::operation::{FloatPoint, StringPoint};
+use crate::model::path::FieldPath;
 
 fn path() -> impl Strategy<Value = FieldPath> {
     "[a-z]{1,6}(/[a-z0-9_]{1,6}){0,2}".prop_map(|p| FieldPath::parse(&p).unwrap())

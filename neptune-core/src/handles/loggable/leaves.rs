@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{single_fields, At, Binder, Fields, Loggable, Reader, SingleValue, Writer};
 use crate::error::{Error, Result};
-use crate::handles::{
+use crate::handles::typed::{
     FloatSeriesHandle, ScalarHandle, SeriesHandle, StringSeriesHandle, StringSetHandle,
 };
 use crate::options::WriteOptions;
-use crate::path::FieldPath;
-use crate::types::FieldType;
+use crate::model::path::FieldPath;
+use crate::model::types::FieldType;
 
 /// `__bind` of a single-value type whose handle is a [`ValueHandle`].
 #[doc(hidden)]

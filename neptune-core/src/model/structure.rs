@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::path::FieldPath;
-use crate::types::FieldType;
+use crate::model::path::FieldPath;
+use crate::model::types::FieldType;
 
 /// Paths and types of an object's fields.
 #[derive(Debug, Default, Clone)]

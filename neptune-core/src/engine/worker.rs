@@ -13,8 +13,8 @@ use crossbeam_channel::{select, Receiver, Sender};
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::operation::Operation;
-use crate::queue::{merge, Queue};
+use crate::model::operation::Operation;
+use crate::engine::queue::{merge, Queue};
 
 /// Most operations in one backend call.
 const MAX_BATCH_OPS: usize = 1000;
@@ -344,7 +344,7 @@ fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operation::FloatPoint;
+    use crate::model::operation::FloatPoint;
     use crate::FieldPath;
 
     #[test]

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use serde::Deserialize;
 
-use crate::operation::FileRef;
+use crate::model::operation::FileRef;
 
 /// One record of the queue.
 #[derive(Clone, Debug)]

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::path::FieldPath;
-use crate::types::{GitInfo, RunState};
+use crate::model::path::FieldPath;
+use crate::model::types::{GitInfo, RunState};
 
 /// One point of a FloatSeries.
 ///

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, Local, Utc};
 
-use crate::loggable::{FloatSeries, StringSeries};
-use crate::types::Value;
+use crate::handles::loggable::{FloatSeries, StringSeries};
+use crate::model::types::Value;
 
 /// The value type of a series marker ([`FloatSeries`]: `f64`, [`StringSeries`]: `String`).
 #[doc(hidden)]

@@ -1,5 +1,7 @@
 //! Runs, models, model versions and projects, and their builders.
 
+pub(crate) mod inner;
+
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -9,14 +11,14 @@ use std::time::Duration;
 use crate::backend::{Backend, MemoryBackend, ObjectKind, OpenRequest};
 use crate::config::{self, Mode};
 use crate::error::{Error, Result};
-use crate::handler::Handler;
-use crate::handles::StringSetHandle;
-use crate::object::ObjectInner;
-use crate::operation::Operation;
-use crate::path::FieldPath;
-use crate::schema::Structure;
+use crate::handles::handler::Handler;
+use crate::handles::typed::StringSetHandle;
+use crate::objects::inner::ObjectInner;
+use crate::model::operation::Operation;
+use crate::model::path::FieldPath;
+use crate::model::structure::Structure;
 use crate::store::Store;
-use crate::types::Value;
+use crate::model::types::Value;
 
 /// Values the queue holds before writers wait for the worker (bounds client memory).
 const DEFAULT_QUEUE_CAPACITY: usize = 1_000_000;

@@ -8,7 +8,7 @@
 //! every record after the last acknowledged one; the server applies each batch once however
 //! often it is sent. One failing run does not stop the others. A queue whose writer is still
 //! running is locked, and syncing it is refused. What the server refuses for good, and damaged
-//! records, are kept aside in the queue's folder (see [`crate::queue_disk::aside`]), which then
+//! records, are kept aside in the queue's folder (see [`crate::backend::http::queue_disk::aside`]), which then
 //! stays, listed by [`status`]: a sync is complete ([`SyncReport::is_complete`]) only when
 //! nothing was refused, set aside or left behind.
 //!
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use crate::backend::http::{nap, Backoff, Fail, HttpBackend, Sent, Uploader, MAX_REQUEST_BYTES};
 use crate::backend::Rejected;
 use crate::error::{Error, Result};
-use crate::queue_disk::{self, aside, Cursor, DiskQueue, Inspection, OpenError};
+use crate::backend::http::queue_disk::{self, aside, Cursor, DiskQueue, Inspection, OpenError};
 
 /// Settings of a sync.
 #[derive(Clone, Debug, Default)]
