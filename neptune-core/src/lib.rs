@@ -46,32 +46,32 @@ pub use files::{
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
 pub use handles::handler::{Appendable, FetchedSeries, Handler};
-pub use handles::typed::{
-    BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
-    Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
-    StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
-};
-pub use model::inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 #[doc(hidden)]
 pub use handles::loggable::__private;
 pub use handles::loggable::{
     Artifact, FileSeries, FileSet, FloatSeries, Loggable, OptionalHandle, StringSeries, StringSet,
     ValueHandle,
 };
+pub use handles::typed::{
+    BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
+    Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
+    StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
+};
+pub use model::inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
+pub use model::operation::Operation;
+pub use model::path::{FieldPath, MAX_PATH_LEN};
+pub use model::structure::Structure;
+pub use model::types::{FieldType, GitInfo, RunState, Value};
+pub use model::values::{CsvCell, Entry, SeriesValues};
 #[cfg(feature = "derive")]
 pub use neptune_derive::Loggable;
 pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };
-pub use model::operation::Operation;
 pub use options::{
     ExtendOptions, FetchOptions, LogOptions, ProgressBar, SerdeOptions, WriteOptions,
 };
-pub use model::path::{FieldPath, MAX_PATH_LEN};
-pub use model::structure::Structure;
 pub use table::{
     Cell, Column, Row, Table, TableQuery, TableScope, DEFAULT_SORT_BY, MAX_QUERY_CONDITIONS,
     MAX_QUERY_DEPTH, MAX_QUERY_LEN, MAX_TABLE_COLUMNS, MAX_TABLE_IDS, MAX_TABLE_VALUES,
 };
-pub use model::types::{FieldType, GitInfo, RunState, Value};
-pub use model::values::{CsvCell, Entry, SeriesValues};

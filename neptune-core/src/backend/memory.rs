@@ -9,8 +9,8 @@ use super::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, 
 use crate::error::Result;
 use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::model::path::FieldPath;
-use crate::store::Store;
 use crate::model::types::{FieldType, Value};
+use crate::store::Store;
 
 /// An in-memory store plus a recorder of every operation passed to [`Backend::execute`],
 /// per object, in order (rejected ones included).

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, Receiver, Sender};
 
 use crate::backend::Backend;
+use crate::engine::queue::{merge, Queue};
 use crate::error::{Error, Result};
 use crate::model::operation::Operation;
-use crate::engine::queue::{merge, Queue};
 
 /// Most operations in one backend call.
 const MAX_BATCH_OPS: usize = 1000;

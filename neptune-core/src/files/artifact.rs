@@ -14,13 +14,13 @@ use super::fileset::user_set_path;
 use super::transfer::{self, Bytes, DownloadOptions};
 use crate::error::{Error, Result};
 use crate::handles::typed::missing;
-use crate::objects::inner::ObjectInner;
 use crate::model::operation::{ArtifactFile, Operation};
-use crate::options::{ProgressBar, WriteOptions};
 use crate::model::path::FieldPath;
-use crate::store::files::{hex, BUF};
 use crate::model::types::{FieldType, Value};
 use crate::model::values::datetime_ms;
+use crate::objects::inner::ObjectInner;
+use crate::options::{ProgressBar, WriteOptions};
+use crate::store::files::{hex, BUF};
 
 pub(crate) const LOCAL: &str = "Local";
 pub(crate) const S3: &str = "S3";

@@ -10,11 +10,11 @@ use super::transfer::{self, Bytes, DownloadOptions, UploadOptions};
 use super::value::{File, Uploadable};
 use crate::error::{Error, Result};
 use crate::handles::typed::missing;
-use crate::objects::inner::ObjectInner;
 use crate::model::operation::{FileRef, Operation};
-use crate::options::WriteOptions;
 use crate::model::path::FieldPath;
 use crate::model::types::FieldType;
+use crate::objects::inner::ObjectInner;
+use crate::options::WriteOptions;
 
 /// Handle of a File field.
 ///

@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use super::transfer::{self, Bytes, Counting, DownloadOptions, UploadOptions};
 use crate::error::{Error, Result};
 use crate::handles::typed::{missing, IntoStrings};
-use crate::objects::inner::ObjectInner;
 use crate::model::operation::{FileRef, FileSetEntry, Operation};
-use crate::options::WriteOptions;
 use crate::model::path::FieldPath;
 use crate::model::types::FieldType;
 use crate::model::values::datetime_ms;
+use crate::objects::inner::ObjectInner;
+use crate::options::WriteOptions;
 
 /// Threads that store the files of one `upload_files` call.
 const UPLOAD_THREADS: usize = 4;

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::objects::inner::ObjectInner;
 use crate::model::operation::Operation;
 use crate::model::path::FieldPath;
 use crate::model::types::GitInfo;
+use crate::objects::inner::ObjectInner;
 
 /// Longest time one git command may take.
 const GIT_TIMEOUT: Duration = Duration::from_secs(10);

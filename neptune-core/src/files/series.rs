@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use super::transfer::{self, Bytes, DownloadOptions};
 use super::value::Uploadable;
+use crate::engine::queue::SeriesBuffer;
 use crate::error::{Error, Result};
 use crate::handles::typed::{missing, next_step};
-use crate::objects::inner::{now_ms, ObjectInner};
 use crate::model::operation::{FilePoint, FileRef, Operation};
-use crate::options::{ExtendOptions, LogOptions, ProgressBar};
 use crate::model::path::FieldPath;
-use crate::engine::queue::SeriesBuffer;
 use crate::model::types::FieldType;
+use crate::objects::inner::{now_ms, ObjectInner};
+use crate::options::{ExtendOptions, LogOptions, ProgressBar};
 
 /// Options of a FileSeries `append`: the reference's `step`, `timestamp`, `name`,
 /// `description` and `wait`.

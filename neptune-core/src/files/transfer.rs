@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::model::operation::FileRef;
-use crate::options::ProgressBar;
 use crate::model::path::FieldPath;
+use crate::options::ProgressBar;
 use crate::store::files::{hex, BUF};
 
 /// The byte-counting progress report of transfers.

@@ -12,14 +12,14 @@ use crate::handles::typed::{
     StringSeriesHandle, StringSetHandle,
 };
 use crate::model::inputs::IntoValue;
-use crate::objects::inner::ObjectInner;
-use crate::objects::Object;
 use crate::model::operation::Operation;
-use crate::options::{ExtendOptions, FetchOptions, LogOptions, SerdeOptions, WriteOptions};
 use crate::model::path::FieldPath;
 use crate::model::structure::Structure;
 use crate::model::types::{FieldType, Value};
 use crate::model::values::SeriesValues;
+use crate::objects::inner::ObjectInner;
+use crate::objects::Object;
+use crate::options::{ExtendOptions, FetchOptions, LogOptions, SerdeOptions, WriteOptions};
 
 #[derive(Clone, Debug)]
 enum Target {
@@ -353,11 +353,12 @@ impl Handler {
                 None => Ok(()),
             };
         }
-        let (v, strung) =
-            crate::model::serde_tree::stringified(&where_, value).map_err(|e| Error::Serialization {
+        let (v, strung) = crate::model::serde_tree::stringified(&where_, value).map_err(|e| {
+            Error::Serialization {
                 path: where_.clone(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         let Some(v) = v else { return Ok(()) };
         self.assign_with(v, WriteOptions::new().wait(opts.wait))?;
         if !strung.is_empty() {

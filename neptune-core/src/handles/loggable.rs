@@ -12,12 +12,12 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::handles::handler::Handler;
 use crate::handles::typed::Scalar;
-use crate::objects::inner::ObjectInner;
-use crate::objects::Object;
 use crate::model::operation::Operation;
-use crate::options::WriteOptions;
 use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
+use crate::objects::inner::ObjectInner;
+use crate::objects::Object;
+use crate::options::WriteOptions;
 
 mod leaves;
 

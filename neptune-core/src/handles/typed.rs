@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Local, Utc};
 
+use crate::engine::queue::SeriesBuffer;
 use crate::error::{Error, Result};
 use crate::model::inputs::{IntoSeriesValue, SeriesMarker};
-use crate::objects::inner::{now_ms, ObjectInner, SeriesKind};
 use crate::model::operation::{FloatPoint, Operation, StringPoint};
-use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
 use crate::model::path::FieldPath;
-use crate::engine::queue::SeriesBuffer;
 use crate::model::types::{FieldType, Value};
 use crate::model::values::SeriesValues;
+use crate::objects::inner::{now_ms, ObjectInner, SeriesKind};
+use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
 
 /// Longest String field value; longer values are truncated.
 pub const MAX_STRING_LEN: usize = 16384;

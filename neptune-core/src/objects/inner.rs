@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use crate::backend::{Backend, ObjectInfo, ObjectKind};
 use crate::config::Mode;
+use crate::engine::queue::{Drain, Point, Queue, SeriesBuffer};
+use crate::engine::worker::{Shared, Worker};
 use crate::error::{Error, Result};
 use crate::model::operation::{FilePoint, FloatPoint, Operation, StringPoint};
 use crate::model::path::FieldPath;
-use crate::engine::queue::{Drain, Point, Queue, SeriesBuffer};
 use crate::model::structure::{Schema, Structure};
 use crate::model::types::{FieldType, RunState, Value};
-use crate::engine::worker::{Shared, Worker};
 
 /// System fields users may write; every other `sys/` field belongs to the store.
 pub(crate) const WRITABLE_SYS: [&str; 4] =

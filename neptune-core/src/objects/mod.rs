@@ -13,12 +13,12 @@ use crate::config::{self, Mode};
 use crate::error::{Error, Result};
 use crate::handles::handler::Handler;
 use crate::handles::typed::StringSetHandle;
-use crate::objects::inner::ObjectInner;
 use crate::model::operation::Operation;
 use crate::model::path::FieldPath;
 use crate::model::structure::Structure;
-use crate::store::Store;
 use crate::model::types::Value;
+use crate::objects::inner::ObjectInner;
+use crate::store::Store;
 
 /// Values the queue holds before writers wait for the worker (bounds client memory).
 const DEFAULT_QUEUE_CAPACITY: usize = 1_000_000;

@@ -17,9 +17,9 @@ use super::fields::{below_bounds, find_object, float_from_sql, text_from_sql};
 use super::{corrupt, Fail, R};
 use crate::backend::ObjectKind;
 use crate::error::Error;
+use crate::model::types::{FieldType, GitInfo, RunState};
 use crate::options::Progress;
 use crate::table::{build, RawRow, RawTable, RawValue, Table, TableQuery, TableScope};
-use crate::model::types::{FieldType, GitInfo, RunState};
 
 /// Below this many objects no progress bar is shown.
 const PROGRESS_MIN_OBJECTS: u64 = 5_000;

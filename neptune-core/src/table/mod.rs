@@ -81,9 +81,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::ObjectKind;
 use crate::error::{Error, Result};
+use crate::model::types::{FieldType, RunState};
 use crate::objects::{Model, Project};
 use crate::options::ProgressBar;
-use crate::model::types::{FieldType, RunState};
 
 pub(crate) use build::{RawRow, RawTable, RawValue};
 

@@ -24,8 +24,8 @@
 mod client;
 mod pipe;
 mod progress;
-mod queued;
 pub mod queue_disk;
+mod queued;
 pub mod sync;
 mod upload;
 pub mod wire;

@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 
 use super::client::{Fail, HttpBackend};
 use super::upload::{Sent, Uploader, MAX_REQUEST_BYTES};
+use crate::backend::http::queue_disk::{self, Cursor, DiskQueue, Record};
 use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
 use crate::error::{Error, Result};
 use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::model::path::FieldPath;
-use crate::backend::http::queue_disk::{self, Cursor, DiskQueue, Record};
 use crate::model::types::{FieldType, Value};
 
 /// Largest record the queue writes: bigger batches are split (a log's points in pieces). Under

@@ -24,10 +24,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::backend::http::queue_disk::{self, aside, Cursor, DiskQueue, Inspection, OpenError};
 use crate::backend::http::{nap, Backoff, Fail, HttpBackend, Sent, Uploader, MAX_REQUEST_BYTES};
 use crate::backend::Rejected;
 use crate::error::{Error, Result};
-use crate::backend::http::queue_disk::{self, aside, Cursor, DiskQueue, Inspection, OpenError};
 
 /// Settings of a sync.
 #[derive(Clone, Debug, Default)]

@@ -24,9 +24,9 @@ use std::io::Read;
 
 use super::client::{Fail, HttpBackend};
 use super::wire;
+use crate::backend::http::queue_disk::{AsideEntry, AsideKind, DiskQueue, Record};
 use crate::backend::Rejected;
 use crate::model::operation::Operation;
-use crate::backend::http::queue_disk::{AsideEntry, AsideKind, DiskQueue, Record};
 
 /// Largest request body the uploader builds (a single bigger record goes alone).
 pub(crate) const MAX_REQUEST_BYTES: usize = 16 << 20;
@@ -543,7 +543,10 @@ mod tests {
                 assert_eq!(boundary(total, level + 1, 2 * i), a);
                 back.extend(slice_ops(&ops, a, b));
             }
-            assert_eq!(crate::engine::queue::merge(back), crate::engine::queue::merge(ops.clone()));
+            assert_eq!(
+                crate::engine::queue::merge(back),
+                crate::engine::queue::merge(ops.clone())
+            );
         }
     }
 }

@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 use crate::handles::typed::{
     FloatSeriesHandle, ScalarHandle, SeriesHandle, StringSeriesHandle, StringSetHandle,
 };
-use crate::options::WriteOptions;
 use crate::model::path::FieldPath;
 use crate::model::types::FieldType;
+use crate::options::WriteOptions;
 
 /// `__bind` of a single-value type whose handle is a [`ValueHandle`].
 #[doc(hidden)]
