@@ -20,11 +20,16 @@ fn spawn_child(role: &str, home: &Path, extra: &[(&str, &str)]) -> Child {
 fn spawn(role: &str, home: &Path, extra: &[(&str, &str)], stderr: Stdio) -> Child {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
-        .env(ROLE, role)
-        .env("NEPTUNE_HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(stderr);
+    cmd.args([
+        "--exact",
+        "processes::child_entry",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(ROLE, role)
+    .env("NEPTUNE_HOME", home)
+    .stdout(Stdio::piped())
+    .stderr(stderr);
     for (k, v) in extra {
         cmd.env(k, v);
     }

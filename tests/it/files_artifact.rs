@@ -3,28 +3,15 @@
 //! new version); fetch_hash, fetch_files_list, fetch and assign to copy to another field and
 //! run; download, refused when a tracked file is gone or changed.
 
+use crate::common::{open_run, write_file};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use neptune::store::Store;
 use neptune::{
-    operation::ArtifactFile, Backend, Error, FieldPath, GitRef, Mode, ObjectKind, OpenRequest,
-    Operation, Run, Value,
+    operation::ArtifactFile, Backend, Error, FieldPath, Mode, ObjectKind, OpenRequest, Operation,
+    Run, Value,
 };
-
-fn open(home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .project("team/files")
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
-
-fn write(p: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -35,12 +22,12 @@ fn track_fetch_copy_and_download() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let images = dir.path().join("images");
-    write(&images.join("a.png"), b"png a");
-    write(&images.join("sub/b.png"), b"png bb");
+    write_file(&images.join("a.png"), b"png a");
+    write_file(&images.join("sub/b.png"), b"png bb");
     let csv = dir.path().join("train.csv");
-    write(&csv, b"x,y\n1,2\n");
+    write_file(&csv, b"x,y\n1,2\n");
 
-    let run = open(&home);
+    let run = open_run(&home, "team/files");
     let art = run.field("datasets/train").artifact().unwrap();
     art.track_files(s(&csv), None).unwrap();
     let files = art.fetch_files_list().unwrap();
@@ -99,7 +86,7 @@ fn track_fetch_copy_and_download() {
         .mode(Mode::ReadOnly)
         .open()
         .unwrap();
-    let new = open(&home);
+    let new = open_run(&home, "team/files");
     new.field("inherited")
         .artifact()
         .unwrap()
@@ -135,7 +122,7 @@ fn track_fetch_copy_and_download() {
     assert_eq!(via_handler.len(), 3);
 
     // A changed file: the download fails and writes nothing.
-    write(&images.join("a.png"), b"png A!");
+    write_file(&images.join("a.png"), b"png A!");
     let fresh = dir.path().join("fresh");
     let err = new
         .field("inherited")
@@ -151,7 +138,7 @@ fn track_fetch_copy_and_download() {
     let leftovers: Vec<_> = walk(&fresh);
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // A file that is gone.
-    write(&images.join("a.png"), b"png a");
+    write_file(&images.join("a.png"), b"png a");
     std::fs::remove_file(&csv).unwrap();
     let err = new
         .field("inherited")
@@ -181,9 +168,9 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn local_changes_change_the_hash() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let f = dir.path().join("model.bin");
-    write(&f, b"weights v1");
+    write_file(&f, b"weights v1");
     let track = |field: &str| {
         run.field(field).track_files(s(&f), None).unwrap();
         run.field(field).fetch_hash().unwrap()
@@ -191,7 +178,7 @@ fn local_changes_change_the_hash() {
     let h1 = track("a");
     assert_eq!(track("b"), h1, "same files, same hash");
     // Content (same size).
-    write(&f, b"weights v2");
+    write_file(&f, b"weights v2");
     let t = SystemTime::now() - Duration::from_secs(3600);
     std::fs::File::options()
         .write(true)
@@ -300,7 +287,7 @@ fn every_hash_component_counts() {
 #[test]
 fn bad_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let err = run
         .field("a")
         .track_files(s(&dir.path().join("missing.csv")), None)
@@ -314,7 +301,7 @@ fn bad_input_is_refused() {
         .track_files(&format!("{}/*.csv", s(dir.path())), None)
         .is_err());
     let f = dir.path().join("x.csv");
-    write(&f, b"x");
+    write_file(&f, b"x");
     assert!(run.field("a").track_files(s(&f), Some("../up")).is_err());
     assert!(run.field("a").track_files(s(&f), Some("/abs")).is_err());
     run.wait().unwrap();
@@ -374,7 +361,7 @@ fn s3_objects_on_a_real_server() {
     assert_eq!(listed.len(), 2);
 
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let art = run.field("s3data").artifact().unwrap();
     art.track_files(&format!("s3://{bucket}/data"), None)
         .unwrap();

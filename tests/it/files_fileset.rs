@@ -2,33 +2,20 @@
 //! root rule), assign resetting the set, delete_files, download as a zip (its contents read
 //! back byte for byte), list_fileset_files one level at a time, and the bad inputs.
 
+use crate::common::{open_run, write_file};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use neptune::{Error, FileEntry, FileType, GitRef, Run};
-
-fn open(home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .project("team/files")
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
-
-fn write(p: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
+use neptune::{Error, FileEntry, FileType};
 
 /// The tree of the reference's example: data/sample.csv, data/datasets/dataset_v{2,3}.csv.
 fn tree(root: &Path) -> PathBuf {
     let data = root.join("data");
-    write(&data.join("sample.csv"), b"sample\n");
-    write(&data.join("datasets/dataset_v2.csv"), b"v2,v2\n");
-    write(&data.join("datasets/dataset_v3.csv"), b"v3,v3,v3\n");
-    write(&data.join("datasets/deeper/notes.txt"), b"notes");
+    write_file(&data.join("sample.csv"), b"sample\n");
+    write_file(&data.join("datasets/dataset_v2.csv"), b"v2,v2\n");
+    write_file(&data.join("datasets/dataset_v3.csv"), b"v3,v3,v3\n");
+    write_file(&data.join("datasets/deeper/notes.txt"), b"notes");
     data
 }
 
@@ -57,7 +44,7 @@ fn s(p: &Path) -> String {
 fn upload_list_delete_and_zip() {
     let dir = tempfile::tempdir().unwrap();
     let data = tree(dir.path());
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let set = run.field("data").file_set().unwrap();
 
     // A folder outside the working directory: paths relative to the folder itself.
@@ -115,7 +102,7 @@ fn upload_list_delete_and_zip() {
 
     // upload_files adds; assign resets.
     let extra = dir.path().join("extra/model.pt");
-    write(&extra, b"weights");
+    write_file(&extra, b"weights");
     set.upload_files(s(&extra)).unwrap();
     assert_eq!(
         names(&set.list_fileset_files(None).unwrap()),
@@ -133,14 +120,14 @@ fn upload_list_delete_and_zip() {
 fn globs_recursive_and_several() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("proj");
-    write(&root.join("a.py"), b"a");
-    write(&root.join("b.py"), b"b");
-    write(&root.join(".hidden.py"), b"h");
-    write(&root.join("readme.md"), b"r");
-    write(&root.join("pkg/c.py"), b"c");
-    write(&root.join("pkg/sub/d.py"), b"d");
-    write(&root.join("pkg/sub/e.txt"), b"e");
-    let run = open(&dir.path().join("home"));
+    write_file(&root.join("a.py"), b"a");
+    write_file(&root.join("b.py"), b"b");
+    write_file(&root.join(".hidden.py"), b"h");
+    write_file(&root.join("readme.md"), b"r");
+    write_file(&root.join("pkg/c.py"), b"c");
+    write_file(&root.join("pkg/sub/d.py"), b"d");
+    write_file(&root.join("pkg/sub/e.txt"), b"e");
+    let run = open_run(&dir.path().join("home"), "team/files");
 
     run.field("top")
         .upload_files(format!("{}/*.py", s(&root)))
@@ -191,12 +178,12 @@ fn thousands_of_small_files_in_one_set() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("many");
     for i in 0..2000 {
-        write(
+        write_file(
             &src.join(format!("d{}/f{i:05}.txt", i % 10)),
             format!("file {i}").as_bytes(),
         );
     }
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     run.field("many").upload_files(s(&src)).unwrap();
     let top = run.field("many").list_fileset_files(None).unwrap();
     assert_eq!(top.len(), 10);
@@ -210,7 +197,7 @@ fn thousands_of_small_files_in_one_set() {
 fn bad_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = tree(dir.path());
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let set = run.field("set").file_set().unwrap();
 
     let err = set

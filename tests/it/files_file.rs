@@ -2,6 +2,7 @@
 //! rules, fetch_extension, the File constructors and conversions, content captured at the call,
 //! content stored once, and every bad input named in the issue.
 
+use crate::common::{open_run, write_file};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,23 +11,6 @@ use std::sync::Arc;
 use neptune::{
     DownloadOptions, Error, File, GitRef, LineChart, Mode, ProgressBar, Run, UploadOptions,
 };
-
-fn open(home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .project("team/files")
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
-
-fn write(p: &Path, bytes: &[u8]) -> PathBuf {
-    if let Some(d) = p.parent() {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(p, bytes).unwrap();
-    p.to_path_buf()
-}
 
 /// Every regular file below `dir`, excluding the area's temporary directory.
 fn area_files(dir: &Path) -> Vec<PathBuf> {
@@ -48,9 +32,9 @@ fn area_files(dir: &Path) -> Vec<PathBuf> {
 fn upload_download_and_naming_rules() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let run = open(&home);
+    let run = open_run(&home, "team/files");
     let content: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let src = write(&dir.path().join("src/model.pt"), &content);
+    let src = write_file(&dir.path().join("src/model.pt"), &content);
 
     run.field("model/last").upload(&src).unwrap();
     let model = run.field("model/last").file().unwrap();
@@ -123,8 +107,8 @@ fn upload_download_and_naming_rules() {
 #[test]
 fn constructors_and_conversions() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
-    let src = write(&dir.path().join("data/test/sample"), b"a,b\n1,2\n");
+    let run = open_run(&dir.path().join("home"), "team/files");
+    let src = write_file(&dir.path().join("data/test/sample"), b"a,b\n1,2\n");
 
     run.field("text")
         .upload(File::from_content("hello"))
@@ -256,9 +240,9 @@ fn content_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let data = vec![42u8; 100_000];
-    let src = write(&dir.path().join("a.bin"), &data);
-    let run1 = open(&home);
-    let run2 = open(&home);
+    let src = write_file(&dir.path().join("a.bin"), &data);
+    let run1 = open_run(&home, "team/files");
+    let run2 = open_run(&home, "team/files");
     run1.field("a").upload(&src).unwrap();
     run1.field("b")
         .upload(File::from_content(data.clone()))
@@ -275,7 +259,7 @@ fn content_is_stored_once() {
 #[test]
 fn bad_input_is_a_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let missing = dir.path().join("nowhere/model.pt");
     let err = run.field("m").upload(&missing).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
@@ -291,7 +275,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let locked = write(&dir.path().join("locked.txt"), b"secret");
+        let locked = write_file(&dir.path().join("locked.txt"), b"secret");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         // root reads anything: only check when the file is really unreadable.
         if std::fs::read(&locked).is_err() {
@@ -349,9 +333,9 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
 #[test]
 fn uploads_report_progress_to_a_callback() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let data = vec![1u8; 3 << 20];
-    let src = write(&dir.path().join("big.bin"), &data);
+    let src = write_file(&dir.path().join("big.bin"), &data);
     let calls = Arc::new(AtomicU64::new(0));
     let last = Arc::new(AtomicU64::new(0));
     let (c, l) = (calls.clone(), last.clone());

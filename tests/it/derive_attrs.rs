@@ -1,13 +1,7 @@
 //! `#[loggable(...)]` attributes: rename, skip, flatten, rename_all and crate.
 
-// A renamed dependency: `crate = "::nep"` points generated code at it.
-extern crate neptune as nep;
-
-use neptune::{FloatSeries, Loggable, Mode, Run, Structure};
-
-fn debug_run() -> Run {
-    Run::builder().mode(Mode::Debug).open().unwrap()
-}
+use crate::common::debug_run;
+use neptune::{FloatSeries, Loggable, Run, Structure};
 
 fn paths(run: &Run, ns: &str) -> Vec<String> {
     fn walk(s: &Structure, prefix: &str, out: &mut Vec<String>) {

@@ -2,6 +2,7 @@
 //! `assign_serde` of a struct holding lists, project names, out-of-range timestamps and file
 //! set paths too long for a zip. Each on a real store in a temporary folder.
 
+use crate::common::open_run;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
@@ -9,19 +10,10 @@ use neptune::{
     Error, FileSeries, GitRef, LogOptions, Loggable, Run, SerdeOptions, Value, MAX_FILESET_PATH,
 };
 
-fn open(home: &std::path::Path) -> Run {
-    Run::builder()
-        .home(home)
-        .project("team/newcomer")
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
-
 #[test]
 fn wide_integers_are_assigned_when_they_fit_and_refused_by_name_when_not() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(dir.path());
+    let run = open_run(dir.path(), "team/newcomer");
     let batch_size: usize = 64;
     run.field("params/bs").assign(batch_size).unwrap();
     run.field("params/u64").assign(7_u64).unwrap();
@@ -73,7 +65,7 @@ struct Times {
 #[test]
 fn local_and_fixed_offset_datetimes_are_datetimes() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(dir.path());
+    let run = open_run(dir.path(), "team/newcomer");
     let instant = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
     let plus2 = FixedOffset::east_opt(2 * 3600).unwrap();
     let local = instant.with_timezone(&Local);
@@ -156,7 +148,7 @@ impl tracing::Subscriber for Warnings {
 #[test]
 fn assign_serde_can_stringify_what_no_field_type_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(dir.path());
+    let run = open_run(dir.path(), "team/newcomer");
     let cfg = Config {
         lr: 0.1,
         layers: vec![64, 32],
@@ -225,7 +217,7 @@ fn project_names_are_checked_where_a_project_is_named() {
         !dir.path().join("store.db").exists(),
         "refused before a store is created"
     );
-    let run = open(dir.path());
+    let run = open_run(dir.path(), "team/newcomer");
     assert_eq!(run.project(), "team/newcomer");
     run.stop().unwrap();
 }
@@ -238,7 +230,7 @@ struct Media {
 #[test]
 fn timestamps_outside_the_datetime_range_are_refused_at_the_call() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(dir.path());
+    let run = open_run(dir.path(), "team/newcomer");
     let loss = run.field("loss").float_series().unwrap();
     // 1e13 s is the year 318857: beyond what a Datetime holds, it used to read back as 1970.
     for t in [1e13, -1e13, 1e20, f64::NAN, f64::INFINITY] {
@@ -279,7 +271,7 @@ fn timestamps_outside_the_datetime_range_are_refused_at_the_call() {
 #[test]
 fn file_set_paths_longer_than_the_bound_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("store"));
+    let run = open_run(&dir.path().join("store"), "team/newcomer");
     let data = dir.path().join("data");
     // Five folders of 240 characters: a path inside the set of about 1,210 characters.
     let mut deep = data.clone();

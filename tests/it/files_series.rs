@@ -2,21 +2,10 @@
 //! file with stable ordered names; download_last; any file accepted; bad steps refused at the
 //! call with nothing written.
 
-use std::path::Path;
+use crate::common::open_run;
 
 use chrono::TimeZone;
-use neptune::{
-    Error, ExtendOptions, File, FileExtendOptions, FileLogOptions, GitRef, LogOptions, Run,
-};
-
-fn open(home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .project("team/files")
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
+use neptune::{Error, ExtendOptions, File, FileExtendOptions, FileLogOptions, LogOptions};
 
 fn png(v: u8) -> File {
     File::as_image_array(&[v; 12], &[2, 2, 3], false).unwrap()
@@ -25,7 +14,7 @@ fn png(v: u8) -> File {
 #[test]
 fn append_extend_and_download() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let preds = run.field("train/predictions").file_series().unwrap();
     preds.append(png(10)).unwrap();
     preds
@@ -125,7 +114,7 @@ fn append_extend_and_download() {
 #[test]
 fn untyped_append_of_files() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     run.field("samples").append(png(1)).unwrap();
     run.field("samples")
         .append_with(png(2), LogOptions::new().step(7).timestamp(1.0))
@@ -179,7 +168,7 @@ fn untyped_append_of_files() {
 #[test]
 fn bad_steps_and_inputs_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let run = open(&dir.path().join("home"));
+    let run = open_run(&dir.path().join("home"), "team/files");
     let s = run.field("s").file_series().unwrap();
     s.append_with(png(1), FileLogOptions::new().step(3))
         .unwrap();

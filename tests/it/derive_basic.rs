@@ -1,6 +1,7 @@
 //! `#[derive(Loggable)]`: binding typed handles, whole values in and out, every leaf type,
 //! unit-only enums, and the clear errors of `fetch_as` and `assign_value`.
 
+use crate::common::debug_run;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -26,10 +27,6 @@ struct Train {
 struct Experiment {
     params: Params,
     train: Train,
-}
-
-fn debug_run() -> Run {
-    Run::builder().mode(Mode::Debug).open().unwrap()
 }
 
 fn params() -> Params {
@@ -135,7 +132,7 @@ fn fetch_as_names_every_missing_and_mistyped_field() {
         "{text}"
     );
     assert!(
-        text.starts_with("cannot read derive_basic::Params at \"params\""),
+        text.starts_with("cannot read it::derive_basic::Params at \"params\""),
         "{text}"
     );
 
