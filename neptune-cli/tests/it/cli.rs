@@ -1,8 +1,9 @@
 //! Every `neptune` command end to end, as a subprocess, against a store filled by real runs made
 //! with the library.
 
+use crate::common::{fails, ok};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use neptune_core::store::Store;
 use neptune_core::{Backend, FieldPath, File, GitRef, ObjectKind, OpenRequest, Operation, Run};
@@ -79,35 +80,6 @@ fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     populate(&dir.path().join("store"));
     dir
-}
-
-fn neptune(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neptune"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env_remove("NEPTUNE_PROJECT")
-        .env_remove("NEPTUNE_URL")
-        .output()
-        .unwrap()
-}
-
-/// Runs a command that must succeed; its stdout.
-fn ok(home: &Path, args: &[&str]) -> String {
-    let out = neptune(home, args);
-    assert!(
-        out.status.success(),
-        "neptune {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs a command that must fail; its stderr.
-fn fails(home: &Path, args: &[&str]) -> String {
-    let out = neptune(home, args);
-    assert!(!out.status.success(), "neptune {args:?} succeeded");
-    String::from_utf8(out.stderr).unwrap()
 }
 
 fn json(home: &Path, args: &[&str]) -> J {

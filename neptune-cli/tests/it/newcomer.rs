@@ -2,47 +2,12 @@
 //! real stores: stored text cannot drive the terminal, the store's only project is read
 //! without --project, `neptune projects`, `sys/owner` without USER, NaN-only series.
 
+use crate::common::{fails, ok, open_run};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use neptune_core::{GitRef, Run};
 use serde_json::Value as J;
-
-fn neptune(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_neptune"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env_remove("NEPTUNE_PROJECT")
-        .env_remove("NEPTUNE_URL")
-        .output()
-        .unwrap()
-}
-
-fn ok(home: &Path, args: &[&str]) -> String {
-    let out = neptune(home, args);
-    assert!(
-        out.status.success(),
-        "neptune {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(home: &Path, args: &[&str]) -> String {
-    let out = neptune(home, args);
-    assert!(!out.status.success(), "neptune {args:?} succeeded");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn open(home: &Path, project: &str) -> Run {
-    Run::builder()
-        .home(home)
-        .project(project)
-        .git_ref(GitRef::Disabled)
-        .open()
-        .unwrap()
-}
 
 /// Characters no text output may carry as themselves (newlines end the output's own lines).
 fn raw_control(s: &str) -> Option<char> {
@@ -76,7 +41,7 @@ fn stored_control_characters_never_reach_the_terminal_raw() {
         .extend(["\u{1b}[2J cleared", "plain"])
         .unwrap();
     a.stop().unwrap();
-    let b = open(h, "team/evl");
+    let b = open_run(h, "team/evl");
     b.field("params/note").assign("calm").unwrap();
     b.stop().unwrap();
 
@@ -149,7 +114,7 @@ fn runs_reads_the_only_project_and_projects_lists_them() {
     let dir = tempfile::tempdir().unwrap();
     let h = dir.path();
     // As after `cargo run --example quickstart`: one project, not local/sandbox.
-    let r = open(h, "examples/quickstart");
+    let r = open_run(h, "examples/quickstart");
     r.field("train/loss").append(0.5).unwrap();
     r.stop().unwrap();
     let runs = ok(h, &["runs"]);
@@ -170,7 +135,7 @@ fn runs_reads_the_only_project_and_projects_lists_them() {
     );
 
     for _ in 0..2 {
-        open(h, "team/other").stop().unwrap();
+        open_run(h, "team/other").stop().unwrap();
     }
     let e = fails(h, &["runs"]);
     assert!(
@@ -200,7 +165,7 @@ fn helper_creates_a_run() {
     let Ok(home) = std::env::var("NEPTUNE_HOME") else {
         return;
     };
-    open(Path::new(&home), "team/owner").stop().unwrap();
+    open_run(Path::new(&home), "team/owner").stop().unwrap();
 }
 
 #[test]
@@ -210,7 +175,7 @@ fn owner_comes_from_the_os_user_when_no_variable_names_one() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "helper_creates_a_run",
+            "newcomer::helper_creates_a_run",
             "--ignored",
             "--nocapture",
         ])
@@ -232,7 +197,7 @@ fn owner_comes_from_the_os_user_when_no_variable_names_one() {
 fn a_series_of_nans_shows_nan_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let h = dir.path();
-    let r = open(h, "team/nan");
+    let r = open_run(h, "team/nan");
     r.field("loss")
         .float_series()
         .unwrap()

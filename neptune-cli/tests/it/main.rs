@@ -1,0 +1,8 @@
+//! The `neptune` command's tests, in one binary: the real binary run on real stores, and on a
+//! real `neptune-server` for sync.
+
+mod cli;
+mod common;
+mod limits;
+mod newcomer;
+mod sync;
