@@ -2,6 +2,9 @@
 //!
 //! `cargo bench --bench append`
 
+// criterion_group! defines a public fn; a benchmark binary has no API to document.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use neptune::{Mode, Run};
 

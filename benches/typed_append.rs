@@ -5,6 +5,9 @@
 //! `float_series()` gives, measured next to it): no path parsing, no lookup and no allocation
 //! per call. The untyped calls parse the path and look the series up every time.
 
+// criterion_group! defines a public fn; a benchmark binary has no API to document.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use neptune::{FloatSeries, Loggable, Mode, Run};
 

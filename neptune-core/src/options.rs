@@ -18,6 +18,7 @@ pub struct WriteOptions {
 }
 
 impl WriteOptions {
+    /// Options with nothing set.
     pub fn new() -> Self {
         Self::default()
     }
@@ -91,6 +92,7 @@ pub struct LogOptions {
 }
 
 impl LogOptions {
+    /// Options with nothing set: the next step, the time of the call.
     pub fn new() -> Self {
         Self::default()
     }
@@ -124,6 +126,7 @@ pub struct ExtendOptions {
 }
 
 impl ExtendOptions {
+    /// Options with nothing set.
     pub fn new() -> Self {
         Self::default()
     }
@@ -196,6 +199,7 @@ impl Default for FetchOptions {
 }
 
 impl FetchOptions {
+    /// Options with nothing set: every entry, with timestamps.
     pub fn new() -> Self {
         Self::default()
     }

@@ -29,7 +29,9 @@ pub(crate) const S3: &str = "S3";
 /// to another field or another run's field to copy the artifact.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactValue {
+    /// The artifact's hash over its files' paths, sizes, digests and metadata.
     pub hash: String,
+    /// The files it tracks, ordered by path.
     pub files: Vec<ArtifactFile>,
 }
 

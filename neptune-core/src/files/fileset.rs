@@ -27,7 +27,9 @@ pub const MAX_FILESET_PATH: usize = 1024;
 /// Whether a [`FileEntry`] is a file or a directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileType {
+    /// A file.
     File,
+    /// A folder (its files are listed as entries of their own).
     Directory,
 }
 
@@ -45,11 +47,13 @@ impl FileType {
 /// mtime is the latest of the files below it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileEntry {
+    /// Name of the file or folder, without its parent path.
     pub name: String,
     /// Size in bytes; `None` for a directory.
     pub size: Option<u64>,
     /// Last modification time of the source file when it was uploaded.
     pub mtime: DateTime<Utc>,
+    /// File or folder.
     pub file_type: FileType,
 }
 

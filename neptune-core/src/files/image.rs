@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// A number that can be a pixel value of a raw array given to [`File::as_image_array`].
 pub trait ImagePixel: Copy {
+    /// The value as a float, for scaling to 8-bit channels.
     fn to_f64(self) -> f64;
 }
 

@@ -22,9 +22,11 @@ use crate::store::files::{hex, BUF};
 /// One listed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Object {
+    /// The object's key in its bucket.
     pub key: String,
     /// The ETag, without quotes.
     pub etag: String,
+    /// Size in bytes.
     pub size: u64,
     /// Unix milliseconds.
     pub last_modified_ms: i64,

@@ -39,6 +39,7 @@ pub struct FileLogOptions {
 }
 
 impl FileLogOptions {
+    /// Options with nothing set: the next step, the time of the call, no name or description.
     pub fn new() -> Self {
         Self::default()
     }
@@ -96,6 +97,7 @@ pub struct FileExtendOptions {
 }
 
 impl FileExtendOptions {
+    /// Options with nothing set: steps follow the last one, the time of the call.
     pub fn new() -> Self {
         Self::default()
     }

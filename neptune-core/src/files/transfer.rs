@@ -37,6 +37,7 @@ pub struct UploadOptions {
 }
 
 impl UploadOptions {
+    /// The default options.
     pub fn new() -> Self {
         Self::default()
     }
@@ -67,6 +68,7 @@ pub struct DownloadOptions {
 }
 
 impl DownloadOptions {
+    /// The default options.
     pub fn new() -> Self {
         Self::default()
     }

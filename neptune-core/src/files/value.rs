@@ -76,7 +76,9 @@ impl PartialEq for File {
 /// Content for [`File::from_content`]: text (extension `txt`) or bytes (extension `bin`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Content {
+    /// Text content (stored UTF-8).
     Text(String),
+    /// Binary content.
     Bytes(Vec<u8>),
 }
 
@@ -330,6 +332,7 @@ impl File {
 /// What `upload` takes: a path (`&str`, `String`, `&Path`, `PathBuf`) or a [`File`].
 /// Strings are paths, as in the reference; use [`File::from_content`] for text content.
 pub trait Uploadable {
+    /// The file this value uploads as.
     fn into_file(self) -> File;
 }
 

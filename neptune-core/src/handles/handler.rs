@@ -56,9 +56,13 @@ pub struct Handler {
 /// or a map appended key by key to the series below a namespace.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Appendable {
+    /// A point of a FloatSeries.
     Float(f64),
+    /// An entry of a StringSeries.
     String(String),
+    /// An entry of a FileSeries.
     File(crate::files::File),
+    /// One value per key, each appended to the series at `path/key`.
     Map(Vec<(String, Appendable)>),
 }
 
@@ -138,7 +142,9 @@ impl<K: Into<String>, V: Into<Value>> From<HashMap<K, V>> for Value {
 /// Fetched series values of either kind (an untyped handler does not know which in advance).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FetchedSeries {
+    /// The points of a FloatSeries.
     Float(SeriesValues<f64>),
+    /// The entries of a StringSeries.
     String(SeriesValues<String>),
 }
 

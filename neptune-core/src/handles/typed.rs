@@ -542,6 +542,7 @@ pub(crate) fn fetch_series<V: SeriesValue>(
 
 /// Text values accepted by StringSet methods: one string or a collection.
 pub trait IntoStrings {
+    /// The strings, in order.
     fn into_strings(self) -> Vec<String>;
 }
 

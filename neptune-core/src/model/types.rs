@@ -10,19 +10,33 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum FieldType {
+    /// A 64-bit float.
     Float,
+    /// A 64-bit signed integer.
     Integer,
+    /// A boolean.
     Boolean,
+    /// A string of at most 16,384 characters.
     String,
+    /// A point in time, UTC, millisecond precision.
     Datetime,
+    /// A series of floats with steps and timestamps.
     FloatSeries,
+    /// A series of strings (each at most 1,000 characters) with steps and timestamps.
     StringSeries,
+    /// A series of files (images and others) with steps and timestamps.
     FileSeries,
+    /// One file.
     File,
+    /// A set of files by their paths.
     FileSet,
+    /// A set of strings (`sys/tags`).
     StringSet,
+    /// Files tracked by hash and metadata, local or in S3.
     Artifact,
+    /// The git commit of the code (`source_code/git`).
     GitRef,
+    /// Active or Inactive (`sys/state`).
     RunState,
 }
 
@@ -104,7 +118,9 @@ impl fmt::Display for FieldType {
 /// Whether an object is running: the `sys/state` field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RunState {
+    /// The object is open for writing somewhere.
     Active,
+    /// The object was stopped (or its writer is gone).
     Inactive,
 }
 
@@ -136,14 +152,21 @@ impl fmt::Display for RunState {
 /// Git information recorded in a GitRef field (`source_code/git`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitInfo {
+    /// Full commit id (hex).
     pub commit_id: String,
+    /// The commit's message.
     pub message: String,
+    /// The commit author's name.
     pub author_name: String,
+    /// The commit author's e-mail.
     pub author_email: String,
+    /// When the commit was made.
     pub commit_date: DateTime<Utc>,
     /// The branch, or `None` on a detached HEAD.
     pub branch: Option<String>,
+    /// Whether the working tree had uncommitted changes.
     pub dirty: bool,
+    /// The repository's remote URLs.
     pub remotes: Vec<String>,
 }
 
@@ -153,16 +176,25 @@ pub struct GitInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Value {
+    /// A Float.
     Float(#[serde(with = "crate::model::operation::float")] f64),
+    /// An Integer.
     Integer(i64),
+    /// A Boolean.
     Boolean(bool),
+    /// A String.
     String(String),
+    /// A Datetime.
     Datetime(DateTime<Utc>),
+    /// A StringSet.
     StringSet(BTreeSet<String>),
+    /// A RunState.
     RunState(RunState),
+    /// A GitRef.
     GitRef(Box<GitInfo>),
     /// The hash of an Artifact field.
     Artifact(String),
+    /// A namespace: the values of its fields by relative path.
     Namespace(BTreeMap<String, Value>),
 }
 

@@ -30,7 +30,9 @@ pub struct SeriesValues<T> {
 /// One point of fetched series values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Entry<'a, T> {
+    /// The entry's step.
     pub step: f64,
+    /// The entry's value.
     pub value: &'a T,
     /// `None` when fetched without timestamps.
     pub timestamp: Option<DateTime<Utc>>,
@@ -107,6 +109,7 @@ impl<T> SeriesValues<T> {
 
 /// How a value is written in a CSV cell.
 pub trait CsvCell {
+    /// Writes the value as one CSV cell.
     fn write_cell(&self, w: &mut dyn Write) -> io::Result<()>;
 }
 

@@ -238,6 +238,7 @@ impl ModelVersion {
 
 /// The four object types.
 pub trait ObjectType: Sized {
+    /// The kind of object this type opens.
     const KIND: ObjectKind;
     #[doc(hidden)]
     fn wrap(o: Object) -> Self;

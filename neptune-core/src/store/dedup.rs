@@ -26,6 +26,7 @@ use crate::model::operation::Operation;
 /// One batch of a queue.
 #[derive(Clone, Debug, Default)]
 pub struct QueuedBatch {
+    /// The batch's sequence number in its queue.
     pub seq: u64,
     /// The operations to apply.
     pub ops: Vec<Operation>,
@@ -39,9 +40,11 @@ pub struct QueuedBatch {
 /// What became of a batch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchOutcome {
+    /// The sequence number of the batch.
     pub seq: u64,
     /// Applied before; not applied again.
     pub duplicate: bool,
+    /// The operations refused, with the reason for each.
     pub rejected: Vec<Rejected>,
 }
 

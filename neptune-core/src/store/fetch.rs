@@ -16,10 +16,13 @@ use crate::model::types::{FieldType, Value};
 /// The display settings of a FloatSeries (`ConfigFloatSeries`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesConfig {
+    /// The lower end of the y axis, if set.
     #[serde(with = "crate::model::operation::float::option", default)]
     pub min: Option<f64>,
+    /// The upper end of the y axis, if set.
     #[serde(with = "crate::model::operation::float::option", default)]
     pub max: Option<f64>,
+    /// The unit of the values, if set.
     pub unit: Option<String>,
 }
 

@@ -355,11 +355,14 @@ impl TableQuery {
 pub enum Cell {
     /// Float, and the last value of a FloatSeries.
     Float(#[serde(with = "crate::model::operation::float")] f64),
+    /// An Integer, or a count.
     Integer(i64),
+    /// A Boolean.
     Boolean(bool),
     /// String, the last entry of a StringSeries, comma-joined tags, a RunState, a GitRef's
     /// commit id, an Artifact's hash.
     String(String),
+    /// A Datetime.
     Datetime(DateTime<Utc>),
 }
 
