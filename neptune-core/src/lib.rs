@@ -22,6 +22,7 @@ mod engine;
 mod error;
 mod files;
 mod handles;
+mod integrations;
 mod model;
 mod objects;
 mod options;
@@ -30,6 +31,8 @@ mod table;
 
 #[cfg(feature = "http")]
 pub use backend::http::{queue_disk, sync};
+#[cfg(feature = "tracing")]
+pub use integrations::tracing;
 pub use model::operation;
 
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};

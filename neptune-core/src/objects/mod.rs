@@ -49,6 +49,10 @@ impl Object {
         Object { inner }
     }
 
+    pub(crate) fn inner(&self) -> &Arc<ObjectInner> {
+        &self.inner
+    }
+
     /// `sys/id`, e.g. `"SAN-3"`.
     pub fn id(&self) -> &str {
         &self.inner.id

@@ -1,0 +1,4 @@
+//! Integrations with the crates a Rust ML program already uses, each behind its feature.
+
+#[cfg(feature = "tracing")]
+pub mod tracing;
