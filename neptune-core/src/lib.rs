@@ -68,6 +68,9 @@ pub use model::types::{FieldType, GitInfo, RunState, Value};
 pub use model::values::{CsvCell, Entry, SeriesValues};
 #[cfg(feature = "derive")]
 pub use neptune_derive::Loggable;
+#[doc(hidden)]
+pub use objects::unblock::unblock_for_doc;
+pub use objects::unblock::{unblock, Unblock};
 pub use objects::{
     init_project, init_run, Builder, Model, ModelVersion, Object, ObjectType, Project, Run,
 };

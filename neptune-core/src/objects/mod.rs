@@ -1,6 +1,7 @@
 //! Runs, models, model versions and projects, and their builders.
 
 pub(crate) mod inner;
+pub(crate) mod unblock;
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -18,6 +19,7 @@ use crate::model::path::FieldPath;
 use crate::model::structure::Structure;
 use crate::model::types::Value;
 use crate::objects::inner::ObjectInner;
+use crate::objects::unblock::{unblock, Unblock};
 use crate::store::Store;
 
 /// Values the queue holds before writers wait for the worker (bounds client memory).
@@ -143,6 +145,26 @@ impl Object {
     /// by the store or server, or not written at all), even if `wait()` reported it before.
     pub fn stop(&self) -> Result<()> {
         self.inner.stop()
+    }
+
+    /// [`wait`](Self::wait) for async code: the waiting happens on a thread of its own, so the
+    /// executor's thread stays free.
+    pub fn wait_async(&self) -> Unblock<Result<()>> {
+        let inner = self.inner.clone();
+        unblock(move || inner.wait())
+    }
+
+    /// [`sync`](Self::sync) for async code (see [`wait_async`](Self::wait_async)).
+    pub fn sync_async(&self) -> Unblock<Result<()>> {
+        let inner = self.inner.clone();
+        unblock(move || inner.sync())
+    }
+
+    /// [`stop`](Self::stop) for async code (see [`wait_async`](Self::wait_async)). Awaiting it
+    /// before the last handle drops inside a runtime keeps the drop from waiting there.
+    pub fn stop_async(&self) -> Unblock<Result<()>> {
+        let inner = self.inner.clone();
+        unblock(move || inner.stop())
     }
 
     /// Operations written through this object that were not kept (refused by the store or
