@@ -2,7 +2,7 @@
 //! timed as a whole command (process start, every point fetched, the reduction, the PNG).
 //!
 //! ```text
-//! cargo bench -p neptune-cli --bench plot
+//! cargo bench -p neptune-tracker-cli --bench plot
 //! ```
 //!
 //! The store is made once under the target directory (`neptune-bench-plot/`) and reused.

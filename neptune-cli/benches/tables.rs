@@ -1,7 +1,7 @@
 //! Runs table over 10,000 runs × 50 fields from the embedded store (target: ≤ 200 ms).
 //!
 //! ```text
-//! cargo bench -p neptune-cli --bench tables
+//! cargo bench -p neptune-tracker-cli --bench tables
 //! ```
 //!
 //! The store is made once under the target directory (`neptune-bench-tables/`) and reused.

@@ -150,7 +150,7 @@ impl Object {
     /// [`wait`](Self::wait) for async code: the waiting happens on a thread of its own, so the
     /// executor's thread stays free.
     pub fn wait_async(&self) -> Unblock<Result<()>> {
-        let inner = self.inner.clone();
+        let inner = self.inner().clone();
         unblock(move || inner.wait())
     }
 
