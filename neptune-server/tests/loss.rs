@@ -208,6 +208,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Refusals met while `wait()` waits (the uploader acknowledges the record as it keeps the
+/// operation aside: the report must be there first).
+const REFUSALS: usize = 20;
+
 #[test]
 fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
     capture_logs();
@@ -234,18 +238,28 @@ fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
     a.wait().unwrap();
     b.field("x").assign("text").unwrap();
     b.field("y").assign(2).unwrap();
-    // The refusal reaches wait() when the uploader meets it inside the wait; when the uploader
-    // met it before, it was logged then (TODO: issue 9, have wait() return it too). stop()
-    // always reports what was lost since `b` opened.
-    let waited = b.wait();
+    // A read waits until the server answered b's writes: the uploader has met the refusal
+    // before wait() is called, and wait() reports it all the same.
+    assert_eq!(
+        b.field("y").fetch().unwrap().to_json(),
+        serde_json::json!(2)
+    );
     assert!(logs().contains("refused \"x\""), "{}", logs());
+    let e = b.wait().unwrap_err().to_string();
+    assert!(e.contains("\"x\""), "{e}");
+    assert!(e.contains("rejected.jsonl"), "{e}");
+    // Reported once per wait().
+    b.wait().unwrap();
+    // The uploader meets each refusal while wait() waits: every wait() reports its own.
+    for i in 0..REFUSALS {
+        b.field("x").assign(format!("text {i}")).unwrap();
+        let e = b.wait().unwrap_err().to_string();
+        assert!(e.contains("\"x\""), "refusal {i}: {e}");
+    }
+    // stop() reports every loss since b opened.
     let e = b.stop().unwrap_err().to_string();
     assert!(e.contains("\"x\""), "{e}");
-    if let Err(e) = waited {
-        let e = e.to_string();
-        assert!(e.contains("\"x\""), "{e}");
-        assert!(e.contains("rejected.jsonl"), "{e}");
-    }
+    assert!(e.contains(&format!("{} operation(s)", REFUSALS + 1)), "{e}");
     a.stop().unwrap();
     let st = status(home.path());
     assert_eq!(
@@ -253,10 +267,11 @@ fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
         1,
         "only the queue with the refused operation stays"
     );
-    assert_eq!(st[0].set_aside.len(), 1);
-    let kept = &st[0].set_aside[0];
-    assert_eq!(kept.path, "x");
-    assert_eq!(kept.op.as_ref().unwrap()["value"], "text");
+    let kept = &st[0].set_aside;
+    assert_eq!(kept.len(), REFUSALS + 1);
+    assert_eq!(kept[0].path, "x");
+    assert_eq!(kept[0].op.as_ref().unwrap()["value"], "text");
+    assert_eq!(kept[REFUSALS].op.as_ref().unwrap()["value"], "text 19");
     let r = reader(&server, &token, a.id(), home.path());
     assert_eq!(
         r.field("y").fetch().unwrap().to_json(),

@@ -174,10 +174,9 @@ fn upload_loop(http: Arc<HttpBackend>, q: Arc<DiskQueue>, shared: Arc<Shared>, o
                 continue;
             }
         }
-        let mut rejected = Vec::new();
-        let sent = up.send_head(&recs, &mut rejected);
+        // Refusals are shared as they are kept aside, before their records are acknowledged.
+        let sent = up.send_head(&recs, &mut |r| shared.lock().rejected.push(r));
         let mut st = shared.lock();
-        st.rejected.extend(rejected);
         match sent {
             Sent::Acked(n) => {
                 recs.drain(..n.min(recs.len()));
