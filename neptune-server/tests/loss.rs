@@ -295,10 +295,9 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Needs root (or a 2 MiB tmpfs mountable here); skipped with a note otherwise.
-#[test]
-fn a_full_disk_makes_logging_wait_and_loses_nothing() {
-    capture_logs();
+/// A 2 MiB tmpfs at `<tempdir>/small`: `None` (with a note) when it cannot be mounted here
+/// (it needs root).
+fn small_disk() -> Option<(tempfile::TempDir, std::path::PathBuf, Tmpfs)> {
     let base = tempfile::tempdir().unwrap();
     let home = base.path().join("small");
     std::fs::create_dir_all(&home).unwrap();
@@ -309,9 +308,26 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         .is_ok_and(|s| s.success());
     if !mounted {
         eprintln!("skipped: cannot mount a 2 MiB tmpfs here (needs root)");
-        return;
+        return None;
     }
-    let _guard = Tmpfs(home.clone());
+    let guard = Tmpfs(home.clone());
+    Some((base, home, guard))
+}
+
+/// Whether a log line about the queue under `home` says `what`.
+fn logged(home: &Path, what: &str) -> bool {
+    let home = home.display().to_string();
+    logs()
+        .lines()
+        .any(|l| l.contains(&home) && l.contains(what))
+}
+
+#[test]
+fn a_full_disk_makes_logging_wait_and_loses_nothing() {
+    capture_logs();
+    let Some((base, home, _guard)) = small_disk() else {
+        return;
+    };
     let data = tempfile::tempdir().unwrap();
     let mut server = Server::start(data.path());
     let port = server.port();
@@ -336,7 +352,7 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         }
     });
     // The disk fills up (the server is down): logging waits, and says so.
-    while !logs().contains("is full") {
+    while !logged(&home, "is full") {
         std::thread::sleep(Duration::from_millis(50));
         assert!(
             !appender.is_finished(),
@@ -353,5 +369,72 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         steps.len()
     );
     assert!(contiguous(&steps, n), "{} stored", steps.len());
-    assert!(logs().contains("room again"), "{}", logs());
+    assert!(logged(&home, "room again"), "{}", logs());
+}
+
+/// A training loop blocks on a full disk (the server down); `stop()` from another thread still
+/// ends at its timeout: what reached the queue waits there for `neptune sync`, what could not
+/// be written is counted in the error, and the points kept have no gap.
+#[test]
+fn stop_on_a_full_disk_keeps_its_timeout_and_names_neptune_sync() {
+    capture_logs();
+    let Some((_base, home, _guard)) = small_disk() else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path());
+    let token = common::token(data.path(), "team/stopfull", "write");
+    let run = Run::builder()
+        .home(&home)
+        .url(&server.url)
+        .api_token(&token)
+        .project("team/stopfull")
+        .flush_interval(Duration::from_millis(20))
+        .stop_timeout(Duration::from_secs(2))
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    let id = run.id().to_owned();
+    server.kill();
+    let s = run.field("m").float_series().unwrap();
+    let appender = std::thread::spawn(move || {
+        let mut n = 0u64;
+        loop {
+            if let Err(e) = s.append_with(n as f64, LogOptions::new().step(n as f64)) {
+                return (n, e.to_string());
+            }
+            n += 1;
+        }
+    });
+    while !logged(&home, "is full") {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!appender.is_finished(), "an append failed on a full disk");
+    }
+    let e = run.stop().unwrap_err().to_string();
+    assert!(e.contains("neptune sync"), "{e}");
+    let (appended, after) = appender.join().unwrap();
+    assert!(after.contains("stopped"), "{after}");
+    let at = e
+        .find(" value(s) could not be written to the queue and are lost")
+        .unwrap_or_else(|| panic!("no count of values lost in: {e}"));
+    let lost: u64 = e[..at].rsplit(' ').next().unwrap().parse().unwrap();
+
+    let server = Server::start(data.path());
+    let mut o = opts(&token);
+    o.url = Some(server.url.clone());
+    let report = sync_all(&home, &o);
+    assert!(report.is_complete(), "{report:?}");
+    let steps = steps_of(&reader(&server, &token, &id, &home), "m");
+    println!(
+        "2 MiB disk, server down, stop(): appended {appended}, kept {}, reported lost {lost}",
+        steps.len()
+    );
+    assert!(contiguous(&steps, steps.len()), "a gap in what was kept");
+    // The values lost are the last points appended, and sys/state written by stop().
+    let accounted = steps.len() as u64 + lost;
+    assert!(
+        (appended..=appended + 1).contains(&accounted),
+        "appended {appended}, kept {}, lost {lost}",
+        steps.len()
+    );
 }
