@@ -3,28 +3,9 @@
 
 mod common;
 
-use common::{raw, raw_with, Server};
+use common::{create_run, open_body, raw, raw_with, Server};
 use neptune_core::{GitRef, Mode, Run};
 use serde_json::json;
-
-fn open_body(project: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"request": {
-        "kind": "Run", "project": project, "with_id": null, "custom_run_id": null,
-        "model": null, "owner": "tester", "read_only": false}}))
-    .unwrap()
-}
-
-fn create_run(addr: &str, token: &str, project: &str) -> String {
-    let a = raw(
-        addr,
-        "POST",
-        "/api/v1/objects",
-        Some(token),
-        &open_body(project),
-    );
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.json()["id"].as_str().unwrap().to_owned()
-}
 
 fn batch(ops: serde_json::Value, seq: u64) -> Vec<u8> {
     serde_json::to_vec(&json!({"queue": "q-test", "batches": [{"seq": seq, "ops": ops}]})).unwrap()

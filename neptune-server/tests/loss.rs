@@ -5,76 +5,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use common::Server;
+use common::{capture_logs, contiguous, logs, reader, steps_of, sync_opts, Server};
 use neptune_core::backend::{ObjectKind, OpenRequest};
 use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::queue_disk::{self, aside, DiskQueue};
-use neptune_core::sync::{status, sync_all, SyncOptions};
-use neptune_core::{FetchOptions, FieldPath, GitRef, LogOptions, Mode, Run};
-
-/// Log lines the library wrote through `tracing` (one global subscriber per test binary).
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(|| Capture)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .try_init();
-}
-
-fn logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
-}
-
-fn steps_of(run: &Run, path: &str) -> Vec<f64> {
-    let f = run
-        .field(path)
-        .fetch_values_with(FetchOptions::new())
-        .unwrap();
-    f.floats().unwrap().steps().to_vec()
-}
-
-fn reader(server: &Server, token: &str, id: &str, home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .url(&server.url)
-        .api_token(token)
-        .with_id(id)
-        .mode(Mode::ReadOnly)
-        .open()
-        .unwrap()
-}
-
-fn opts(token: &str) -> SyncOptions {
-    SyncOptions {
-        url: None,
-        token: token.to_owned(),
-        attempts: 3,
-        progress: false,
-    }
-}
-
-fn contiguous(steps: &[f64], n: usize) -> bool {
-    steps.len() == n && steps.iter().enumerate().all(|(i, s)| *s == i as f64)
-}
+use neptune_core::sync::{status, sync_all};
+use neptune_core::{FieldPath, GitRef, LogOptions, Run};
 
 #[test]
 fn behind_a_1_mib_body_limit_every_point_is_stored() {
@@ -156,7 +95,7 @@ fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
     let copy = home.path().join("copy");
     copy_dir(&dir, &copy);
 
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert!(!report.is_complete());
     let synced = &report.synced[0];
@@ -190,7 +129,7 @@ fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
     // Everything sent again: applied once.
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::rename(&copy, &dir).unwrap();
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.synced[0].server_id, id);
     assert_eq!(steps_of(&r, "a").len(), 100_010, "parts applied twice");
@@ -420,7 +359,7 @@ fn stop_on_a_full_disk_keeps_its_timeout_and_names_neptune_sync() {
     let lost: u64 = e[..at].rsplit(' ').next().unwrap().parse().unwrap();
 
     let server = Server::start(data.path());
-    let mut o = opts(&token);
+    let mut o = sync_opts(&token);
     o.url = Some(server.url.clone());
     let report = sync_all(&home, &o);
     assert!(report.is_complete(), "{report:?}");
