@@ -74,6 +74,35 @@ pub(crate) fn quoted(s: &str) -> String {
     out
 }
 
+/// JSON text made safe for a terminal, still the same JSON: the characters of [`is_unsafe`]
+/// that JSON allows raw in strings (DEL, C1, bidirectional and zero-width characters, line
+/// and paragraph separators) are written as `\uXXXX`. JSON escapes the C0 controls itself, so
+/// a raw newline in `json` is the document's own layout and stays. Every JSON the CLI prints
+/// or writes goes through here.
+pub(crate) fn json_text(json: &str) -> Cow<'_, str> {
+    let raw = |c: char| is_unsafe(c) && c > '\u{1f}';
+    if !json.chars().any(raw) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if raw(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes a JSON value as one line of [`json_text`].
+pub(crate) fn write_json(
+    out: &mut dyn std::io::Write,
+    v: &serde_json::Value,
+) -> std::io::Result<()> {
+    writeln!(out, "{}", json_text(&v.to_string()))
+}
+
 /// A float for a person: up to 6 significant digits, exponent form when very large or small.
 pub(crate) fn float(v: f64) -> String {
     if !v.is_finite() {
@@ -267,6 +296,19 @@ mod tests {
         );
         assert_eq!(quoted("say \"hi\"\\\n"), r#""say \"hi\"\\\n""#);
         assert_eq!(escape_lines("a\u{1b}\nb"), "a\\e\nb");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_and_loses_its_raw_controls() {
+        let text = "a\u{1b}]0;t\u{7}\n\u{7f}\u{85}\u{202e}\u{200b}\u{2028}\u{feff} ✓";
+        let v = serde_json::json!({"k\u{202e}": [text], "n": 1});
+        let out = json_text(&v.to_string()).into_owned();
+        assert!(!out.chars().any(is_unsafe), "{out}");
+        assert!(out.contains(r"\u202e") && out.contains(r"\u0085"), "{out}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), v);
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(json_text(&pretty).lines().count(), pretty.lines().count());
+        assert!(matches!(json_text("[1, \"plain ✓\"]"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -3,28 +3,9 @@
 
 mod common;
 
-use common::{raw, raw_with, Server};
+use common::{create_run, open_body, raw, raw_with, Server};
 use neptune_core::{GitRef, Mode, Run};
 use serde_json::json;
-
-fn open_body(project: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"request": {
-        "kind": "Run", "project": project, "with_id": null, "custom_run_id": null,
-        "model": null, "owner": "tester", "read_only": false}}))
-    .unwrap()
-}
-
-fn create_run(addr: &str, token: &str, project: &str) -> String {
-    let a = raw(
-        addr,
-        "POST",
-        "/api/v1/objects",
-        Some(token),
-        &open_body(project),
-    );
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.json()["id"].as_str().unwrap().to_owned()
-}
 
 fn batch(ops: serde_json::Value, seq: u64) -> Vec<u8> {
     serde_json::to_vec(&json!({"queue": "q-test", "batches": [{"seq": seq, "ops": ops}]})).unwrap()
@@ -497,5 +478,64 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Entry point of child processes (unused here).
+/// Times no Datetime holds (they would read back as another time, or fail every read) are
+/// refused per operation, naming the path; the rest of the batch is applied.
+#[test]
+fn times_out_of_range_are_refused_naming_the_path() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let a = server.addr.as_str();
+    let token = common::token(data.path(), "team/time", "write");
+    let run = create_run(a, &token, "team/time");
+    let point = |step: u32, ts: i64| json!({"step": step, "value": 0.5, "timestamp_ms": ts});
+    let ops = json!([
+        {"type": "LogFloats", "path": "loss", "points": [point(0, 1), point(1, i64::MAX)]},
+        {"type": "LogStrings", "path": "notes", "points": [
+            {"step": 0, "value": "ok", "timestamp_ms": i64::MIN}]},
+        {"type": "AssignDatetime", "path": "when", "value_ms": -9_000_000_000_000_000i64},
+        {"type": "AssignInt", "path": "x", "value": 1},
+        {"type": "LogFloats", "path": "acc", "points": [point(0, 1_717_171_717_000)]}
+    ]);
+    let r = raw(
+        a,
+        "POST",
+        &format!("/api/v1/objects/{run}/batches"),
+        Some(&token),
+        &batch(ops, 1),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rejected = r.json()["results"][0]["rejected"].clone();
+    let rejected = rejected.as_array().unwrap();
+    let paths: Vec<&str> = rejected
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["loss", "notes", "when"], "{rejected:?}");
+    for r in rejected {
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.contains(r["path"].as_str().unwrap()), "{reason}");
+        assert!(reason.contains("262142"), "{reason}");
+    }
+    assert!(rejected[0]["reason"].as_str().unwrap().contains("point #1"));
+    // Nothing of a refused operation was written; the others were.
+    let r = raw(
+        a,
+        "GET",
+        &format!("/api/v1/objects/{run}/structure"),
+        Some(&token),
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fields: Vec<String> = r.json()["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    let has = |p: &str| fields.iter().any(|f| f.contains(&format!("\"{p}\"")));
+    assert!(has("x") && has("acc"), "{fields:?}");
+    assert!(!has("loss") && !has("notes") && !has("when"), "{fields:?}");
+}
+
 #[test]
 fn child_entry() {}

@@ -4,71 +4,14 @@
 
 mod common;
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use common::Server;
-use neptune_core::sync::{status, sync_all, sync_one, SyncOptions};
-use neptune_core::{FetchOptions, GitRef, LogOptions, Mode, Run};
-
-/// Log lines the library wrote through `tracing` (one global subscriber per test binary).
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(|| Capture)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .try_init();
-}
-
-fn count_logs(needle: &str) -> usize {
-    String::from_utf8_lossy(&LOGS.lock().unwrap())
-        .matches(needle)
-        .count()
-}
-
-fn steps_of(run: &Run, path: &str) -> Vec<f64> {
-    let f = run
-        .field(path)
-        .fetch_values_with(FetchOptions::new())
-        .unwrap();
-    f.floats().unwrap().steps().to_vec()
-}
-
-fn reader(server: &Server, token: &str, id: &str, home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .url(&server.url)
-        .api_token(token)
-        .with_id(id)
-        .mode(Mode::ReadOnly)
-        .open()
-        .unwrap()
-}
-
-fn opts(token: &str) -> SyncOptions {
-    SyncOptions {
-        url: None,
-        token: token.to_owned(),
-        attempts: 3,
-        progress: false,
-    }
-}
+use common::{capture_logs, count_logs, reader, steps_of, sync_opts, Server};
+use neptune_core::sync::{status, sync_all, sync_one};
+use neptune_core::{GitRef, LogOptions, Mode, Run};
 
 #[test]
 fn server_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
@@ -89,7 +32,6 @@ fn server_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
         .unwrap();
     let loss = run.field("train/loss").float_series().unwrap();
     let n = 60_000u32;
-    let started = Instant::now();
     let mut restarted = false;
     for i in 0..n {
         loss.append_with(i as f64 * 0.5, LogOptions::new().step(i as f64))
@@ -101,8 +43,14 @@ fn server_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
             server.kill(); // mid-upload, mid-request perhaps
         }
         if i == 40_000 {
-            // The training loop never waited on the network meanwhile.
-            assert!(started.elapsed() < Duration::from_secs(30));
+            // The training loop never waited on the network meanwhile (it got here with the
+            // server down): what it logged is in the queue on disk.
+            let queued = status(home.path());
+            assert!(
+                queued.iter().any(|q| q.pending_values > 0),
+                "{:?}",
+                queued.iter().map(|q| q.pending_values).collect::<Vec<_>>()
+            );
             server = Server::start_on(data.path(), &format!("127.0.0.1:{port}"), &[]);
             restarted = true;
         }
@@ -117,12 +65,7 @@ fn server_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     run.stop().unwrap();
     let r = reader(&server, &token, &id, home.path());
     assert_eq!(steps_of(&r, "train/loss").len(), n as usize);
-    assert_eq!(
-        count_logs("lost the connection"),
-        1,
-        "{}",
-        String::from_utf8_lossy(&LOGS.lock().unwrap())
-    );
+    assert_eq!(count_logs("lost the connection"), 1, "{}", common::logs());
     assert_eq!(count_logs("is back"), 1);
 }
 
@@ -151,7 +94,9 @@ fn a_sigkilled_client_is_completed_by_sync_and_a_live_one_is_refused() {
     // The writer lives: its queue is locked, and sync refuses it without touching it.
     let queues = neptune_core::queue_disk::list(&home.path().join("queue"));
     assert_eq!(queues.len(), 1);
-    let e = sync_one(&queues[0], &opts(&token)).unwrap_err().to_string();
+    let e = sync_one(&queues[0], &sync_opts(&token))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("still being written"), "{e}");
     let st = status(home.path());
     assert!(st[0].live);
@@ -171,7 +116,7 @@ fn a_sigkilled_client_is_completed_by_sync_and_a_live_one_is_refused() {
     assert_eq!(st[0].meta.server_id.as_deref(), Some(id.as_str()));
 
     let server = Server::start_on(data.path(), &format!("127.0.0.1:{port}"), &[]);
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.synced.len(), 1);
     assert_eq!(report.synced[0].server_id, id);
@@ -181,7 +126,7 @@ fn a_sigkilled_client_is_completed_by_sync_and_a_live_one_is_refused() {
     assert_eq!(steps.len(), total, "points lost or doubled");
     assert!(steps.iter().enumerate().all(|(i, s)| *s == i as f64));
     // Syncing again has nothing to do.
-    assert!(sync_all(home.path(), &opts(&token)).synced.is_empty());
+    assert!(sync_all(home.path(), &sync_opts(&token)).synced.is_empty());
 }
 
 #[test]
@@ -215,7 +160,7 @@ fn offline_runs_sync_and_one_failure_does_not_stop_the_others() {
         .iter()
         .all(|s| s.meta.mode == "offline" && s.pending_values >= 1000 && !s.live));
 
-    let report = sync_all(home.path(), &opts(&token_x));
+    let report = sync_all(home.path(), &sync_opts(&token_x));
     assert_eq!(report.synced.len(), 2, "{:?}", report.failed);
     assert_eq!(report.failed.len(), 1);
     assert!(report.failed[0].1.contains("403"), "{}", report.failed[0].1);
@@ -235,7 +180,7 @@ fn offline_runs_sync_and_one_failure_does_not_stop_the_others() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].meta.request.project, "team/y");
     let token_y = common::token(data.path(), "team/y", "write");
-    let report = sync_all(home.path(), &opts(&token_y));
+    let report = sync_all(home.path(), &sync_opts(&token_y));
     assert_eq!(report.synced.len(), 1, "{:?}", report.failed);
     assert!(status(home.path()).is_empty());
 }
@@ -262,17 +207,17 @@ fn a_stop_that_times_out_leaves_the_rest_for_sync() {
     server.kill();
     let s = run.field("s").float_series().unwrap();
     s.extend((0..3000).map(f64::from)).unwrap();
-    let t = Instant::now();
+    // stop() ends at its timeout with what waits named, not with a worker that did not answer.
     let e = run.stop().unwrap_err().to_string();
-    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
     assert!(e.contains("neptune sync"), "{e}");
-    assert!(e.contains("3001") || e.contains("value(s)"), "{e}");
+    assert!(!e.contains("did not finish writing"), "{e}");
+    assert!(e.contains("3001 value(s)"), "{e}");
     drop(run);
     let st = status(home.path());
     assert_eq!(st.len(), 1);
-    assert!(st[0].pending_values >= 3000);
+    assert_eq!(st[0].pending_values, 3001);
     let server = Server::start_on(data.path(), &format!("127.0.0.1:{port}"), &[]);
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let r = reader(&server, &token, &id, home.path());
     assert_eq!(steps_of(&r, "s").len(), 3000);

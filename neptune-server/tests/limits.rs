@@ -8,17 +8,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{raw, Answer, Server};
+use common::{open_body, raw, Answer, Server};
 use serde_json::json;
 
 const PROJECT: &str = "team/limits";
-
-fn open_body(project: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"request": {
-        "kind": "Run", "project": project, "with_id": null, "custom_run_id": null,
-        "model": null, "owner": "tester", "read_only": false}}))
-    .unwrap()
-}
 
 fn table_body(query: serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(&json!({

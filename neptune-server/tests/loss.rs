@@ -5,76 +5,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use common::Server;
+use common::{capture_logs, contiguous, logs, reader, steps_of, sync_opts, Server};
 use neptune_core::backend::{ObjectKind, OpenRequest};
 use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::queue_disk::{self, aside, DiskQueue};
-use neptune_core::sync::{status, sync_all, SyncOptions};
-use neptune_core::{FetchOptions, FieldPath, GitRef, LogOptions, Mode, Run};
-
-/// Log lines the library wrote through `tracing` (one global subscriber per test binary).
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(|| Capture)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .try_init();
-}
-
-fn logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
-}
-
-fn steps_of(run: &Run, path: &str) -> Vec<f64> {
-    let f = run
-        .field(path)
-        .fetch_values_with(FetchOptions::new())
-        .unwrap();
-    f.floats().unwrap().steps().to_vec()
-}
-
-fn reader(server: &Server, token: &str, id: &str, home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .url(&server.url)
-        .api_token(token)
-        .with_id(id)
-        .mode(Mode::ReadOnly)
-        .open()
-        .unwrap()
-}
-
-fn opts(token: &str) -> SyncOptions {
-    SyncOptions {
-        url: None,
-        token: token.to_owned(),
-        attempts: 3,
-        progress: false,
-    }
-}
-
-fn contiguous(steps: &[f64], n: usize) -> bool {
-    steps.len() == n && steps.iter().enumerate().all(|(i, s)| *s == i as f64)
-}
+use neptune_core::sync::{status, sync_all};
+use neptune_core::{FieldPath, GitRef, LogOptions, Run};
 
 #[test]
 fn behind_a_1_mib_body_limit_every_point_is_stored() {
@@ -156,7 +95,7 @@ fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
     let copy = home.path().join("copy");
     copy_dir(&dir, &copy);
 
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert!(!report.is_complete());
     let synced = &report.synced[0];
@@ -190,7 +129,7 @@ fn a_batch_too_large_is_sent_in_parts_once_and_a_refused_batch_is_kept_aside() {
     // Everything sent again: applied once.
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::rename(&copy, &dir).unwrap();
-    let report = sync_all(home.path(), &opts(&token));
+    let report = sync_all(home.path(), &sync_opts(&token));
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(report.synced[0].server_id, id);
     assert_eq!(steps_of(&r, "a").len(), 100_010, "parts applied twice");
@@ -207,6 +146,10 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Refusals met while `wait()` waits (the uploader acknowledges the record as it keeps the
+/// operation aside: the report must be there first).
+const REFUSALS: usize = 20;
 
 #[test]
 fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
@@ -234,18 +177,28 @@ fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
     a.wait().unwrap();
     b.field("x").assign("text").unwrap();
     b.field("y").assign(2).unwrap();
-    // The refusal reaches wait() when the uploader meets it inside the wait; when the uploader
-    // met it before, it was logged then (TODO: issue 9, have wait() return it too). stop()
-    // always reports what was lost since `b` opened.
-    let waited = b.wait();
+    // A read waits until the server answered b's writes: the uploader has met the refusal
+    // before wait() is called, and wait() reports it all the same.
+    assert_eq!(
+        b.field("y").fetch().unwrap().to_json(),
+        serde_json::json!(2)
+    );
     assert!(logs().contains("refused \"x\""), "{}", logs());
+    let e = b.wait().unwrap_err().to_string();
+    assert!(e.contains("\"x\""), "{e}");
+    assert!(e.contains("rejected.jsonl"), "{e}");
+    // Reported once per wait().
+    b.wait().unwrap();
+    // The uploader meets each refusal while wait() waits: every wait() reports its own.
+    for i in 0..REFUSALS {
+        b.field("x").assign(format!("text {i}")).unwrap();
+        let e = b.wait().unwrap_err().to_string();
+        assert!(e.contains("\"x\""), "refusal {i}: {e}");
+    }
+    // stop() reports every loss since b opened.
     let e = b.stop().unwrap_err().to_string();
     assert!(e.contains("\"x\""), "{e}");
-    if let Err(e) = waited {
-        let e = e.to_string();
-        assert!(e.contains("\"x\""), "{e}");
-        assert!(e.contains("rejected.jsonl"), "{e}");
-    }
+    assert!(e.contains(&format!("{} operation(s)", REFUSALS + 1)), "{e}");
     a.stop().unwrap();
     let st = status(home.path());
     assert_eq!(
@@ -253,10 +206,11 @@ fn an_operation_the_server_refuses_is_kept_aside_and_reported() {
         1,
         "only the queue with the refused operation stays"
     );
-    assert_eq!(st[0].set_aside.len(), 1);
-    let kept = &st[0].set_aside[0];
-    assert_eq!(kept.path, "x");
-    assert_eq!(kept.op.as_ref().unwrap()["value"], "text");
+    let kept = &st[0].set_aside;
+    assert_eq!(kept.len(), REFUSALS + 1);
+    assert_eq!(kept[0].path, "x");
+    assert_eq!(kept[0].op.as_ref().unwrap()["value"], "text");
+    assert_eq!(kept[REFUSALS].op.as_ref().unwrap()["value"], "text 19");
     let r = reader(&server, &token, a.id(), home.path());
     assert_eq!(
         r.field("y").fetch().unwrap().to_json(),
@@ -280,10 +234,9 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Needs root (or a 2 MiB tmpfs mountable here); skipped with a note otherwise.
-#[test]
-fn a_full_disk_makes_logging_wait_and_loses_nothing() {
-    capture_logs();
+/// A 2 MiB tmpfs at `<tempdir>/small`: `None` (with a note) when it cannot be mounted here
+/// (it needs root).
+fn small_disk() -> Option<(tempfile::TempDir, std::path::PathBuf, Tmpfs)> {
     let base = tempfile::tempdir().unwrap();
     let home = base.path().join("small");
     std::fs::create_dir_all(&home).unwrap();
@@ -294,9 +247,26 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         .is_ok_and(|s| s.success());
     if !mounted {
         eprintln!("skipped: cannot mount a 2 MiB tmpfs here (needs root)");
-        return;
+        return None;
     }
-    let _guard = Tmpfs(home.clone());
+    let guard = Tmpfs(home.clone());
+    Some((base, home, guard))
+}
+
+/// Whether a log line about the queue under `home` says `what`.
+fn logged(home: &Path, what: &str) -> bool {
+    let home = home.display().to_string();
+    logs()
+        .lines()
+        .any(|l| l.contains(&home) && l.contains(what))
+}
+
+#[test]
+fn a_full_disk_makes_logging_wait_and_loses_nothing() {
+    capture_logs();
+    let Some((base, home, _guard)) = small_disk() else {
+        return;
+    };
     let data = tempfile::tempdir().unwrap();
     let mut server = Server::start(data.path());
     let port = server.port();
@@ -321,7 +291,7 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         }
     });
     // The disk fills up (the server is down): logging waits, and says so.
-    while !logs().contains("is full") {
+    while !logged(&home, "is full") {
         std::thread::sleep(Duration::from_millis(50));
         assert!(
             !appender.is_finished(),
@@ -338,5 +308,72 @@ fn a_full_disk_makes_logging_wait_and_loses_nothing() {
         steps.len()
     );
     assert!(contiguous(&steps, n), "{} stored", steps.len());
-    assert!(logs().contains("room again"), "{}", logs());
+    assert!(logged(&home, "room again"), "{}", logs());
+}
+
+/// A training loop blocks on a full disk (the server down); `stop()` from another thread still
+/// ends at its timeout: what reached the queue waits there for `neptune sync`, what could not
+/// be written is counted in the error, and the points kept have no gap.
+#[test]
+fn stop_on_a_full_disk_keeps_its_timeout_and_names_neptune_sync() {
+    capture_logs();
+    let Some((_base, home, _guard)) = small_disk() else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path());
+    let token = common::token(data.path(), "team/stopfull", "write");
+    let run = Run::builder()
+        .home(&home)
+        .url(&server.url)
+        .api_token(&token)
+        .project("team/stopfull")
+        .flush_interval(Duration::from_millis(20))
+        .stop_timeout(Duration::from_secs(2))
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    let id = run.id().to_owned();
+    server.kill();
+    let s = run.field("m").float_series().unwrap();
+    let appender = std::thread::spawn(move || {
+        let mut n = 0u64;
+        loop {
+            if let Err(e) = s.append_with(n as f64, LogOptions::new().step(n as f64)) {
+                return (n, e.to_string());
+            }
+            n += 1;
+        }
+    });
+    while !logged(&home, "is full") {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!appender.is_finished(), "an append failed on a full disk");
+    }
+    let e = run.stop().unwrap_err().to_string();
+    assert!(e.contains("neptune sync"), "{e}");
+    let (appended, after) = appender.join().unwrap();
+    assert!(after.contains("stopped"), "{after}");
+    let at = e
+        .find(" value(s) could not be written to the queue and are lost")
+        .unwrap_or_else(|| panic!("no count of values lost in: {e}"));
+    let lost: u64 = e[..at].rsplit(' ').next().unwrap().parse().unwrap();
+
+    let server = Server::start(data.path());
+    let mut o = sync_opts(&token);
+    o.url = Some(server.url.clone());
+    let report = sync_all(&home, &o);
+    assert!(report.is_complete(), "{report:?}");
+    let steps = steps_of(&reader(&server, &token, &id, &home), "m");
+    println!(
+        "2 MiB disk, server down, stop(): appended {appended}, kept {}, reported lost {lost}",
+        steps.len()
+    );
+    assert!(contiguous(&steps, steps.len()), "a gap in what was kept");
+    // The values lost are the last points appended, and sys/state written by stop().
+    let accounted = steps.len() as u64 + lost;
+    assert!(
+        (appended..=appended + 1).contains(&accounted),
+        "appended {appended}, kept {}, lost {lost}",
+        steps.len()
+    );
 }

@@ -6,26 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{raw, Answer, Server};
-use neptune_core::{FetchOptions, File, GitRef, Mode, Run};
+use common::{create_run, open_req, raw, reader, Answer, Server};
+use neptune_core::{FetchOptions, File, GitRef, Run};
 use serde_json::{json, Value as J};
-
-fn open_req(project: &str, queue: Option<&str>, with_id: Option<&str>, read_only: bool) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "request": {"kind": "Run", "project": project, "with_id": with_id,
-            "custom_run_id": null, "model": null, "owner": "tester", "read_only": read_only},
-        "queue": queue}))
-    .unwrap()
-}
 
 fn open(addr: &str, token: &str, body: &[u8]) -> Answer {
     raw(addr, "POST", "/api/v1/objects", Some(token), body)
-}
-
-fn create_run(addr: &str, token: &str, project: &str) -> String {
-    let a = open(addr, token, &open_req(project, None, None, false));
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.json()["id"].as_str().unwrap().to_owned()
 }
 
 fn post_batch(addr: &str, token: &str, run: &str, queue: &str, seq: u64, ops: J) -> Answer {
@@ -38,17 +24,6 @@ fn post_batch(addr: &str, token: &str, run: &str, queue: &str, seq: u64, ops: J)
         Some(token),
         &body,
     )
-}
-
-fn reader(server: &Server, token: &str, id: &str, home: &Path) -> Run {
-    Run::builder()
-        .home(home)
-        .url(&server.url)
-        .api_token(token)
-        .with_id(id)
-        .mode(Mode::ReadOnly)
-        .open()
-        .unwrap()
 }
 
 /// The id of the one upload queue under `home` (the name of its folder).

@@ -137,7 +137,7 @@ pub(crate) fn run(src: &Source, a: &str, b: &str, all: bool, json: bool) -> CliR
                 (p.clone(), serde_json::json!([j(x), j(y)]))
             })
             .collect();
-        writeln!(out, "{}", serde_json::Value::Object(obj))?;
+        format::write_json(&mut out, &serde_json::Value::Object(obj))?;
     } else if rows.is_empty() {
         writeln!(
             out,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use neptune_core::{CsvCell, FieldPath, FieldType, Value};
 
 use super::fetch::{insert, write_series};
+use crate::format;
 use crate::source::Source;
 use crate::{CliResult, ExportFormat, Output};
 
@@ -107,6 +108,7 @@ pub(crate) fn run(src: &Source, id: &str, format: ExportFormat, dir: &Path) -> C
                 let target = dir.join(&file);
                 create_parent(&target)?;
                 let list = serde_json::to_string_pretty(&b.artifact_files(id, path)?)?;
+                let list = format::json_text(&list).into_owned();
                 fs::write(&target, list + "\n")
                     .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
                 serde_json::json!({
@@ -128,6 +130,7 @@ pub(crate) fn run(src: &Source, id: &str, format: ExportFormat, dir: &Path) -> C
                 insert(&mut root, p.as_str(), v.clone());
             }
             let text = serde_json::to_string_pretty(&serde_json::Value::Object(root))?;
+            let text = format::json_text(&text).into_owned();
             fs::write(dir.join("fields.json"), text + "\n")?;
         }
         ExportFormat::Csv => {

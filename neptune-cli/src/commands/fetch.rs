@@ -35,7 +35,7 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
                 .fetch_value(id, &p)?
                 .ok_or_else(|| source::missing(id, path, &fields))?;
             match output {
-                Output::Json => writeln!(out, "{}", v.to_json())?,
+                Output::Json => format::write_json(&mut out, &v.to_json())?,
                 Output::Csv => {
                     out.write_all(b"value\n")?;
                     v.to_string().write_cell(&mut out)?;
@@ -85,7 +85,7 @@ pub(crate) fn write_series<T: CsvCell + ToJson>(
                     "value": page.values[i].to_json(),
                     "timestamp": ts(page.timestamps[i]),
                 });
-                write!(out, "\n{point}")?;
+                write!(out, "\n{}", format::json_text(&point.to_string()))?;
             }
             out.write_all(b"\n]\n")
         }
@@ -145,7 +145,7 @@ fn write_namespace(
             for (p, v) in values {
                 insert(&mut root, &rel(p), v.to_json());
             }
-            writeln!(out, "{}", serde_json::Value::Object(root))
+            format::write_json(out, &serde_json::Value::Object(root))
         }
         Output::Csv => {
             out.write_all(b"path,value\n")?;

@@ -36,7 +36,7 @@ pub(crate) fn run(src: &Source, output: Output) -> CliResult {
                     })
                 })
                 .collect();
-            writeln!(out, "{}", serde_json::Value::Array(rows))?;
+            format::write_json(&mut out, &serde_json::Value::Array(rows))?;
         }
         Output::Csv => {
             out.write_all(b"name,key,runs,last_activity\n")?;

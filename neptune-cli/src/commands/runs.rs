@@ -74,7 +74,11 @@ pub(crate) fn run(src: &Source, a: RunsArgs, output: Output) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match output {
-        Output::Json => table.write_json(&mut out)?,
+        Output::Json => {
+            let mut json = Vec::new();
+            table.write_json(&mut json)?;
+            out.write_all(format::json_text(&String::from_utf8_lossy(&json)).as_bytes())?;
+        }
         Output::Csv => table.write_csv(&mut out)?,
         Output::Text => {
             if table.is_empty() {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use neptune_core::sync::status;
 
-use crate::format::{escape, quoted};
+use crate::format::{self, escape, quoted};
 use crate::CliResult;
 
 fn ago(ms: i64) -> String {
@@ -43,7 +43,7 @@ pub(crate) fn run(home: &Path, json: bool) -> CliResult {
                 })
             })
             .collect();
-        writeln!(out, "{}", serde_json::Value::Array(rows))?;
+        format::write_json(&mut out, &serde_json::Value::Array(rows))?;
         return Ok(out.flush()?);
     }
     if runs.is_empty() {

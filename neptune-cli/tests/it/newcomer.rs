@@ -82,11 +82,49 @@ fn stored_control_characters_never_reach_the_terminal_raw() {
     assert!(texts[6].contains(r"\e[2J cleared"), "{}", texts[6]);
     assert!(texts[7].contains(r"t\e[31mred"), "{}", texts[7]);
 
-    // JSON carries the text exactly, with the C0 controls escaped by JSON itself (C1, DEL and
-    // bidi characters are valid JSON text and stay).
-    let json = ok(h, &["runs", "--json"]);
-    assert!(!json.chars().any(|c| c < ' ' && c != '\n'), "{json}");
-    let rows: J = serde_json::from_str(&json).unwrap();
+    // JSON carries the text exactly, and no raw control, bidi or zero-width character: C1, DEL
+    // and bidi characters, valid raw in JSON strings, are written as \uXXXX too.
+    let jsons = [
+        ok(h, &["runs", "--json"]),
+        ok(h, &["runs", "--all", "--json"]),
+        ok(h, &["projects", "--json"]),
+        ok(h, &["fetch", "EVL-1", "sys/name", "--json"]),
+        ok(h, &["fetch", "EVL-1", "params", "--json"]),
+        ok(h, &["fetch", "EVL-1", "log", "--json"]),
+        ok(h, &["diff", "EVL-1", "EVL-2", "--json"]),
+        ok(h, &["status", "--json"]),
+    ];
+    for j in &jsons {
+        assert_eq!(raw_control(j), None, "a raw control character in:\n{j}");
+        serde_json::from_str::<J>(j).unwrap_or_else(|e| panic!("not JSON ({e}): {j}"));
+    }
+    ok(
+        h,
+        &[
+            "export",
+            "EVL-1",
+            "-o",
+            &h.join("json").to_string_lossy(),
+            "--format",
+            "json",
+        ],
+    );
+    let fields = std::fs::read_to_string(h.join("json/fields.json")).unwrap();
+    assert_eq!(raw_control(&fields.replace('\n', "")), None, "{fields}");
+    let fields: J = serde_json::from_str(&fields).unwrap();
+    assert_eq!(
+        fields["params"]["note"],
+        "abc\u{202e}fed\u{200b}\u{85}\u{7f}"
+    );
+    let params: J = serde_json::from_str(&jsons[4]).unwrap();
+    assert_eq!(params["note"], "abc\u{202e}fed\u{200b}\u{85}\u{7f}");
+    assert!(
+        jsons[4].contains(r"abc\u202efed\u200b\u0085\u007f"),
+        "{}",
+        jsons[4]
+    );
+    let json = &jsons[0];
+    let rows: J = serde_json::from_str(json).unwrap();
     let evil = rows
         .as_array()
         .unwrap()

@@ -238,6 +238,13 @@ pub trait Backend: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// Called when the object begins to stop, before its last `execute`: a backend whose writes
+    /// may wait (for room on a full disk) stops waiting at `deadline` and reports what it did
+    /// not keep, so that `stop()` keeps to its timeout.
+    fn stopping(&self, deadline: std::time::Instant) {
+        let _ = deadline;
+    }
+
     /// Called once when the object stops, after its last `execute`: waits at most until
     /// `deadline` for the forwarding to finish, then releases what the backend holds for the
     /// object. `Err` says what is left and how to send it (`neptune sync`).

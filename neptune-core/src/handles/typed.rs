@@ -330,7 +330,7 @@ pub(crate) fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
     // `as` saturates; the range check below refuses the saturated values.
     let in_range = unix_seconds.is_finite()
         && ms.abs() < 9.0e15
-        && DateTime::<Utc>::from_timestamp_millis(ms as i64).is_some();
+        && crate::model::operation::timestamp_in_range(ms as i64);
     if in_range {
         Ok(ms as i64)
     } else {

@@ -217,6 +217,11 @@ pub enum Operation {
     },
 }
 
+/// Whether `ms` (Unix milliseconds) is a time a Datetime holds (years -262143 to 262142).
+pub fn timestamp_in_range(ms: i64) -> bool {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).is_some()
+}
+
 impl Operation {
     /// The path the operation writes.
     pub fn path(&self) -> &FieldPath {
@@ -283,6 +288,35 @@ impl Operation {
             Operation::LogImages { points, .. } => points.len(),
             _ => 1,
         }
+    }
+
+    /// Why the operation's times cannot be stored: a point's timestamp or a Datetime (Unix
+    /// milliseconds) outside the dates a Datetime holds, which would read back as another
+    /// time. `None` when every time is in range. The store refuses such operations (a
+    /// hostile or broken client sends them; the library refuses them at the call).
+    pub fn time_problem(&self) -> Option<String> {
+        fn first_bad(ts: impl Iterator<Item = i64>) -> Option<(usize, i64)> {
+            ts.enumerate().find(|(_, ms)| !timestamp_in_range(*ms))
+        }
+        let (what, ms) = match self {
+            Operation::AssignDatetime { value_ms, .. } if !timestamp_in_range(*value_ms) => {
+                ("the datetime".to_owned(), *value_ms)
+            }
+            Operation::LogFloats { points, .. } => first_bad(points.iter().map(|p| p.timestamp_ms))
+                .map(|(i, ms)| (format!("the timestamp of point #{i}"), ms))?,
+            Operation::LogStrings { points, .. } => {
+                first_bad(points.iter().map(|p| p.timestamp_ms))
+                    .map(|(i, ms)| (format!("the timestamp of point #{i}"), ms))?
+            }
+            Operation::LogImages { points, .. } => first_bad(points.iter().map(|p| p.timestamp_ms))
+                .map(|(i, ms)| (format!("the timestamp of point #{i}"), ms))?,
+            _ => return None,
+        };
+        Some(format!(
+            "\"{}\": {what} ({ms} ms) is not between the years -262143 and 262142; nothing \
+             of this operation was written",
+            self.path()
+        ))
     }
 
     /// Appends `next` to `self` when both log to the same series (the worker's merge).

@@ -411,6 +411,9 @@ impl ObjectInner {
             path: FieldPath::parse("sys/state")?,
             value: RunState::Inactive,
         });
+        self.shared
+            .backend
+            .stopping(std::time::Instant::now() + self.stop_timeout);
         if !w.stop(self.stop_timeout)? {
             return Err(Error::Worker(format!(
                 "{} did not finish writing within {:?} ({} values still queued); \

@@ -92,6 +92,9 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
     use FieldType as T;
     use Operation::*;
     let o = obj.id;
+    if let Some(reason) = op.time_problem() {
+        return Ok(Outcome::Rejected(reason));
+    }
     match op {
         AssignFloat { path, value } => assign(c, o, path, T::Float, float_to_sql(*value)),
         AssignInt { path, value } => assign(c, o, path, T::Integer, Sql::Integer(*value)),
@@ -101,11 +104,6 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
             assign(c, o, path, T::String, text(v))
         }
         AssignDatetime { path, value_ms } => {
-            if chrono::DateTime::from_timestamp_millis(*value_ms).is_none() {
-                return Ok(Outcome::Rejected(format!(
-                    "datetime {value_ms} ms is out of range"
-                )));
-            }
             assign(c, o, path, T::Datetime, Sql::Integer(*value_ms))
         }
         AssignRunState { path, value } => assign(c, o, path, T::RunState, text(value.as_str())),

@@ -32,7 +32,8 @@ pub(super) fn fp(step: f64, value: f64) -> FloatPoint {
     FloatPoint {
         step: Some(step),
         value,
-        timestamp_ms: 1_700_000_000_000i64.saturating_add(step as i64),
+        // A time a Datetime holds, whatever the step (the store refuses others).
+        timestamp_ms: 1_700_000_000_000 + step.clamp(-1e12, 1e12) as i64,
     }
 }
 

@@ -8,6 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod client;
+mod logs;
+
+#[allow(unused_imports)]
+pub use client::{contiguous, reader, steps_of, sync_opts};
+#[allow(unused_imports)]
+pub use logs::{capture_logs, count_logs, logs};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_neptune-server");
 
 /// A running server; killed when dropped.
@@ -100,6 +108,39 @@ pub fn revoke(data: &Path, token: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The body of `POST /api/v1/objects`: a run of `project`, registered with the upload queue
+/// `queue`, resuming `with_id`.
+pub fn open_req(
+    project: &str,
+    queue: Option<&str>,
+    with_id: Option<&str>,
+    read_only: bool,
+) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "request": {"kind": "Run", "project": project, "with_id": with_id,
+            "custom_run_id": null, "model": null, "owner": "tester", "read_only": read_only},
+        "queue": queue}))
+    .unwrap()
+}
+
+/// The body that opens a new run of `project`.
+pub fn open_body(project: &str) -> Vec<u8> {
+    open_req(project, None, None, false)
+}
+
+/// Creates a run of `project` with raw HTTP; its id.
+pub fn create_run(addr: &str, token: &str, project: &str) -> String {
+    let a = raw(
+        addr,
+        "POST",
+        "/api/v1/objects",
+        Some(token),
+        &open_body(project),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.json()["id"].as_str().unwrap().to_owned()
 }
 
 /// A raw HTTP/1.1 answer.

@@ -5,7 +5,9 @@
 //! holds, in order, one request at a time, and retries connection errors, timeouts, 5xx and 429
 //! (after its Retry-After) with capped exponential backoff and jitter for as long as the run
 //! lives. `wait_acknowledged` (the object's `wait()`) waits for the server's answer; `close`
-//! (its `stop()`) waits a bounded time and leaves the rest on disk for `neptune sync`.
+//! (its `stop()`) waits a bounded time and leaves the rest on disk for `neptune sync`. On a
+//! full disk `execute` waits for room (nothing is dropped) until `stop()` reaches its end
+//! (`stopping`); what it could not write then is reported, and counted in `close`'s error.
 
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
@@ -71,6 +73,10 @@ pub(crate) struct Status {
     /// The queue's disk is full: the worker waits for room (and appends, once the buffers
     /// are full, wait for the worker).
     pub disk_full: Option<String>,
+    /// When `stop()` ends: writing to a full disk is given up then.
+    pub stop_by: Option<Instant>,
+    /// Values `execute` could not write to the queue (reported as refused), for `stop()`.
+    pub not_kept: u64,
 }
 
 pub(crate) struct Shared {
@@ -174,10 +180,9 @@ fn upload_loop(http: Arc<HttpBackend>, q: Arc<DiskQueue>, shared: Arc<Shared>, o
                 continue;
             }
         }
-        let mut rejected = Vec::new();
-        let sent = up.send_head(&recs, &mut rejected);
+        // Refusals are shared as they are kept aside, before their records are acknowledged.
+        let sent = up.send_head(&recs, &mut |r| shared.lock().rejected.push(r));
         let mut st = shared.lock();
-        st.rejected.extend(rejected);
         match sent {
             Sent::Acked(n) => {
                 recs.drain(..n.min(recs.len()));
@@ -243,16 +248,18 @@ fn is_full(e: &Error) -> bool {
     }
 }
 
-/// The distinct paths of serialized batches (for the report of what was not kept).
-fn paths_of(bodies: &[(Vec<u8>, u64)]) -> String {
-    let mut paths: Vec<String> = bodies
-        .iter()
-        .filter_map(|(b, _)| serde_json::from_slice::<Vec<Operation>>(b).ok())
-        .flatten()
-        .map(|o| o.path().to_string())
-        .collect();
-    paths.sort();
-    paths.dedup();
+/// The distinct paths of `ops` past their first `kept` values (for the report of what was
+/// not kept; record bodies hold the operations' values in order).
+fn paths_after(ops: &[Operation], kept: u64) -> String {
+    let mut seen = 0u64;
+    let mut paths: Vec<String> = Vec::new();
+    for op in ops {
+        seen += op.weight() as u64;
+        let p = op.path().to_string();
+        if seen > kept && !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
     paths.join(", ")
 }
 
@@ -460,6 +467,7 @@ impl QueuedBackend {
                 );
                 return Err(e);
             }
+            let mut stop_by = None;
             if full {
                 let mut st = self.shared.lock();
                 if st.disk_full.is_none() {
@@ -471,12 +479,58 @@ impl QueuedBackend {
                     );
                 }
                 st.disk_full = Some(e.to_string());
+                stop_by = st.stop_by;
             }
             if self.shared.stop.load(Ordering::Acquire) {
                 return Err(e);
             }
-            std::thread::sleep(pause);
+            if let Some(end) = stop_by {
+                if Instant::now() >= end {
+                    return Err(Error::io(
+                        format!(
+                            "stop() gave up waiting for room on the full disk of {}",
+                            q.dir().display()
+                        ),
+                        std::io::Error::new(ErrorKind::StorageFull, e.to_string()),
+                    ));
+                }
+            }
+            self.nap_until_room(pause);
             pause = (pause * 2).min(MAX_FULL_PAUSE);
+        }
+    }
+
+    /// Why nothing more is written: `stop()` reached its end while the disk was full.
+    fn gave_up_on_room(&self) -> Option<String> {
+        let st = self.shared.lock();
+        let full = st.disk_full.as_ref()?;
+        st.stop_by.filter(|end| Instant::now() >= *end)?;
+        Some(format!(
+            "stop() ended while the disk of {} was full: {full}",
+            self.root.display()
+        ))
+    }
+
+    /// Reports `lost` values of `paths` that were not written to the queue.
+    fn not_kept(&self, paths: String, lost: u64, why: &str) -> Vec<Rejected> {
+        self.shared.lock().not_kept += lost;
+        vec![Rejected {
+            index: 0,
+            path: paths,
+            reason: format!("{lost} value(s) were not kept: {why}"),
+        }]
+    }
+
+    /// Sleeps `pause` before writing to a full disk again; less when `stop()` begins or ends.
+    fn nap_until_room(&self, pause: Duration) {
+        let end = Instant::now() + pause;
+        loop {
+            let until = self.shared.lock().stop_by.map_or(end, |s| s.min(end));
+            let now = Instant::now();
+            if now >= until || self.shared.stop.load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::sleep((until - now).min(Duration::from_millis(50)));
         }
     }
 
@@ -575,24 +629,29 @@ impl Backend for QueuedBackend {
 
     fn execute(&self, _object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
         let q = self.queue()?;
+        if let Some(why) = self.gave_up_on_room() {
+            let lost = ops.iter().map(|o| o.weight() as u64).sum();
+            return Ok(self.not_kept(paths_after(ops, 0), lost, &why));
+        }
         let bodies = record_bodies(ops)?;
         if q.append_batches(&bodies).is_ok() {
             return Ok(Vec::new());
         }
         // One record at a time, each written again until it is kept: nothing is numbered or
-        // dropped while the disk is full.
+        // dropped while the disk is full (until stop() ends).
         for (i, (body, values)) in bodies.iter().enumerate() {
             if let Err(e) = self.append_retrying(&q, body, *values) {
-                let rest = &bodies[i..];
-                let lost: u64 = rest.iter().map(|b| b.1).sum();
-                return Ok(vec![Rejected {
-                    index: 0,
-                    path: paths_of(rest),
-                    reason: format!("{lost} value(s) were not kept: {e}"),
-                }]);
+                let kept: u64 = bodies[..i].iter().map(|b| b.1).sum();
+                let lost: u64 = bodies[i..].iter().map(|b| b.1).sum();
+                let paths = paths_after(ops, kept);
+                return Ok(self.not_kept(paths, lost, &e.to_string()));
             }
         }
         Ok(Vec::new())
+    }
+
+    fn stopping(&self, deadline: Instant) {
+        self.shared.lock().stop_by = Some(deadline);
     }
 
     fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
@@ -671,7 +730,7 @@ impl Backend for QueuedBackend {
                 .unwrap_or_else(|| "no answer in time".into())
         };
         let rejected = self.take_rejected();
-        let refused = match rejected.first() {
+        let mut refused = match rejected.first() {
             Some(r) => format!(
                 "; {} operation(s) were refused by the server, first \"{}\": {}",
                 rejected.len(),
@@ -680,6 +739,12 @@ impl Backend for QueuedBackend {
             ),
             None => String::new(),
         };
+        let not_kept = self.shared.lock().not_kept;
+        if not_kept > 0 {
+            refused.push_str(&format!(
+                "; {not_kept} value(s) could not be written to the queue and are lost"
+            ));
+        }
         let context = format!(
             "stop(): {} value(s) of {} are not yet on the server at {}; they are safe in {}: \
              run `neptune sync` to upload them (`neptune status` lists what waits){refused}",

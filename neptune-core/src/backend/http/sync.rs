@@ -198,24 +198,23 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
         let mut start = 0;
         while start < recs.len() {
             let mut sent = 0;
-            let r = retry(
-                "uploading",
-                &mut || match up.send_head(&recs[start..], &mut rejected) {
-                    Sent::Acked(n) => {
-                        sent = n;
-                        Ok(())
-                    }
-                    Sent::Failed(f) => Err(f),
-                    Sent::Fatal(m) => {
-                        fatal = Some(m.clone());
-                        Err(Fail::Refused {
-                            status: 0,
-                            code: "fatal".into(),
-                            message: m,
-                        })
-                    }
-                },
-            );
+            let r = retry("uploading", &mut || match up
+                .send_head(&recs[start..], &mut |r| rejected.push(r))
+            {
+                Sent::Acked(n) => {
+                    sent = n;
+                    Ok(())
+                }
+                Sent::Failed(f) => Err(f),
+                Sent::Fatal(m) => {
+                    fatal = Some(m.clone());
+                    Err(Fail::Refused {
+                        status: 0,
+                        code: "fatal".into(),
+                        message: m,
+                    })
+                }
+            });
             if let Some(m) = fatal.take() {
                 return Err(Error::io(
                     format!("cannot sync {} ({})", meta.object_id, dir.display()),

@@ -138,9 +138,14 @@ impl<'a> Uploader<'a> {
         }
     }
 
-    /// Sends the first records of `recs` (leading batches, or one file); what the server
-    /// refused and was kept aside is added to `reported`.
-    pub(crate) fn send_head(&mut self, recs: &[Record], reported: &mut Vec<Rejected>) -> Sent {
+    /// Sends the first records of `recs` (leading batches, or one file). What the server
+    /// refused and was kept aside goes to `reported` before the queue acknowledges it, so that
+    /// whoever waits for the acknowledgement (`wait()`) finds the report.
+    pub(crate) fn send_head(
+        &mut self,
+        recs: &[Record],
+        reported: &mut dyn FnMut(Rejected),
+    ) -> Sent {
         match recs.first() {
             None => Sent::Acked(0),
             Some(Record::File { seq, file }) => self.send_file(*seq, file, reported),
@@ -169,7 +174,7 @@ impl<'a> Uploader<'a> {
         &self,
         entries: Vec<AsideEntry>,
         ack: Option<(u64, u64)>,
-        reported: &mut Vec<Rejected>,
+        reported: &mut dyn FnMut(Rejected),
     ) -> Result<(), Sent> {
         self.q
             .set_aside(&entries)
@@ -183,7 +188,7 @@ impl<'a> Uploader<'a> {
                 self.object,
                 r.reason
             );
-            reported.push(r);
+            reported(r);
         }
         if let Some((seq, values)) = ack {
             self.q
@@ -226,7 +231,7 @@ impl<'a> Uploader<'a> {
         }
     }
 
-    fn send_ops(&mut self, recs: &[Record], reported: &mut Vec<Rejected>) -> Sent {
+    fn send_ops(&mut self, recs: &[Record], reported: &mut dyn FnMut(Rejected)) -> Sent {
         if let Some(sp) = &self.split {
             if sp.seq == recs[0].seq() {
                 return self.continue_split(reported);
@@ -311,7 +316,12 @@ impl<'a> Uploader<'a> {
         }
     }
 
-    fn start_split(&mut self, rec: &Record, message: &str, reported: &mut Vec<Rejected>) -> Sent {
+    fn start_split(
+        &mut self,
+        rec: &Record,
+        message: &str,
+        reported: &mut dyn FnMut(Rejected),
+    ) -> Sent {
         let Record::Ops { seq, values, raw } = rec else {
             return Sent::Acked(0);
         };
@@ -349,7 +359,7 @@ impl<'a> Uploader<'a> {
         }
     }
 
-    fn continue_split(&mut self, reported: &mut Vec<Rejected>) -> Sent {
+    fn continue_split(&mut self, reported: &mut dyn FnMut(Rejected)) -> Sent {
         let Some(mut sp) = self.split.take() else {
             return Sent::Acked(0);
         };
@@ -360,7 +370,7 @@ impl<'a> Uploader<'a> {
         sent
     }
 
-    fn send_parts(&mut self, sp: &mut Split, reported: &mut Vec<Rejected>) -> Sent {
+    fn send_parts(&mut self, sp: &mut Split, reported: &mut dyn FnMut(Rejected)) -> Sent {
         let sub = format!("{}-{}", self.queue_id, sp.seq);
         while sp.done < sp.total {
             // The part from `done` (a boundary of this level) to the next boundary.
@@ -445,7 +455,7 @@ impl<'a> Uploader<'a> {
         &mut self,
         seq: u64,
         file: &crate::model::operation::FileRef,
-        reported: &mut Vec<Rejected>,
+        reported: &mut dyn FnMut(Rejected),
     ) -> Sent {
         let path = self.q.file_path(&file.digest);
         let r = (|| -> Result<Option<String>, Fail> {

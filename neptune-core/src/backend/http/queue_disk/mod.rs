@@ -729,6 +729,15 @@ impl DiskQueue {
     }
 }
 
+impl Drop for DiskQueue {
+    /// Unlocks explicitly: closing the file is not enough when a child process forked in the
+    /// meantime holds a copy of it (the lock belongs to the shared open file), and the queue
+    /// would look busy to `neptune sync` until that child execs or exits.
+    fn drop(&mut self) {
+        let _ = self._lock.unlock();
+    }
+}
+
 pub(crate) fn lock_file(dir: &Path) -> Result<File> {
     OpenOptions::new()
         .create(true)
@@ -840,6 +849,23 @@ mod tests {
                 timestamp_ms: 1,
             }],
         }
+    }
+
+    /// A child process forked while the writer held the queue shares its lock (one open file
+    /// description); the lock must go when the writer drops the queue, not when the child
+    /// execs or exits (`neptune sync` saw a stopped run as still being written).
+    #[test]
+    fn the_lock_goes_with_the_queue_even_when_a_forked_child_shares_it() {
+        let root = tempfile::tempdir().unwrap();
+        let q =
+            DiskQueue::create(root.path(), new_meta("http://x", "async", req(), "T-2")).unwrap();
+        let dir = q.dir().to_path_buf();
+        let inherited = q._lock.try_clone().unwrap();
+        drop(q);
+        let again = DiskQueue::open_existing(&dir);
+        assert!(again.is_ok(), "{:?}", again.err().map(|e| format!("{e:?}")));
+        drop(again);
+        drop(inherited);
     }
 
     #[test]
