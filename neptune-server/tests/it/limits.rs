@@ -2,7 +2,7 @@
 //! and the server still answering afterwards. Deep and huge table queries, deep JSON, half-open
 //! connections, slow bodies, and large bodies at once, on the real binary over loopback.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! records, queue registrations, file content) is scoped to the token's project. Each test
 //! plays the attack of a client holding a token of another project, on a real server.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -446,7 +446,3 @@ fn another_projects_object_ids_read_as_missing() {
         value.body
     );
 }
-
-/// Entry point of child processes (unused here).
-#[test]
-fn child_entry() {}

@@ -3,7 +3,7 @@
 //! queue's folder and reported, never acknowledged as stored; a full disk makes logging wait
 //! and lose nothing. Each test prints what was logged and what was stored.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

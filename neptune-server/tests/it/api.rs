@@ -1,7 +1,7 @@
 //! The API as a hostile or careless client sees it: the auth matrix, the OpenAPI document, and
 //! malformed and hostile requests (raw HTTP on a real server, no client library in between).
 
-mod common;
+use crate::common;
 
 use common::{create_run, open_body, raw, raw_with, Server};
 use neptune_core::{GitRef, Mode, Run};
@@ -536,6 +536,3 @@ fn times_out_of_range_are_refused_naming_the_path() {
     assert!(has("x") && has("acc"), "{fields:?}");
     assert!(!has("loss") && !has("notes") && !has("when"), "{fields:?}");
 }
-
-#[test]
-fn child_entry() {}

@@ -2,7 +2,7 @@
 //! and into runs of their own; one series of the shared run gets points from all eight, without
 //! steps.
 
-mod common;
+use crate::common;
 
 use std::io::BufReader;
 use std::time::Duration;
@@ -104,11 +104,11 @@ fn eight_processes_log_to_one_server() {
     assert!(neptune_core::sync::status(home.path()).is_empty());
 }
 
-/// The work of a child process, chosen by `NEPTUNE_TEST_ROLE`.
-#[test]
-fn child_entry() {
-    let Some(role) = common::role() else { return };
-    assert_eq!(role, "parallel-writer");
+/// The work of a child process with role `parallel-writer`; false for any other role.
+pub fn child(role: &str) -> bool {
+    if role != "parallel-writer" {
+        return false;
+    }
     let tag = std::env::var("CHILD_TAG").unwrap();
     let shared = Run::builder()
         .custom_run_id("eight-shared")
@@ -136,4 +136,5 @@ fn child_entry() {
     own.stop().unwrap();
     println!("\n@@shared {}", shared.id());
     println!("\n@@own {}", own.id());
+    true
 }

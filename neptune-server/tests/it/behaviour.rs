@@ -1,7 +1,7 @@
 //! The same behaviour suite against both backends: every field type logged to the embedded
 //! store and, through the HTTP backend, to a real `neptune-server`, reads back identical.
 
-mod common;
+use crate::common;
 
 use chrono::{TimeZone, Utc};
 use common::Server;
@@ -371,10 +371,6 @@ fn a_run_inside_a_tokio_runtime_never_panics() {
         assert_eq!(values, 3, "{flavor}");
     }
 }
-
-/// Entry point of child processes (unused here).
-#[test]
-fn child_entry() {}
 
 trait Len {
     fn fetch_values_len(&self) -> usize;
