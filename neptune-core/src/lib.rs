@@ -24,6 +24,7 @@ mod files;
 mod handles;
 mod integrations;
 mod model;
+mod monitoring;
 mod objects;
 mod options;
 pub mod store;

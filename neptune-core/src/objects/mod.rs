@@ -290,6 +290,7 @@ pub struct Builder<T> {
     stop_timeout: Duration,
     queue_capacity: usize,
     git_ref: crate::files::GitRef,
+    capture_traceback: bool,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -312,6 +313,7 @@ impl<T: ObjectType> Builder<T> {
             stop_timeout: config::DEFAULT_STOP_TIMEOUT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             git_ref: crate::files::GitRef::default(),
+            capture_traceback: true,
             _t: PhantomData,
         }
     }
@@ -509,6 +511,9 @@ impl<T: ObjectType> Builder<T> {
             if created && T::KIND == ObjectKind::Run {
                 crate::files::capture_git(&obj.inner, &self.git_ref);
             }
+            if T::KIND == ObjectKind::Run && self.capture_traceback {
+                crate::monitoring::traceback::watch(&obj.inner);
+            }
             obj.inner.after_write(false)?;
         }
         Ok(T::wrap(obj))
@@ -516,6 +521,14 @@ impl<T: ObjectType> Builder<T> {
 }
 
 impl Builder<Run> {
+    /// Whether a panic on the thread that opens the run is written to
+    /// `monitoring/<id>/traceback` (message, location, backtrace) and sets `sys/failed`, as the
+    /// reference's `capture_traceback` (default: on). The panic goes on as before.
+    pub fn capture_traceback(mut self, capture: bool) -> Self {
+        self.capture_traceback = capture;
+        self
+    }
+
     /// Where to look for the Git repository recorded in `source_code/git` (and the
     /// uncommitted changes in `source_code/diff`) when the run is created: the working
     /// directory by default, [`GitRef::new(path)`](crate::GitRef::new), or
