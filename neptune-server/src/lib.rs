@@ -27,6 +27,7 @@ pub mod body;
 pub mod cli;
 mod conns;
 pub mod error;
+pub mod extract;
 mod fastop;
 mod files;
 pub mod openapi;
