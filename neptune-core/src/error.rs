@@ -95,9 +95,24 @@ pub enum Error {
     /// The embedded store failed.
     #[error("embedded store at {location}: {source}")]
     Store {
+        /// The store's directory (or `memory`).
         location: String,
+        /// What SQLite said.
         #[source]
-        source: rusqlite::Error,
+        source: StoreError,
+    },
+
+    /// The neptune server refused a request. `status` is the HTTP status, `code` the API's
+    /// error code (for example `unauthorized`, `forbidden`, `invalid`, `invalid_request`,
+    /// `too_large`), `message` what the server said, with the server's address and what to do.
+    #[error("{message} (HTTP {status}, {code})")]
+    Server {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// The server's message, with the server's address and what to do.
+        message: String,
     },
 
     /// Data in the store is not what this version expects.
@@ -147,6 +162,35 @@ pub enum Error {
     /// The background worker is gone or did not answer in time.
     #[error("background worker: {0}")]
     Worker(String),
+}
+
+/// A failure of the embedded store's database. Its message is SQLite's; the underlying
+/// error stays reachable through [`std::error::Error::source`] for logs and debugging, and
+/// is not part of the API.
+pub struct StoreError(rusqlite::Error);
+
+impl StoreError {
+    pub(crate) fn new(e: rusqlite::Error) -> Self {
+        StoreError(e)
+    }
+}
+
+impl std::fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 fn not_written(count: usize, first: &str) -> String {
