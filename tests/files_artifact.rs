@@ -6,11 +6,10 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use neptune::store::Store;
-use neptune::{
-    operation::ArtifactFile, Backend, Error, FieldPath, GitRef, Mode, ObjectKind, OpenRequest,
-    Operation, Run, Value,
-};
+use neptune::plumbing::operation::ArtifactFile;
+use neptune::plumbing::store::Store;
+use neptune::plumbing::{Backend, OpenRequest, Operation};
+use neptune::{Error, FieldPath, GitRef, Mode, ObjectKind, Run, Value};
 
 fn open(home: &Path) -> Run {
     Run::builder()
@@ -355,7 +354,7 @@ fn s3_objects_on_a_real_server() {
     let Some(_endpoint) = s3_endpoint() else {
         return;
     };
-    let client = neptune::s3::S3Client::from_env().unwrap();
+    let client = neptune_core::s3::S3Client::from_env().unwrap();
     let bucket = format!("neptune-test-{}", std::process::id());
     client.create_bucket(&bucket).unwrap();
     client

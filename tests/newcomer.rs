@@ -5,9 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
-use neptune::{
-    Error, FileSeries, GitRef, LogOptions, Loggable, Run, SerdeOptions, Value, MAX_FILESET_PATH,
-};
+use neptune::limits::MAX_FILESET_PATH;
+use neptune::{Error, FileSeries, GitRef, LogOptions, Loggable, Run, SerdeOptions, Value};
 
 fn open(home: &std::path::Path) -> Run {
     Run::builder()
