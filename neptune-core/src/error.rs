@@ -236,3 +236,24 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_says_what_sqlite_said_and_keeps_it_as_its_source() {
+        let e = Error::Store {
+            location: "/data/.neptune".into(),
+            source: StoreError::new(rusqlite::Error::InvalidQuery),
+        };
+        let sqlite = rusqlite::Error::InvalidQuery.to_string();
+        assert_eq!(
+            e.to_string(),
+            format!("embedded store at /data/.neptune: {sqlite}")
+        );
+        let wrapped = std::error::Error::source(&e).expect("the StoreError");
+        let inner = wrapped.source().expect("SQLite's error");
+        assert!(inner.downcast_ref::<rusqlite::Error>().is_some());
+    }
+}
