@@ -95,9 +95,24 @@ pub enum Error {
     /// The embedded store failed.
     #[error("embedded store at {location}: {source}")]
     Store {
+        /// The store's directory (or `memory`).
         location: String,
+        /// What SQLite said.
         #[source]
-        source: rusqlite::Error,
+        source: StoreError,
+    },
+
+    /// The neptune server refused a request. `status` is the HTTP status, `code` the API's
+    /// error code (for example `unauthorized`, `forbidden`, `invalid`, `invalid_request`,
+    /// `too_large`), `message` what the server said, with the server's address and what to do.
+    #[error("{message} (HTTP {status}, {code})")]
+    Server {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// The server's message, with the server's address and what to do.
+        message: String,
     },
 
     /// Data in the store is not what this version expects.
@@ -149,6 +164,35 @@ pub enum Error {
     Worker(String),
 }
 
+/// A failure of the embedded store's database. Its message is SQLite's; the underlying
+/// error stays reachable through [`std::error::Error::source`] for logs and debugging, and
+/// is not part of the API.
+pub struct StoreError(rusqlite::Error);
+
+impl StoreError {
+    pub(crate) fn new(e: rusqlite::Error) -> Self {
+        StoreError(e)
+    }
+}
+
+impl std::fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 fn not_written(count: usize, first: &str) -> String {
     if count == 1 {
         first.to_owned()
@@ -190,5 +234,26 @@ impl Error {
             path: path.to_string(),
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_error_says_what_sqlite_said_and_keeps_it_as_its_source() {
+        let e = Error::Store {
+            location: "/data/.neptune".into(),
+            source: StoreError::new(rusqlite::Error::InvalidQuery),
+        };
+        let sqlite = rusqlite::Error::InvalidQuery.to_string();
+        assert_eq!(
+            e.to_string(),
+            format!("embedded store at /data/.neptune: {sqlite}")
+        );
+        let wrapped = std::error::Error::source(&e).expect("the StoreError");
+        let inner = wrapped.source().expect("SQLite's error");
+        assert!(inner.downcast_ref::<rusqlite::Error>().is_some());
     }
 }

@@ -41,7 +41,7 @@ pub use config::{
     home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
     MAX_PROJECT_NAME, MAX_WORKSPACE_NAME,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Result, StoreError};
 #[cfg(feature = "s3")]
 pub use files::s3;
 pub use files::{

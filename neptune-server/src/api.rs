@@ -2,26 +2,26 @@
 //!
 //! Every request but `/health` and the OpenAPI document carries `Authorization: Bearer TOKEN`.
 //! Reads need a token of the object's project (read or write scope); writes a write token.
-//! Bodies are read under the configured size limit, parsed (a malformed body is a 400 naming
-//! the place and the problem), screened (see [`crate::screen`]) and applied by the store, which
-//! validates every operation again.
+//! Tokens, bodies, queries and URL paths are taken by the extractors of [`crate::extract`],
+//! which answer a bad one with the API's error shape; bodies are limited by the router's
+//! `DefaultBodyLimit` ([`Limits::max_body`]). Batches are screened (see [`crate::screen`]) and
+//! applied by the store, which validates every operation again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use neptune_core::backend::http::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
 use neptune_core::backend::{ObjectInfo, ObjectKind};
 use neptune_core::store::{QueuedBatch, Store};
 use neptune_core::{Backend, FieldPath};
-use serde::de::DeserializeOwned;
 
-use crate::body::{self, BodyBudget, BodyReader};
+use crate::body::BodyBudget;
 use crate::error::{ApiError, ApiResult};
+pub(crate) use crate::extract::parse_json;
+use crate::extract::{BodyBytes, JsonBody, Path, Query, ReadToken, WriteToken};
 use crate::tokens::{Grant, Scope, Tokens};
 
 /// Limits on requests and connections: sizes, timeouts, concurrency and memory.
@@ -99,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::files::download).head(crate::files::has),
         )
         .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .layer(DefaultBodyLimit::max(state.limits.max_body))
         .with_state(state)
 }
 
@@ -106,6 +108,14 @@ async fn no_route() -> ApiError {
     ApiError::not_found(
         "no_route",
         "no such route; the API is under /api/v1 (see /api/v1/openapi.json)",
+    )
+}
+
+async fn no_method() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "no_method",
+        "this route does not take this method (see /api/v1/openapi.json)",
     )
 }
 
@@ -118,37 +128,6 @@ async fn health() -> Json<wire::Health> {
 
 async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
-}
-
-impl AppState {
-    /// The grant of the request's token, with at least `scope`.
-    pub(crate) fn auth(&self, headers: &HeaderMap, scope: Scope) -> ApiResult<Grant> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized(
-                "missing API token: send `Authorization: Bearer <token>` (create one with \
-                 `neptune-server token create --project P --scope write`)",
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header is not `Bearer <token>`")
-            })?;
-        let grant = self
-            .tokens
-            .verify(token)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::unauthorized("unknown or revoked API token"))?;
-        if scope == Scope::Write && grant.scope == Scope::Read {
-            return Err(ApiError::forbidden(format!(
-                "the token has read scope on \"{}\"; writing needs a write token",
-                grant.project
-            )));
-        }
-        Ok(grant)
-    }
 }
 
 /// The project must be the token's.
@@ -187,50 +166,16 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("a request's work failed: {e}")))?
 }
 
-/// Reads a body of at most `limit` bytes (413 past it), under the server's body timeouts (408)
-/// and memory for bodies (503): the room stays held while the returned bytes live.
-pub(crate) async fn read_body(
-    s: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> ApiResult<Bytes> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let reader = BodyReader::new(body, &s.bodies, &s.limits);
-    body::read_all(declared, reader, limit).await
-}
-
-/// Parses a JSON body; the error names where and what is wrong.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|first| {
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Err(e) if e.path().to_string() != "." => {
-                ApiError::bad_request(format!("invalid JSON body at {}: {}", e.path(), e.inner()))
-            }
-            _ => ApiError::bad_request(format!("invalid JSON body: {first}")),
-        }
-    })
-}
-
-/// Parses a query string.
-pub(crate) fn parse_query<T: DeserializeOwned>(q: Option<String>) -> ApiResult<T> {
-    serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))
-}
-
 fn field_path(p: &str) -> ApiResult<FieldPath> {
     FieldPath::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<Json<ObjectInfo>> {
-    let grant = s.auth(&headers, Scope::Read)?;
-    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
+async fn open_object(
+    State(s): St,
+    ReadToken(grant): ReadToken,
+    JsonBody(body): JsonBody<OpenBody>,
+) -> ApiResult<Json<ObjectInfo>> {
     blocking(move || {
-        let body: OpenBody = parse_json(&bytes)?;
         let req = body.request;
         if grant.scope == Scope::Read {
             let why = if body.queue.is_some() {
@@ -275,11 +220,9 @@ async fn open_object(State(s): St, headers: HeaderMap, body: Body) -> ApiResult<
 
 async fn list_objects(
     State(s): St,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    ReadToken(grant): ReadToken,
+    Query(q): Query<wire::ListQuery>,
 ) -> ApiResult<Json<wire::ObjectsReply>> {
-    let grant = s.auth(&headers, Scope::Read)?;
-    let q: wire::ListQuery = parse_query(q)?;
     check_project(&grant, &q.project)?;
     let kind = wire::kind_from_wire(&q.kind).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -297,12 +240,10 @@ async fn list_objects(
 
 async fn batches(
     State(s): St,
-    headers: HeaderMap,
+    WriteToken(grant): WriteToken,
     Path(id): Path<String>,
-    body: Body,
+    BodyBytes(bytes): BodyBytes,
 ) -> ApiResult<Json<BatchesReply>> {
-    let grant = s.auth(&headers, Scope::Write)?;
-    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
     blocking(move || {
         check_object(&s.store, &grant, &id)?;
         // The fast parser first; on an error, the derived one names the place and the problem.
@@ -354,14 +295,13 @@ async fn batches(
     .await
 }
 
-/// A read of one object: auth, the object's project, then `f` on the store.
+/// A read of one object: the object must be of the token's project; then `f` on the store.
 async fn read_object<T: Send + 'static>(
     s: Arc<AppState>,
-    headers: HeaderMap,
+    grant: Grant,
     id: String,
     f: impl FnOnce(&Store, &str) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let grant = s.auth(&headers, Scope::Read)?;
     blocking(move || {
         check_object(&s.store, &grant, &id)?;
         f(&s.store, &id)
@@ -371,10 +311,10 @@ async fn read_object<T: Send + 'static>(
 
 async fn structure(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
 ) -> ApiResult<Json<wire::StructureReply>> {
-    read_object(s, headers, id, |store, id| {
+    read_object(s, grant, id, |store, id| {
         let fields = store.fetch_structure(id)?;
         Ok(Json(wire::StructureReply {
             fields: fields
@@ -388,13 +328,12 @@ async fn structure(
 
 async fn value(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    Query(q): Query<wire::PathQuery>,
 ) -> ApiResult<Json<wire::ValueReply>> {
-    let q: wire::PathQuery = parse_query(q)?;
     let path = field_path(&q.path)?;
-    read_object(s, headers, id, move |store, id| {
+    read_object(s, grant, id, move |store, id| {
         Ok(Json(wire::ValueReply {
             value: store.fetch_value(id, &path)?,
         }))
@@ -404,13 +343,12 @@ async fn value(
 
 async fn values(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    Query(q): Query<wire::PrefixQuery>,
 ) -> ApiResult<Json<wire::ValuesReply>> {
-    let q: wire::PrefixQuery = parse_query(q)?;
     let prefix = q.prefix.as_deref().map(field_path).transpose()?;
-    read_object(s, headers, id, move |store, id| {
+    read_object(s, grant, id, move |store, id| {
         let values = store.fetch_values_below(id, prefix.as_ref())?;
         Ok(Json(wire::ValuesReply {
             values: values
@@ -424,13 +362,12 @@ async fn values(
 
 async fn series(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    Query(q): Query<wire::PathQuery>,
 ) -> ApiResult<Json<wire::SeriesReply>> {
-    let q: wire::PathQuery = parse_query(q)?;
     let path = field_path(&q.path)?;
-    read_object(s, headers, id, move |store, id| {
+    read_object(s, grant, id, move |store, id| {
         Ok(Json(wire::SeriesReply {
             series: store.fetch_series_info(id, &path)?,
         }))
@@ -441,8 +378,7 @@ async fn series(
 /// Largest page of a series.
 const MAX_PAGE: usize = 100_000;
 
-fn page_args(q: Option<String>) -> ApiResult<(FieldPath, Option<f64>, usize)> {
-    let q: wire::PageQuery = parse_query(q)?;
+fn page_args(q: wire::PageQuery) -> ApiResult<(FieldPath, Option<f64>, usize)> {
     let path = field_path(&q.path)?;
     if q.after.is_some_and(|a| !a.is_finite()) {
         return Err(ApiError::bad_request("`after` must be a finite step"));
@@ -456,12 +392,12 @@ fn page_args(q: Option<String>) -> ApiResult<(FieldPath, Option<f64>, usize)> {
 
 async fn floats(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    Query(q): Query<wire::PageQuery>,
 ) -> ApiResult<Json<wire::FloatPageWire>> {
     let (path, after, limit) = page_args(q)?;
-    read_object(s, headers, id, move |store, id| {
+    read_object(s, grant, id, move |store, id| {
         let p = store.fetch_float_points(id, &path, after, limit)?;
         Ok(Json(wire::FloatPageWire {
             steps: p.steps,
@@ -474,12 +410,12 @@ async fn floats(
 
 async fn strings(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    Query(q): Query<wire::PageQuery>,
 ) -> ApiResult<Json<wire::StringPageWire>> {
     let (path, after, limit) = page_args(q)?;
-    read_object(s, headers, id, move |store, id| {
+    read_object(s, grant, id, move |store, id| {
         let p = store.fetch_string_points(id, &path, after, limit)?;
         Ok(Json(wire::StringPageWire {
             steps: p.steps,
@@ -494,13 +430,12 @@ macro_rules! path_read {
     ($name:ident, $method:ident, $t:ty) => {
         async fn $name(
             State(s): St,
-            headers: HeaderMap,
+            ReadToken(grant): ReadToken,
             Path(id): Path<String>,
-            RawQuery(q): RawQuery,
+            Query(q): Query<wire::PathQuery>,
         ) -> ApiResult<Json<$t>> {
-            let q: wire::PathQuery = parse_query(q)?;
             let path = field_path(&q.path)?;
-            read_object(s, headers, id, move |store, id| {
+            read_object(s, grant, id, move |store, id| {
                 Ok(Json(Backend::$method(store, id, &path)?))
             })
             .await
@@ -527,13 +462,10 @@ path_read!(
 
 async fn table(
     State(s): St,
-    headers: HeaderMap,
-    body: Body,
+    ReadToken(grant): ReadToken,
+    JsonBody(body): JsonBody<wire::TableBody>,
 ) -> ApiResult<Json<neptune_core::Table>> {
-    let grant = s.auth(&headers, Scope::Read)?;
-    let bytes = read_body(&s, &headers, body, s.limits.max_body).await?;
     blocking(move || {
-        let body: wire::TableBody = parse_json(&bytes)?;
         check_project(&grant, &body.scope.project)?;
         if let Some(model) = &body.scope.model {
             check_object(&s.store, &grant, model)?;

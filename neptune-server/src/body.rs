@@ -4,6 +4,10 @@
 //! requests stay under [`Limits::body_memory`]: a request waits up to
 //! [`Limits::body_memory_wait`] for room, then gets 503 with `Retry-After`.
 //!
+//! The size of a JSON body is limited by the route's
+//! [`DefaultBodyLimit`](axum::extract::DefaultBodyLimit) (the router sets
+//! [`Limits::max_body`]); uploads stream under [`Limits::max_upload`].
+//!
 //! Room is counted in KiB permits of one semaphore. A JSON body reserves its declared length
 //! before its first byte is read and keeps the room until the body's bytes are dropped (the
 //! [`Bytes`] own the permit); an upload holds room for each chunk until it is written.
@@ -11,8 +15,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, BodyDataStream, Bytes};
-use axum::http::StatusCode;
+use axum::body::{Body, BodyDataStream, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::RequestExt;
 use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -57,11 +63,15 @@ pub(crate) struct BodyReader {
     received: u64,
     /// Bytes of room held beyond the bytes read so far.
     credit: u64,
+    /// What a body limit (a route's `DefaultBodyLimit`) lets this body be: its declared length
+    /// when that fits, else the limit; `None` when neither is known.
+    allowed: Option<u64>,
 }
 
 impl BodyReader {
     pub(crate) fn new(body: Body, budget: &BodyBudget, limits: &Limits) -> Self {
         BodyReader {
+            allowed: body.size_hint().upper(),
             stream: body.into_data_stream(),
             budget: budget.clone(),
             limits: *limits,
@@ -146,6 +156,7 @@ impl BodyReader {
         let chunk = match tokio::time::timeout(self.patience(), self.stream.next()).await {
             Err(_) => return Err(self.too_slow()),
             Ok(None) => return Ok(None),
+            Ok(Some(Err(e))) if over_limit(&e) => return Err(self.too_large()),
             Ok(Some(Err(e))) => {
                 return Err(ApiError::bad_request(format!("reading the body: {e}")))
             }
@@ -154,6 +165,16 @@ impl BodyReader {
         self.received += chunk.len() as u64;
         let room = self.reserve(chunk.len() as u64).await?;
         Ok(Some((chunk, room)))
+    }
+
+    fn too_large(&self) -> ApiError {
+        let limit = match self.allowed {
+            Some(n) => format!(" of {n} bytes"),
+            None => String::new(),
+        };
+        ApiError::too_large(format!(
+            "the request body is larger than the server's limit{limit}; send less in one request"
+        ))
     }
 
     fn too_slow(&self) -> ApiError {
@@ -168,6 +189,18 @@ impl BodyReader {
             ),
         )
     }
+}
+
+/// Whether a body's error is its limit's (`DefaultBodyLimit`) being passed.
+fn over_limit(e: &axum::Error) -> bool {
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }
 
 fn retry_seconds(d: Duration) -> u32 {
@@ -186,27 +219,26 @@ impl AsRef<[u8]> for Held {
     }
 }
 
-/// Reads a whole body of at most `limit` bytes (413 past it) under the budget and timeouts.
-/// The room stays held while the returned bytes (or any slice of them) live.
+/// Reads a whole body under the route's `DefaultBodyLimit` (413 past it: at once when the
+/// declared length is over it, else when the bytes are), the budget and the timeouts. The room
+/// stays held while the returned bytes (or any slice of them) live.
 pub(crate) async fn read_all(
-    declared: Option<u64>,
-    mut reader: BodyReader,
-    limit: usize,
+    req: Request,
+    budget: &BodyBudget,
+    limits: &Limits,
 ) -> ApiResult<Bytes> {
-    let too_large = || {
-        ApiError::too_large(format!(
-            "the request body is larger than the server's limit of {limit} bytes"
-        ))
-    };
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut reader = BodyReader::new(req.into_limited_body(), budget, limits);
+    if declared.is_some_and(|n| reader.allowed.is_some_and(|limit| n > limit)) {
+        return Err(reader.too_large());
     }
     let mut room = reader.reserve_ahead(declared.unwrap_or(0)).await?;
     let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
     while let Some((chunk, more)) = reader.next().await? {
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
         buf.extend_from_slice(&chunk);
         match (&mut room, more) {
             (Some(r), Some(m)) => r.merge(m),

@@ -89,6 +89,8 @@ impl From<Error> for ApiError {
         let message = e.to_string();
         match e {
             Error::ObjectNotFound { .. } => ApiError::not_found("object_not_found", message),
+            // Not raised by the store the server runs on; a peer's refusal is not ours to pass on.
+            Error::Server { .. } => ApiError::internal(message),
             Error::Store { .. }
             | Error::Io { .. }
             | Error::Corrupt(_)
@@ -126,9 +128,9 @@ mod tests {
 
     #[test]
     fn internal_errors_keep_their_details_in_the_log() {
-        let e = Error::Store {
-            location: "/srv/secret-data/store.db".into(),
-            source: rusqlite::Error::InvalidQuery,
+        let e = Error::Io {
+            context: "cannot write /srv/secret-data/store.db".into(),
+            source: std::io::Error::other("disk full"),
         };
         let a = ApiError::from(e);
         assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);

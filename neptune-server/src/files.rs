@@ -16,7 +16,7 @@
 use std::io::Read;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,10 +24,10 @@ use neptune_core::backend::http::wire;
 use neptune_core::operation::FileRef;
 use neptune_core::Backend;
 
-use crate::api::{blocking, parse_query, AppState};
+use crate::api::{blocking, AppState};
 use crate::body::{BodyReader, Room};
 use crate::error::{ApiError, ApiResult};
-use crate::tokens::Scope;
+use crate::extract::{Path, Query, ReadToken, WriteToken};
 
 type St = State<std::sync::Arc<AppState>>;
 
@@ -92,12 +92,11 @@ pub(crate) fn check_digest(d: &str) -> ApiResult<()> {
 
 pub(crate) async fn upload(
     State(s): St,
+    WriteToken(grant): WriteToken,
+    Query(q): Query<wire::UploadQuery>,
     headers: HeaderMap,
-    RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult<Json<FileRef>> {
-    let grant = s.auth(&headers, Scope::Write)?;
-    let q: wire::UploadQuery = parse_query(q)?;
     check_extension(&q.extension)?;
     let limit = s.limits.max_upload;
     let too_large = || {
@@ -166,10 +165,9 @@ pub(crate) async fn upload(
 
 pub(crate) async fn has(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(digest): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let grant = s.auth(&headers, Scope::Read)?;
     check_digest(&digest)?;
     let store = s.store.clone();
     let present = blocking(move || Ok(store.project_has_file(&grant.project, &digest)?)).await?;
@@ -182,10 +180,9 @@ pub(crate) async fn has(
 
 pub(crate) async fn download(
     State(s): St,
-    headers: HeaderMap,
+    ReadToken(grant): ReadToken,
     Path(digest): Path<String>,
 ) -> ApiResult<Response> {
-    let grant = s.auth(&headers, Scope::Read)?;
     check_digest(&digest)?;
     let store = s.store.clone();
     let d = digest.clone();

@@ -5,7 +5,9 @@
 //! the data directory) and the same `Backend` contract that runs use locally. Clients log
 //! through `neptune_core`'s HTTP backend (`NEPTUNE_URL`, `NEPTUNE_API_TOKEN`).
 //!
-//! - Tokens ([`tokens`]): per project, read or write scope, hashed at rest.
+//! - Tokens ([`tokens`]): per project, read or write scope, hashed at rest; handlers take
+//!   them, and their bodies, queries and URL paths, through the extractors of [`extract`],
+//!   which refuse a bad request with the API's JSON error ([`error`]).
 //! - Writes: batches of operations from a client's upload queue, each applied at most once
 //!   (the store keeps the last applied sequence number per project, object and queue, in the
 //!   same transaction).
@@ -27,6 +29,7 @@ pub mod body;
 pub mod cli;
 mod conns;
 pub mod error;
+pub mod extract;
 mod fastop;
 mod files;
 pub mod openapi;

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use neptune::operation::{FloatPoint, StringPoint};
-use neptune::{
-    FieldPath, FloatSeries, LogOptions, Loggable, MemoryBackend, Operation, Run, StringSeries,
-};
+use neptune::plumbing::operation::{FloatPoint, StringPoint};
+use neptune::plumbing::{MemoryBackend, Operation};
+use neptune::{FieldPath, FloatSeries, LogOptions, Loggable, Run, StringSeries};
 
 #[derive(Loggable)]
 struct Params {

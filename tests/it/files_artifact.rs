@@ -7,11 +7,10 @@ use crate::common::{open_run, write_file};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use neptune::store::Store;
-use neptune::{
-    operation::ArtifactFile, Backend, Error, FieldPath, Mode, ObjectKind, OpenRequest, Operation,
-    Run, Value,
-};
+use neptune::plumbing::operation::ArtifactFile;
+use neptune::plumbing::store::Store;
+use neptune::plumbing::{Backend, OpenRequest, Operation};
+use neptune::{Error, FieldPath, Mode, ObjectKind, Run, Value};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -342,7 +341,7 @@ fn s3_objects_on_a_real_server() {
     let Some(_endpoint) = s3_endpoint() else {
         return;
     };
-    let client = neptune::s3::S3Client::from_env().unwrap();
+    let client = neptune_core::s3::S3Client::from_env().unwrap();
     let bucket = format!("neptune-test-{}", std::process::id());
     client.create_bucket(&bucket).unwrap();
     client

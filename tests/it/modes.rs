@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use neptune::{Error, MemoryBackend, Mode, Model, ModelVersion, Operation, Project, Run, Value};
+use neptune::plumbing::{MemoryBackend, Operation};
+use neptune::{Error, Mode, Model, ModelVersion, Project, Run, Value};
 
 #[test]
 fn debug_mode_writes_nothing_to_disk() {

@@ -6,9 +6,8 @@ use crate::common::open_run;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
-use neptune::{
-    Error, FileSeries, GitRef, LogOptions, Loggable, Run, SerdeOptions, Value, MAX_FILESET_PATH,
-};
+use neptune::limits::MAX_FILESET_PATH;
+use neptune::{Error, FileSeries, GitRef, LogOptions, Loggable, Run, SerdeOptions, Value};
 
 #[test]
 fn wide_integers_are_assigned_when_they_fit_and_refused_by_name_when_not() {

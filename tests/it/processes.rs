@@ -431,7 +431,7 @@ fn a_killed_writer_loses_at_most_the_flush_interval() {
         }
     }
     // Three flush intervals (500 ms by default) later, everything logged is on disk.
-    std::thread::sleep(neptune::DEFAULT_FLUSH_INTERVAL * 3);
+    std::thread::sleep(neptune::defaults::DEFAULT_FLUSH_INTERVAL * 3);
     child.kill().unwrap();
     child.wait().unwrap();
     let run = Run::builder()

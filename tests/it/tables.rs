@@ -4,11 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
-use neptune::store::Store;
+use neptune::plumbing::store::Store;
+use neptune::plumbing::{Backend, MemoryBackend, OpenRequest, Operation, TableScope};
 use neptune::{
-    Backend, Cell, Error, FieldPath, FieldType, File, GitInfo, GitRef, MemoryBackend, Mode, Model,
-    ModelVersion, ObjectKind, OpenRequest, Operation, ProgressBar, Project, Run, RunState, Table,
-    TableQuery, TableScope,
+    Cell, Error, FieldPath, FieldType, File, GitInfo, GitRef, Mode, Model, ModelVersion,
+    ObjectKind, ProgressBar, Project, Run, RunState, Table, TableQuery,
 };
 
 const PROJECT: &str = "team/tables";

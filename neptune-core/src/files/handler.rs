@@ -14,22 +14,30 @@ use crate::handles::typed::{missing, IntoStrings};
 use crate::model::types::FieldType;
 
 impl Handler {
-    /// This path as a File field.
+    /// This path as a File field: the handle that
+    /// [`object.bind::<File>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn file(&self) -> Result<FileHandle> {
         FileHandle::bind(self.object().clone(), self.leaf()?.clone())
     }
 
-    /// This path as a FileSeries.
+    /// This path as a FileSeries: the handle that
+    /// [`object.bind::<FileSeries>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn file_series(&self) -> Result<FileSeriesHandle> {
         FileSeriesHandle::bind(self.object().clone(), self.leaf()?)
     }
 
-    /// This path as a FileSet.
+    /// This path as a FileSet: the handle that
+    /// [`object.bind::<FileSet>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn file_set(&self) -> Result<FileSetHandle> {
         FileSetHandle::bind(self.object().clone(), self.leaf()?.clone())
     }
 
-    /// This path as an Artifact.
+    /// This path as an Artifact: the handle that
+    /// [`object.bind::<Artifact>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn artifact(&self) -> Result<ArtifactHandle> {
         ArtifactHandle::bind(self.object().clone(), self.leaf()?.clone())
     }

@@ -653,42 +653,57 @@ impl Handler {
         ScalarHandle::bind(self.obj.clone(), self.leaf()?.clone())
     }
 
-    /// This path as a Float field.
+    /// This path as a Float field: the handle that
+    /// [`object.bind::<f64>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn float(&self) -> Result<ScalarHandle<f64>> {
         self.scalar()
     }
 
-    /// This path as an Integer field.
+    /// This path as an Integer field: the handle that
+    /// [`object.bind::<i64>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn integer(&self) -> Result<ScalarHandle<i64>> {
         self.scalar()
     }
 
-    /// This path as a Boolean field.
+    /// This path as a Boolean field: the handle that
+    /// [`object.bind::<bool>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn boolean(&self) -> Result<ScalarHandle<bool>> {
         self.scalar()
     }
 
-    /// This path as a String field.
+    /// This path as a String field: the handle that
+    /// [`object.bind::<String>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn string(&self) -> Result<ScalarHandle<String>> {
         self.scalar()
     }
 
-    /// This path as a Datetime field.
+    /// This path as a Datetime field: the handle that
+    /// [`object.bind::<DateTime<Utc>>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn datetime(&self) -> Result<ScalarHandle<DateTime<Utc>>> {
         self.scalar()
     }
 
-    /// This path as a FloatSeries.
+    /// This path as a FloatSeries: the handle that
+    /// [`object.bind::<FloatSeries>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn float_series(&self) -> Result<FloatSeriesHandle> {
         FloatSeriesHandle::bind(self.obj.clone(), self.leaf()?)
     }
 
-    /// This path as a StringSeries.
+    /// This path as a StringSeries: the handle that
+    /// [`object.bind::<StringSeries>(path)`](crate::Object::bind) gives, the documented way to get
+    /// it; this view is for code that holds a `Handler` already.
     pub fn string_series(&self) -> Result<StringSeriesHandle> {
         StringSeriesHandle::bind(self.obj.clone(), self.leaf()?)
     }
 
-    /// This path as a StringSet.
+    /// This path as a StringSet (only `sys/tags` is one: [`Object::tags`](crate::Object::tags)
+    /// is the documented way to get it).
     pub fn string_set(&self) -> Result<StringSetHandle> {
         StringSetHandle::bind(self.obj.clone(), self.leaf()?.clone())
     }

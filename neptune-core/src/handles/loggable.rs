@@ -93,8 +93,8 @@ pub trait Loggable: Sized {
     #[doc(hidden)]
     fn __read(at: &At, reader: &mut Reader) -> Option<Self>;
 
-    /// The handle of this type at `path` of an object (`""` for the root): the same as
-    /// [`object.bind::<Self>(path)`](Object::bind).
+    /// The handle of this type at `path` of an object (`""` for the root): another spelling
+    /// of [`object.bind::<Self>(path)`](Object::bind), which is the documented way.
     fn handle(object: &Object, path: &str) -> Result<Self::Handle> {
         object.bind::<Self>(path)
     }
@@ -424,7 +424,8 @@ impl Object {
 }
 
 impl Handler {
-    /// The typed handle of `T` at this path; see [`Object::bind`].
+    /// The typed handle of `T` at this path: the same as [`Object::bind`] at this path (the
+    /// documented way), for code that holds a `Handler` already.
     pub fn bind<T: Loggable>(&self) -> Result<T::Handle> {
         let base = base_of(self)?;
         let obj = self.object();

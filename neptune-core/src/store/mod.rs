@@ -98,7 +98,7 @@ impl Fail {
         match self {
             Fail::Sql(source) => Error::Store {
                 location: location.to_owned(),
-                source,
+                source: crate::error::StoreError::new(source),
             },
             Fail::Core(e) => e,
         }

@@ -462,6 +462,104 @@ fn malformed_and_hostile_requests_change_nothing() {
     assert_eq!(raw(a, "GET", "/health", None, b"").status, 200);
 }
 
+/// Every refusal, whatever part of the request is wrong, is the API's JSON error: a status, a
+/// code and a message naming the problem (never axum's plain-text rejections).
+#[test]
+fn malformed_requests_are_answered_with_the_error_shape() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_on(data.path(), "127.0.0.1:0", &["--max-body-mib", "1"]);
+    let a = server.addr.as_str();
+    let token = common::token(data.path(), "team/e", "write");
+    let run = create_run(a, &token, "team/e");
+    let expect = |r: common::Answer, status: u16, code: &str, words: &[&str]| {
+        assert_eq!(r.status, status, "{}", r.body);
+        let body = r.json();
+        assert_eq!(body["error"]["code"], code, "{body}");
+        let m = r.message();
+        for w in words {
+            assert!(m.contains(w), "{w:?} not in {m:?}");
+        }
+    };
+    // Malformed JSON bodies: not JSON, and JSON of the wrong shape (the place is named).
+    let post = |path: &str, body: &[u8]| raw(a, "POST", path, Some(&token), body);
+    expect(
+        post("/api/v1/objects", b"{\"request\": "),
+        400,
+        "invalid_request",
+        &["invalid JSON body"],
+    );
+    expect(
+        post("/api/v1/tables", br#"{"scope": 5, "query": {}}"#),
+        400,
+        "invalid_request",
+        &["invalid JSON body at scope"],
+    );
+    // Bad query strings: a missing parameter, a parameter of the wrong type.
+    let get = |path: &str| raw(a, "GET", path, Some(&token), b"");
+    expect(
+        get("/api/v1/objects?project=team/e"),
+        400,
+        "invalid_request",
+        &["invalid query", "kind"],
+    );
+    expect(
+        get(&format!(
+            "/api/v1/objects/{run}/series/floats?path=s&limit=many"
+        )),
+        400,
+        "invalid_request",
+        &["invalid query"],
+    );
+    // A path segment that is not UTF-8.
+    expect(
+        get("/api/v1/objects/%FF%FE/structure"),
+        400,
+        "invalid_request",
+        &["invalid URL path"],
+    );
+    // The token is checked before the query: no token, 401 even with a bad query.
+    expect(
+        raw(a, "GET", "/api/v1/objects?kind=spaceship", None, b""),
+        401,
+        "unauthorized",
+        &["Bearer"],
+    );
+    // A method a route does not take.
+    expect(
+        raw(a, "DELETE", "/api/v1/objects", Some(&token), b""),
+        405,
+        "no_method",
+        &["method"],
+    );
+    // A body over the limit without a declared length (chunked): cut off at the limit.
+    let mut s = std::net::TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/tables HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    use std::io::{Read, Write};
+    s.write_all(head.as_bytes()).unwrap();
+    let chunk = [b' '; 64 * 1024];
+    for _ in 0..40 {
+        let sent = s
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .and_then(|_| s.write_all(&chunk))
+            .and_then(|_| s.write_all(b"\r\n"));
+        if sent.is_err() {
+            break; // answered already
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n");
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("\"too_large\""), "{resp}");
+    assert!(resp.contains("limit of 1048576 bytes"), "{resp}");
+    assert_eq!(raw(a, "GET", "/health", None, b"").status, 200);
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {

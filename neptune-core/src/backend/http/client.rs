@@ -24,6 +24,9 @@ use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Op
 use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
 
+/// What to do about a refused token.
+const AUTH_FIX: &str = "check NEPTUNE_API_TOKEN (a token of this project, with write scope to log)";
+
 /// Longest wait for the answer to one JSON request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest wait for a connection.
@@ -54,24 +57,52 @@ pub enum Fail {
 }
 
 impl Fail {
-    /// The library error for a caller.
+    /// The library error for a caller: [`Error::Server`] for the server's refusals (with the
+    /// fix), [`Error::Io`] for a server that cannot be reached.
     pub fn into_error(self, url: &str) -> Error {
         match self {
             Fail::Transient { reason, .. } => Error::io(
                 format!("cannot reach the neptune server at {url}"),
                 std::io::Error::other(reason),
             ),
-            Fail::Auth { status, message } => Error::Config(format!(
-                "the neptune server at {url} refused the request ({status}): {message}; \
-                 check NEPTUNE_API_TOKEN (a token of this project, with write scope to log)"
+            // A refusal remembered without its status (the uploader keeps it as text).
+            Fail::Auth { status: 0, message } => Error::Config(format!(
+                "the neptune server at {url} refused the request ({message}); {AUTH_FIX}"
             )),
-            Fail::TooLarge { message } => Error::invalid(
-                url,
-                format!(
-                    "{message} (413: raise the limit of the server, or of the proxy before it)"
+            Fail::Auth { status, message } => Error::Server {
+                status,
+                code: if status == 401 {
+                    "unauthorized"
+                } else {
+                    "forbidden"
+                }
+                .into(),
+                message: format!(
+                    "the neptune server at {url} refused the request: {message}; {AUTH_FIX}"
                 ),
-            ),
-            Fail::Refused { message, .. } => Error::invalid(url, message),
+            },
+            Fail::TooLarge { message } => Error::Server {
+                status: 413,
+                code: "too_large".into(),
+                message: format!(
+                    "the neptune server at {url} refused the request: {}; raise the limit of \
+                     the server, or of the proxy before it",
+                    message.strip_prefix("HTTP 413: ").unwrap_or(&message)
+                ),
+            },
+            // Not an answer of the server: a request that could not be made.
+            Fail::Refused {
+                status: 0, message, ..
+            } => Error::invalid(url, message),
+            Fail::Refused {
+                status,
+                code,
+                message,
+            } => Error::Server {
+                status,
+                code,
+                message: format!("the neptune server at {url} refused the request: {message}"),
+            },
         }
     }
 
@@ -752,6 +783,47 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn refusals_are_server_errors_with_status_code_and_fix() {
+        let url = "http://srv:8080";
+        let body = |code: &str, m: &str| {
+            format!(r#"{{"error": {{"code": "{code}", "message": "{m}"}}}}"#).into_bytes()
+        };
+        let cases = [
+            (403, "forbidden", "read scope", "NEPTUNE_API_TOKEN"),
+            (401, "unauthorized", "unknown token", "NEPTUNE_API_TOKEN"),
+            (413, "too_large", "over the limit", "raise the limit"),
+            (422, "invalid", "a bad value", "a bad value"),
+        ];
+        for (status, code, said, fix) in cases {
+            let e = classify(status, None, &body(code, said)).into_error(url);
+            let text = e.to_string();
+            match e {
+                Error::Server {
+                    status: s,
+                    code: c,
+                    message,
+                } => {
+                    assert_eq!((s, c.as_str()), (status, code), "{text}");
+                    assert!(message.contains(url) && message.contains(said), "{text}");
+                    assert!(
+                        text.contains(fix) && text.contains(&status.to_string()),
+                        "{text}"
+                    );
+                    assert!(!text.contains("HTTP 413: "), "{text}");
+                }
+                e => panic!("{status}: {e:?}"),
+            }
+        }
+        // No answer at all is not the server's refusal.
+        let e = Fail::Transient {
+            reason: "connection refused".into(),
+            retry_after: None,
+        }
+        .into_error(url);
+        assert!(matches!(e, Error::Io { .. }), "{e:?}");
     }
 
     #[test]
