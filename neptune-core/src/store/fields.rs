@@ -1,4 +1,5 @@
-//! Objects and fields: lookups, the type and namespace rules, and the encoding of single values.
+//! Objects and fields: lookups (the type and namespace rule runs over them: `rules::fields`), and
+//! the encoding of single values.
 
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -2,8 +2,8 @@
 //! embedded store and the server (on every batch) alike: pure functions over a small lookup of
 //! existing fields.
 //!
-//! - [`fields`]: which path may hold which type (type, field-as-namespace, namespace-as-field);
-//! - [`steps`]: series steps are finite and strictly increasing;
+//! - `fields`: which path may hold which type (type, field-as-namespace, namespace-as-field);
+//! - `steps`: series steps are finite and strictly increasing;
 //! - [`sys`]: the system paths, and which of them users and batches may write;
 //! - string limits, series page size, the Datetime range and the object kinds' names (here and
 //!   in `kinds`); the clock in [`clock`].

@@ -121,7 +121,8 @@ mod tests {
     #[test]
     fn next_step_table() {
         let inf = f64::INFINITY;
-        let table: [(Option<f64>, Option<f64>, Result<f64, BadStep>); 10] = [
+        type Case = (Option<f64>, Option<f64>, Result<f64, BadStep>);
+        let table: [Case; 10] = [
             (None, None, Ok(0.0)),
             (Some(4.0), None, Ok(5.0)),
             (None, Some(-3.5), Ok(-3.5)),
