@@ -104,7 +104,7 @@ pub fn refusal(op: &Operation) -> Option<String> {
     };
     (!ok).then(|| {
         format!(
-            "\"{p}\" is a system field the server maintains; clients may write only {NAME}, \
+            "\"{p}\" is a system field the store maintains; clients may write only {NAME}, \
              {DESCRIPTION}, {TAGS} and {FAILED}"
         )
     })
