@@ -125,12 +125,29 @@ fn check_model_key(key: &str) -> R<()> {
     }
 }
 
-/// Writes a field of a new object (which has no conflicting field yet).
+/// Writes a system field: of a new object, or one the store maintains.
 fn put(c: &Connection, obj: i64, path: &'static str, t: FieldType, value: Sql) -> R<()> {
     let path = sys::path(path);
     match ensure(c, obj, &path, t, "create")? {
         Ok(id) => fields::set_value(c, id, value),
         Err(e) => Err(Fail::Core(e)),
+    }
+}
+
+impl super::Store {
+    /// Moves an object to the trash or out of it (`sys/trashed`, which no batch may write:
+    /// trashing is the store's own action). Tables leave trashed objects out unless asked.
+    pub fn set_trashed(&self, object: &str, trashed: bool) -> crate::error::Result<()> {
+        self.write(|c| {
+            let obj = fields::object(c, object)?;
+            put(
+                c,
+                obj.id,
+                sys::TRASHED,
+                FieldType::Boolean,
+                Sql::Integer(trashed.into()),
+            )
+        })
     }
 }
 
