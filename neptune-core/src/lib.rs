@@ -35,6 +35,7 @@ pub use backend::http::{queue_disk, sync};
 #[cfg(feature = "tracing")]
 pub use integrations::tracing;
 pub use model::operation;
+pub use model::rules;
 
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{
@@ -59,11 +60,12 @@ pub use handles::loggable::{
 pub use handles::typed::{
     BooleanHandle, DatetimeHandle, FloatHandle, FloatSeriesHandle, IntegerHandle, IntoStrings,
     Scalar, ScalarHandle, SeriesHandle, SeriesValue, StringHandle, StringSeriesHandle,
-    StringSetHandle, MAX_SERIES_STRING_LEN, MAX_STRING_LEN,
+    StringSetHandle,
 };
 pub use model::inputs::{IntoSeriesValue, IntoValue, SeriesMarker};
 pub use model::operation::Operation;
 pub use model::path::{FieldPath, MAX_PATH_LEN};
+pub use model::rules::{MAX_SERIES_STRING_LEN, MAX_STRING_LEN};
 pub use model::structure::Structure;
 pub use model::types::{FieldType, GitInfo, RunState, Value};
 pub use model::values::{CsvCell, Entry, SeriesValues};

@@ -1,12 +1,9 @@
 //! What the server checks before the store applies a batch, on top of the store's own checks
-//! (types, paths, steps, sizes): the rules a well-behaved client keeps at the call and a
-//! hostile one might not. An operation that breaks one is refused on its own, with the reason;
-//! the rest of the batch is applied.
+//! (types, paths, steps, sizes, and the system fields of `neptune_core::rules::sys`): the rules
+//! of a server shared by projects, which a well-behaved client keeps and a hostile one might
+//! not. An operation that breaks one is refused on its own, with the reason; the rest of the
+//! batch is applied.
 //!
-//! - `sys/` holds fields the server maintains: a client may write only `sys/name`,
-//!   `sys/description`, `sys/tags`, `sys/failed`, and what the library itself writes
-//!   (`sys/state` as a RunState, `sys/hostname`, a model version's `sys/stage`); it may delete
-//!   none of them.
 //! - A RunState lives only at `sys/state`.
 //! - File content an operation names must have been uploaded through the token's project, or
 //!   be referred to by a field of that project already: content another project uploaded is
@@ -18,13 +15,11 @@ use std::collections::HashMap;
 
 use neptune_core::backend::Rejected;
 use neptune_core::operation::{FileRef, Operation};
+use neptune_core::rules::sys;
 use neptune_core::store::Store;
 
 use crate::error::ApiResult;
 use crate::tokens::Grant;
-
-/// Stages a model version may be moved to.
-const STAGES: [&str; 4] = ["none", "staging", "production", "archived"];
 
 /// A batch after screening.
 pub struct Screened {
@@ -32,37 +27,6 @@ pub struct Screened {
     /// Index in the batch as sent of each kept operation.
     pub index: Vec<usize>,
     pub refused: Vec<Rejected>,
-}
-
-fn sys_rule(op: &Operation) -> Option<String> {
-    let p = op.path().as_str();
-    if p != "sys" && !p.starts_with("sys/") {
-        return match op {
-            Operation::AssignRunState { .. } => {
-                Some("a RunState can only be written at sys/state".into())
-            }
-            _ => None,
-        };
-    }
-    let ok = match (p, op) {
-        ("sys/name" | "sys/description" | "sys/hostname", Operation::AssignString { .. }) => true,
-        ("sys/stage", Operation::AssignString { value, .. }) => STAGES.contains(&value.as_str()),
-        ("sys/failed", Operation::AssignBool { .. }) => true,
-        ("sys/state", Operation::AssignRunState { .. }) => true,
-        (
-            "sys/tags",
-            Operation::AddStrings { .. }
-            | Operation::RemoveStrings { .. }
-            | Operation::ClearStringSet { .. },
-        ) => true,
-        _ => false,
-    };
-    (!ok).then(|| {
-        format!(
-            "\"{p}\" is a system field the server maintains; clients may write only sys/name, \
-             sys/description, sys/tags and sys/failed"
-        )
-    })
 }
 
 fn file_refs(op: &Operation) -> Vec<&FileRef> {
@@ -109,7 +73,7 @@ pub fn screen(store: &Store, grant: &Grant, ops: Vec<Operation>) -> ApiResult<Sc
     };
     let have = held_files(store, grant, &ops)?;
     for (i, op) in ops.into_iter().enumerate() {
-        let mut reason = sys_rule(&op);
+        let mut reason = sys::run_state_refusal(&op);
         if reason.is_none() {
             for f in file_refs(&op) {
                 if !have.get(f.digest.as_str()).copied().unwrap_or(false) {
@@ -146,34 +110,4 @@ pub fn screen(store: &Store, grant: &Grant, ops: Vec<Operation>) -> ApiResult<Sc
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use neptune_core::FieldPath;
-
-    fn s(path: &str) -> Operation {
-        Operation::AssignString {
-            path: FieldPath::parse(path).unwrap(),
-            value: "x".into(),
-        }
-    }
-
-    #[test]
-    fn system_fields_are_guarded() {
-        assert!(sys_rule(&s("sys/name")).is_none());
-        assert!(sys_rule(&s("sys/id")).is_some());
-        assert!(sys_rule(&s("sys/stage")).is_some()); // "x" is no stage
-        assert!(sys_rule(&s("params/x")).is_none());
-        let del = Operation::DeleteAttribute {
-            path: FieldPath::parse("sys/tags").unwrap(),
-        };
-        assert!(sys_rule(&del).is_some());
-        let state = Operation::AssignRunState {
-            path: FieldPath::parse("a").unwrap(),
-            value: neptune_core::RunState::Active,
-        };
-        assert!(sys_rule(&state).is_some());
-    }
 }

@@ -19,7 +19,7 @@ fn p(s: &str) -> FieldPath {
 
 /// A run made through the backend, with the owner, tags, state and trashed flag given.
 fn make(
-    b: &dyn Backend,
+    b: &Store,
     owner: &str,
     tags: &[&str],
     state: RunState,
@@ -46,14 +46,11 @@ fn make(
             path: p("sys/state"),
             value: state,
         },
-        Operation::AssignBool {
-            path: p("sys/trashed"),
-            value: trashed,
-        },
     ];
     all.extend(ops);
     let rejected = b.execute(&info.id, &all).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
+    b.set_trashed(&info.id, trashed).unwrap();
     info.id
 }
 
@@ -66,7 +63,7 @@ fn lr(v: f64) -> Operation {
 
 /// R1 (alice; a,b; Inactive; lr 0.1), R2 (bob; a; Active; lr 0.01), R3 (carol; a,b,c;
 /// Inactive; no lr), R4 (alice; b; trashed).
-fn four_runs(b: &dyn Backend) -> [String; 4] {
+fn four_runs(b: &Store) -> [String; 4] {
     [
         make(
             b,

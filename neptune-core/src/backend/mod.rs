@@ -20,37 +20,13 @@ use crate::model::types::{FieldType, Value};
 
 pub use memory::MemoryBackend;
 
-/// The kinds of objects that hold fields.
+/// The kinds of objects that hold fields (their names: `rules/kinds.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ObjectKind {
     Run,
     Model,
     ModelVersion,
     Project,
-}
-
-impl ObjectKind {
-    /// Lowercase name for messages and storage: "run", "model", "model version", "project".
-    pub fn name(self) -> &'static str {
-        match self {
-            ObjectKind::Run => "run",
-            ObjectKind::Model => "model",
-            ObjectKind::ModelVersion => "model version",
-            ObjectKind::Project => "project",
-        }
-    }
-
-    /// Parses a name given by [`ObjectKind::name`].
-    pub fn from_name(s: &str) -> Option<ObjectKind> {
-        [
-            ObjectKind::Run,
-            ObjectKind::Model,
-            ObjectKind::ModelVersion,
-            ObjectKind::Project,
-        ]
-        .into_iter()
-        .find(|k| k.name() == s)
-    }
 }
 
 impl fmt::Display for ObjectKind {

@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::handles::typed::{missing, next_step};
 use crate::model::operation::{FilePoint, FileRef, Operation};
 use crate::model::path::FieldPath;
+use crate::model::rules::clock::now_ms_fast;
 use crate::model::types::FieldType;
-use crate::objects::inner::{now_ms, ObjectInner};
+use crate::objects::inner::ObjectInner;
 use crate::options::{ExtendOptions, LogOptions, ProgressBar};
 
 /// Options of a FileSeries `append`: the reference's `step`, `timestamp`, `name`,
@@ -201,7 +202,7 @@ impl FileSeriesHandle {
     pub fn append_with(&self, file: impl Uploadable, opts: FileLogOptions) -> Result<()> {
         let pending = Pending {
             step: opts.step,
-            timestamp_ms: timestamp_ms(self.path(), opts.timestamp, now_ms())?,
+            timestamp_ms: timestamp_ms(self.path(), opts.timestamp, now_ms_fast())?,
             name: opts.name,
             description: opts.description,
         };
@@ -236,7 +237,7 @@ impl FileSeriesHandle {
         check_len("timestamps", opts.base.timestamps.as_ref().map(Vec::len))?;
         check_len("names", opts.names.as_ref().map(Vec::len))?;
         check_len("descriptions", opts.descriptions.as_ref().map(Vec::len))?;
-        let now = now_ms();
+        let now = now_ms_fast();
         let mut entries = Vec::with_capacity(n);
         for (i, file) in files.into_iter().enumerate() {
             let ts = opts.base.timestamps.as_ref().map(|t| t[i]);

@@ -14,6 +14,7 @@ use crate::handles::handler::Handler;
 use crate::handles::typed::Scalar;
 use crate::model::operation::Operation;
 use crate::model::path::FieldPath;
+use crate::model::rules::sys;
 use crate::model::types::{FieldType, Value};
 use crate::objects::inner::ObjectInner;
 use crate::objects::Object;
@@ -381,7 +382,7 @@ fn check<T: Loggable>(obj: &ObjectInner, at: &At, action: &'static str) -> Resul
                 &path,
                 "two fields of the type have this path (check #[loggable(flatten)] and rename)",
             ));
-        } else if t == FieldType::StringSet && path.as_str() != "sys/tags" {
+        } else if t == FieldType::StringSet && path.as_str() != sys::TAGS {
             problems.push(Error::invalid(
                 &path,
                 "only sys/tags is a StringSet: bind the struct holding `tags: StringSet` at \"sys\"",

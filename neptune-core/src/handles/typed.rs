@@ -15,18 +15,12 @@ use crate::error::{Error, Result};
 use crate::model::inputs::{IntoSeriesValue, SeriesMarker};
 use crate::model::operation::{FloatPoint, Operation, StringPoint};
 use crate::model::path::FieldPath;
+use crate::model::rules::clock::now_ms_fast;
+use crate::model::rules::{self, steps, sys, MAX_SERIES_STRING_LEN, MAX_STRING_LEN, SERIES_PAGE};
 use crate::model::types::{FieldType, Value};
 use crate::model::values::SeriesValues;
-use crate::objects::inner::{now_ms, ObjectInner, SeriesKind};
+use crate::objects::inner::{ObjectInner, SeriesKind};
 use crate::options::{ExtendOptions, FetchOptions, LogOptions, Progress, WriteOptions};
-
-/// Longest String field value; longer values are truncated.
-pub const MAX_STRING_LEN: usize = 16384;
-/// Longest StringSeries entry; longer entries are truncated.
-pub const MAX_SERIES_STRING_LEN: usize = 1000;
-
-/// Points fetched per backend call.
-const PAGE: usize = 100_000;
 
 /// A Rust type that a single-value field holds.
 pub trait Scalar: Sized + Send + 'static {
@@ -305,34 +299,15 @@ impl<V: SeriesValue> Clone for SeriesHandle<V> {
 /// step (for a step not given: the last one + 1, or 0, which the store may raise when other
 /// writers append to the series too).
 pub(crate) fn next_step(path: &FieldPath, last: Option<f64>, given: Option<f64>) -> Result<f64> {
-    match given {
-        None => Ok(last.map_or(0.0, |l| l + 1.0)),
-        Some(step) if !step.is_finite() => Err(Error::InvalidStep {
-            path: path.to_string(),
-            step,
-        }),
-        Some(step) => match last {
-            Some(last) if step <= last => Err(Error::NonIncreasingStep {
-                path: path.to_string(),
-                step,
-                last,
-            }),
-            _ => Ok(step),
-        },
-    }
+    steps::next_step(last, given).map_err(|bad| bad.into_error(path))
 }
 
 /// A timestamp given in Unix seconds as Unix milliseconds; `Err` naming the path when it is
 /// not finite or is outside the dates a Datetime holds (years -262143 to 262142), which would
 /// otherwise read back as another time.
 pub(crate) fn timestamp_ms(path: &FieldPath, unix_seconds: f64) -> Result<i64> {
-    let ms = (unix_seconds * 1000.0).round();
-    // `as` saturates; the range check below refuses the saturated values.
-    let in_range = unix_seconds.is_finite()
-        && ms.abs() < 9.0e15
-        && crate::model::operation::timestamp_in_range(ms as i64);
-    if in_range {
-        Ok(ms as i64)
+    if let Some(ms) = rules::timestamp_ms(unix_seconds) {
+        Ok(ms)
     } else {
         Err(Error::invalid(
             path,
@@ -385,7 +360,7 @@ impl<V: SeriesValue> SeriesHandle<V> {
             obj.check_writable(path)?;
         }
         let ts = match ts {
-            None => now_ms(),
+            None => now_ms_fast(),
             Some(t) => timestamp_ms(path, t)?,
         };
         let mut g = self.buf.lock();
@@ -434,7 +409,7 @@ impl<V: SeriesValue> SeriesHandle<V> {
         };
         check_len("steps", opts.steps.as_ref().map(Vec::len))?;
         check_len("timestamps", opts.timestamps.as_ref().map(Vec::len))?;
-        let now = now_ms();
+        let now = now_ms_fast();
         let stamps: Vec<i64> = match &opts.timestamps {
             Some(ts) => ts
                 .iter()
@@ -527,12 +502,12 @@ pub(crate) fn fetch_series<V: SeriesValue>(
     };
     let mut after = None;
     loop {
-        let page = V::fetch_page(obj, path, after, PAGE)?;
+        let page = V::fetch_page(obj, path, after, SERIES_PAGE)?;
         let n = page.len();
         after = page.steps.last().copied().or(after);
         all.append(page);
         progress.set(all.len() as u64);
-        if n < PAGE {
+        if n < SERIES_PAGE {
             break;
         }
     }
@@ -586,7 +561,7 @@ pub struct StringSetHandle {
 impl StringSetHandle {
     pub(crate) fn bind(obj: Arc<ObjectInner>, path: FieldPath) -> Result<Self> {
         obj.schema().check(&path, FieldType::StringSet, "binding")?;
-        if path.as_str() != "sys/tags" {
+        if path.as_str() != sys::TAGS {
             return Err(Error::invalid(
                 &path,
                 "only sys/tags is a StringSet; use run.tags() to add tags",
@@ -597,9 +572,10 @@ impl StringSetHandle {
 
     /// `sys/tags`; its writes are checked like any other.
     pub(crate) fn tags(obj: Arc<ObjectInner>) -> Self {
-        let path =
-            FieldPath::parse("sys/tags").unwrap_or_else(|_| unreachable!("a valid literal path"));
-        StringSetHandle { obj, path }
+        StringSetHandle {
+            obj,
+            path: sys::path(sys::TAGS),
+        }
     }
 
     /// The field's path.

@@ -4,6 +4,7 @@
 pub(crate) mod inputs;
 pub mod operation;
 pub(crate) mod path;
+pub mod rules;
 pub(crate) mod serde_tree;
 pub(crate) mod structure;
 pub(crate) mod types;

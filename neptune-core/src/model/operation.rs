@@ -217,11 +217,6 @@ pub enum Operation {
     },
 }
 
-/// Whether `ms` (Unix milliseconds) is a time a Datetime holds (years -262143 to 262142).
-pub fn timestamp_in_range(ms: i64) -> bool {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).is_some()
-}
-
 impl Operation {
     /// The path the operation writes.
     pub fn path(&self) -> &FieldPath {
@@ -296,10 +291,13 @@ impl Operation {
     /// hostile or broken client sends them; the library refuses them at the call).
     pub fn time_problem(&self) -> Option<String> {
         fn first_bad(ts: impl Iterator<Item = i64>) -> Option<(usize, i64)> {
-            ts.enumerate().find(|(_, ms)| !timestamp_in_range(*ms))
+            ts.enumerate()
+                .find(|(_, ms)| !crate::model::rules::datetime_in_range(*ms))
         }
         let (what, ms) = match self {
-            Operation::AssignDatetime { value_ms, .. } if !timestamp_in_range(*value_ms) => {
+            Operation::AssignDatetime { value_ms, .. }
+                if !crate::model::rules::datetime_in_range(*value_ms) =>
+            {
                 ("the datetime".to_owned(), *value_ms)
             }
             Operation::LogFloats { points, .. } => first_bad(points.iter().map(|p| p.timestamp_ms))

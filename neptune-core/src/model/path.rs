@@ -54,6 +54,12 @@ impl FieldPath {
         Ok(FieldPath(path.to_owned()))
     }
 
+    /// A system path known to be valid (see `rules::sys`).
+    pub(crate) fn system(path: &'static str) -> Self {
+        debug_assert!(Self::check_shape(path).is_ok(), "{path}");
+        FieldPath(path.to_owned())
+    }
+
     /// A path read back from storage: only the structural rules are checked, so fields written
     /// before a later rule was added stay readable.
     pub(crate) fn stored(path: &str) -> Result<Self> {

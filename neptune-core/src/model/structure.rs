@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::path::FieldPath;
+use crate::model::rules::fields;
 use crate::model::types::FieldType;
 
 /// Paths and types of an object's fields.
@@ -46,39 +47,18 @@ impl Schema {
         self.below(Some(path)).next().is_some()
     }
 
-    /// Checks that `path` may hold a `wanted` field; `attempted` names the call for messages.
+    /// Checks that `path` may hold a `wanted` field (see [`fields::place`]); `attempted` names
+    /// the call for messages.
     pub(crate) fn check(
         &self,
         path: &FieldPath,
         wanted: FieldType,
         attempted: &'static str,
     ) -> Result<()> {
-        if let Some(existing) = self.type_of(path.as_str()) {
-            if existing != wanted {
-                return Err(Error::TypeMismatch {
-                    path: path.to_string(),
-                    existing,
-                    wanted,
-                    attempted,
-                });
-            }
-            return Ok(());
+        match fields::place(self, path, wanted, attempted) {
+            Ok(placed) => placed.map(|_| ()),
+            Err(never) => match never {},
         }
-        for anc in path.ancestors() {
-            if let Some(t) = self.type_of(anc) {
-                return Err(Error::FieldAsNamespace {
-                    path: path.to_string(),
-                    field: anc.to_owned(),
-                    field_type: t,
-                });
-            }
-        }
-        if self.is_namespace(path.as_str()) {
-            return Err(Error::NamespaceAsField {
-                path: path.to_string(),
-            });
-        }
-        Ok(())
     }
 
     /// Checks and records the field; returns whether it is new.
@@ -141,6 +121,19 @@ impl Schema {
             root.insert(rel, t);
         }
         root
+    }
+}
+
+impl fields::FieldLookup for Schema {
+    type Found = FieldType;
+    type Fail = std::convert::Infallible;
+
+    fn field(&self, path: &str) -> std::result::Result<Option<FieldType>, Self::Fail> {
+        Ok(self.type_of(path))
+    }
+
+    fn has_fields_below(&self, ns: &str) -> std::result::Result<bool, Self::Fail> {
+        Ok(self.is_namespace(ns))
     }
 }
 
@@ -211,6 +204,7 @@ impl Structure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn p(s: &str) -> FieldPath {
         FieldPath::parse(s).unwrap()

@@ -12,12 +12,9 @@ use crate::engine::worker::{Shared, Worker};
 use crate::error::{Error, Result};
 use crate::model::operation::{FilePoint, FloatPoint, Operation, StringPoint};
 use crate::model::path::FieldPath;
+use crate::model::rules::{sys, truncate_chars};
 use crate::model::structure::{Schema, Structure};
 use crate::model::types::{FieldType, RunState, Value};
-
-/// System fields users may write; every other `sys/` field belongs to the store.
-pub(crate) const WRITABLE_SYS: [&str; 4] =
-    ["sys/name", "sys/description", "sys/tags", "sys/failed"];
 
 /// Series buffers by path, whatever their point type.
 #[derive(Clone)]
@@ -75,64 +72,6 @@ pub struct ObjectInner {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn precise_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// The kernel's coarse real-time clock (a few ns to read; ticks every 1–4 ms).
-#[cfg(target_os = "linux")]
-fn coarse_tick() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
-    if rc == 0 {
-        // time_t and c_long are i64 on 64-bit Linux, narrower elsewhere.
-        #[allow(clippy::useless_conversion)]
-        let ns = i64::from(ts.tv_sec) * 1_000_000_000 + i64::from(ts.tv_nsec);
-        ns
-    } else {
-        i64::MIN
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn coarse_tick() -> i64 {
-    i64::MIN
-}
-
-thread_local! {
-    /// The coarse tick of the last precise read on this thread, and that read.
-    static CLOCK: std::cell::Cell<(i64, i64)> = const { std::cell::Cell::new((i64::MIN, 0)) };
-}
-
-/// Current Unix time in milliseconds, for series timestamps.
-///
-/// The precise clock costs ~40 ns here, a large part of an append. So it is read once per
-/// tick of the coarse clock and thread: a loop that logs slower than the tick gets exact
-/// times; a faster one gets the time of the tick's first call, off by at most one tick.
-#[inline]
-pub(crate) fn now_ms() -> i64 {
-    let tick = coarse_tick();
-    if tick == i64::MIN {
-        return precise_ms();
-    }
-    CLOCK.with(|c| {
-        let (last_tick, ms) = c.get();
-        if last_tick == tick {
-            ms
-        } else {
-            let ms = precise_ms();
-            c.set((tick, ms));
-            ms
-        }
-    })
 }
 
 impl ObjectInner {
@@ -195,9 +134,10 @@ impl ObjectInner {
                 path: path.to_string(),
             });
         }
-        let p = path.as_str();
-        if (p == "sys" || p.starts_with("sys/")) && !WRITABLE_SYS.contains(&p) {
-            return Err(Error::ReadOnlyField { path: p.to_owned() });
+        if !sys::user_may_write(path.as_str()) {
+            return Err(Error::ReadOnlyField {
+                path: path.to_string(),
+            });
         }
         Ok(())
     }
@@ -310,7 +250,8 @@ impl ObjectInner {
         limit: usize,
         what: &str,
     ) -> String {
-        if let Some((cut, _)) = s.char_indices().nth(limit) {
+        let cut = truncate_chars(&s, limit).len();
+        if cut < s.len() {
             s.truncate(cut);
             if lock(&self.warned).insert(path.to_string()) {
                 tracing::warn!(
@@ -363,7 +304,7 @@ impl ObjectInner {
                     path: path.to_string(),
                 });
             }
-            if path.as_str() == "sys" || path.is_below("sys") {
+            if sys::is_system(path.as_str()) {
                 return Err(Error::ReadOnlyField {
                     path: path.to_string(),
                 });
@@ -408,7 +349,7 @@ impl ObjectInner {
         self.closed.store(true, Ordering::Release);
         let Some(w) = &self.worker else { return Ok(()) };
         self.write_internal(Operation::AssignRunState {
-            path: FieldPath::parse("sys/state")?,
+            path: sys::path(sys::STATE),
             value: RunState::Inactive,
         });
         self.shared
@@ -449,9 +390,10 @@ impl Drop for ObjectInner {
             return;
         }
         if std::thread::panicking() {
-            if let Ok(path) = FieldPath::parse("sys/failed") {
-                self.write_internal(Operation::AssignBool { path, value: true });
-            }
+            self.write_internal(Operation::AssignBool {
+                path: sys::path(sys::FAILED),
+                value: true,
+            });
         }
         if let Err(e) = self.stop() {
             tracing::warn!(object = %self.id, "stopping on drop: {e}");

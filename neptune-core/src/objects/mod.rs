@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::handles::handler::Handler;
 use crate::handles::typed::StringSetHandle;
 use crate::model::operation::Operation;
-use crate::model::path::FieldPath;
+use crate::model::rules::{sys, MODEL_STAGES};
 use crate::model::structure::Structure;
 use crate::model::types::Value;
 use crate::objects::inner::ObjectInner;
@@ -245,17 +245,16 @@ object_type!(
 impl ModelVersion {
     /// Moves the version to a stage: "none", "staging", "production" or "archived".
     pub fn change_stage(&self, stage: &str) -> Result<()> {
-        const STAGES: [&str; 4] = ["none", "staging", "production", "archived"];
         let stage = stage.to_ascii_lowercase();
-        if !STAGES.contains(&stage.as_str()) {
+        if !MODEL_STAGES.contains(&stage.as_str()) {
             return Err(Error::invalid(
-                "sys/stage",
-                format!("unknown stage {stage:?}; use one of {STAGES:?}"),
+                sys::STAGE,
+                format!("unknown stage {stage:?}; use one of {MODEL_STAGES:?}"),
             ));
         }
-        self.inner.check_writable(&FieldPath::parse("sys/name")?)?;
+        self.inner.check_writable(&sys::path(sys::NAME))?;
         self.inner.write_internal(Operation::AssignString {
-            path: FieldPath::parse("sys/stage")?,
+            path: sys::path(sys::STAGE),
             value: stage,
         });
         self.inner.after_write(false)
@@ -470,38 +469,37 @@ impl<T: ObjectType> Builder<T> {
                 (None, true) => Some("Untitled".to_owned()),
                 (None, false) => None,
             };
-            let sys = |p: &str| FieldPath::parse(p);
             let mut ops = Vec::new();
             if let Some(name) = name {
                 ops.push(Operation::AssignString {
-                    path: sys("sys/name")?,
+                    path: sys::path(sys::NAME),
                     value: name,
                 });
             }
             match (self.description, created) {
                 (Some(d), _) => ops.push(Operation::AssignString {
-                    path: sys("sys/description")?,
+                    path: sys::path(sys::DESCRIPTION),
                     value: d,
                 }),
                 (None, true) => ops.push(Operation::AssignString {
-                    path: sys("sys/description")?,
+                    path: sys::path(sys::DESCRIPTION),
                     value: String::new(),
                 }),
                 _ => {}
             }
             if created || !self.tags.is_empty() {
                 ops.push(Operation::AddStrings {
-                    path: sys("sys/tags")?,
+                    path: sys::path(sys::TAGS),
                     values: self.tags,
                 });
             }
             if created {
                 ops.push(Operation::AssignBool {
-                    path: sys("sys/failed")?,
+                    path: sys::path(sys::FAILED),
                     value: false,
                 });
                 ops.push(Operation::AssignString {
-                    path: sys("sys/hostname")?,
+                    path: sys::path(sys::HOSTNAME),
                     value: config::hostname(),
                 });
             }

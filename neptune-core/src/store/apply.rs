@@ -5,18 +5,15 @@ use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
 use super::codec::Stored;
-use super::fields::{self, ensure, find_field, find_object, float_to_sql, truncate_chars, Obj};
-use super::{chunk, corrupt, R};
+use super::fields::{self, ensure, find_field, find_object, float_to_sql, Obj};
+use super::{chunk, corrupt, Fail, R};
 use crate::backend::Rejected;
 use crate::error::Error;
 use crate::model::operation::{ArtifactFile, FilePoint, FloatPoint, Operation, StringPoint};
 use crate::model::path::FieldPath;
+use crate::model::rules::steps::StepFilter;
+use crate::model::rules::{clock, sys, truncate_chars, MAX_SERIES_STRING_LEN, MAX_STRING_LEN};
 use crate::model::types::{FieldType, Value};
-
-/// Longest String field, in characters; longer values are cut.
-pub(crate) const MAX_STRING_CHARS: usize = 16384;
-/// Longest StringSeries entry, in characters; longer entries are cut.
-pub(crate) const MAX_SERIES_STRING_CHARS: usize = 1000;
 
 /// What became of one operation.
 enum Outcome {
@@ -60,10 +57,9 @@ pub(crate) fn execute(c: &Connection, object: &str, ops: &[Operation]) -> R<Vec<
     }
     if applied {
         c.prepare_cached(
-            "UPDATE fields SET value = ?2 WHERE object_id = ?1 \
-             AND path = 'sys/modification_time' AND type = 'Datetime'",
+            "UPDATE fields SET value = ?3 WHERE object_id = ?1 AND path = ?2 AND type = 'Datetime'",
         )?
-        .execute(params![obj.id, chrono::Utc::now().timestamp_millis()])?;
+        .execute(params![obj.id, sys::MODIFICATION_TIME, clock::now_ms()])?;
     }
     Ok(rejected)
 }
@@ -91,6 +87,9 @@ fn assign(c: &Connection, obj: i64, path: &FieldPath, t: FieldType, v: Sql) -> R
 fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
     use FieldType as T;
     use Operation::*;
+    if let Some(reason) = sys::refusal(op) {
+        return Ok(Outcome::Rejected(reason));
+    }
     let o = obj.id;
     if let Some(reason) = op.time_problem() {
         return Ok(Outcome::Rejected(reason));
@@ -100,7 +99,7 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
         AssignInt { path, value } => assign(c, o, path, T::Integer, Sql::Integer(*value)),
         AssignBool { path, value } => assign(c, o, path, T::Boolean, Sql::Integer(*value as i64)),
         AssignString { path, value } => {
-            let v = truncate_chars(value, MAX_STRING_CHARS);
+            let v = truncate_chars(value, MAX_STRING_LEN);
             assign(c, o, path, T::String, text(v))
         }
         AssignDatetime { path, value_ms } => {
@@ -333,89 +332,13 @@ fn clear_log(c: &Connection, obj: i64, path: &FieldPath, t: FieldType) -> R<Outc
     Ok(Outcome::Applied)
 }
 
-/// The stored last step of a series field.
+/// The stored last step of a series field. Points without a step are numbered after it here,
+/// inside the transaction, so several writers appending to one series keep every point.
 fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
     Ok(
         c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
             .query_row([field], |r| r.get::<_, Option<f64>>(0))?,
     )
-}
-
-/// Which points of a log were kept: a point without a step gets the series' last step + 1 (or
-/// 0) here, inside the transaction, so several writers appending to one series keep every point;
-/// given steps must be finite, strictly increasing and after the stored last step.
-struct StepFilter {
-    total: usize,
-    kept: usize,
-    non_finite: usize,
-    not_increasing: usize,
-    first_bad: Option<(f64, f64)>,
-}
-
-impl StepFilter {
-    /// Goes through the points' steps once, in order, and hands each point that passes, with
-    /// its step, to `keep`, which may still refuse it (`Ok(false)`).
-    fn run(
-        steps: impl Iterator<Item = Option<f64>>,
-        mut last: Option<f64>,
-        mut keep: impl FnMut(usize, f64) -> R<bool>,
-    ) -> R<Self> {
-        let mut f = StepFilter {
-            total: 0,
-            kept: 0,
-            non_finite: 0,
-            not_increasing: 0,
-            first_bad: None,
-        };
-        for (i, given) in steps.enumerate() {
-            f.total += 1;
-            let s = given.unwrap_or_else(|| last.map_or(0.0, |l| l + 1.0));
-            if !s.is_finite() {
-                f.non_finite += 1;
-            } else if last.is_some_and(|l| s <= l) {
-                f.not_increasing += 1;
-                if f.first_bad.is_none() {
-                    f.first_bad = last.map(|l| (s, l));
-                }
-            } else if keep(i, s)? {
-                last = Some(s);
-                f.kept += 1;
-            }
-        }
-        Ok(f)
-    }
-
-    /// The rejection text for the dropped points (`None` when all were kept).
-    fn reason(&self, path: &FieldPath, invalid_files: usize) -> Option<String> {
-        let dropped = self.total - self.kept;
-        if dropped == 0 {
-            return None;
-        }
-        let mut parts = Vec::new();
-        if self.not_increasing > 0 {
-            let first = self
-                .first_bad
-                .map(|(s, l)| format!(" (first: step {s} after step {l})"))
-                .unwrap_or_default();
-            parts.push(format!(
-                "{} with a step not greater than the previous one{first}",
-                self.not_increasing
-            ));
-        }
-        if self.non_finite > 0 {
-            parts.push(format!("{} with a non-finite step", self.non_finite));
-        }
-        if invalid_files > 0 {
-            parts.push(format!("{invalid_files} with an invalid file reference"));
-        }
-        Some(format!(
-            "series \"{path}\": {dropped} of {} point(s) dropped: {}; steps must be finite \
-             and strictly increasing ({} point(s) written)",
-            self.total,
-            parts.join(", "),
-            self.kept
-        ))
-    }
 }
 
 /// The outcome of a log: refused points make it partial, or rejected when none was kept (then
@@ -432,7 +355,7 @@ fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint])
     let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
     let mut kept: Vec<Stored> = Vec::with_capacity(points.len());
     let steps = points.iter().map(|p| p.step);
-    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+    let filter = StepFilter::run::<Fail>(steps, last_step(c, id)?, |i, step| {
         let p = &points[i];
         kept.push(Stored {
             step,
@@ -463,9 +386,9 @@ fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint
     )?;
     let mut last: Option<(f64, &str)> = None;
     let steps = points.iter().map(|p| p.step);
-    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+    let filter = StepFilter::run::<Fail>(steps, last_step(c, id)?, |i, step| {
         let p = &points[i];
-        let v = truncate_chars(&p.value, MAX_SERIES_STRING_CHARS);
+        let v = truncate_chars(&p.value, MAX_SERIES_STRING_LEN);
         stmt.execute(params![id, step, p.timestamp_ms, v])?;
         last = Some((step, v));
         Ok(true)
@@ -488,7 +411,7 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
     )?;
     let mut last = None;
     let steps = points.iter().map(|p| p.step);
-    let filter = StepFilter::run(steps, last_step(c, id)?, |i, step| {
+    let filter = StepFilter::run::<Fail>(steps, last_step(c, id)?, |i, step| {
         let p = &points[i];
         if fields::check_file_ref(&p.file).is_err() {
             invalid_files += 1;

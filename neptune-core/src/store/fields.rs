@@ -1,4 +1,5 @@
-//! Objects and fields: lookups, the type and namespace rules, and the encoding of single values.
+//! Objects and fields: lookups (the type and namespace rule runs over them: `rules::fields`), and
+//! the encoding of single values.
 
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -8,6 +9,7 @@ use crate::backend::ObjectKind;
 use crate::error::Error;
 use crate::model::operation::FileRef;
 use crate::model::path::FieldPath;
+use crate::model::rules::fields::{place, FieldLookup, FoundField, Place};
 use crate::model::types::{FieldType, GitInfo, RunState, Value};
 
 /// An object row.
@@ -104,8 +106,33 @@ fn has_fields_below(c: &Connection, obj: i64, ns: &str) -> R<bool> {
     Ok(found.is_some())
 }
 
+impl FoundField for Field {
+    fn field_type(&self) -> FieldType {
+        self.ftype
+    }
+}
+
+/// The fields of one object, for the rules.
+struct Lookup<'a> {
+    c: &'a Connection,
+    obj: i64,
+}
+
+impl FieldLookup for Lookup<'_> {
+    type Found = Field;
+    type Fail = Fail;
+
+    fn field(&self, path: &str) -> R<Option<Field>> {
+        find_field(self.c, self.obj, path)
+    }
+
+    fn has_fields_below(&self, ns: &str) -> R<bool> {
+        has_fields_below(self.c, self.obj, ns)
+    }
+}
+
 /// The field at `path` if it has type `t`, or the field id to create: `Ok(Err(reason))` when the
-/// path cannot hold a `t` (another type, a field used as a namespace or a namespace as a field).
+/// path cannot hold a `t` (see [`place`]).
 pub(crate) fn ensure(
     c: &Connection,
     obj: i64,
@@ -113,30 +140,10 @@ pub(crate) fn ensure(
     t: FieldType,
     attempted: &'static str,
 ) -> R<Result<i64, Error>> {
-    if let Some(f) = find_field(c, obj, path.as_str())? {
-        if f.ftype == t {
-            return Ok(Ok(f.id));
-        }
-        return Ok(Err(Error::TypeMismatch {
-            path: path.to_string(),
-            existing: f.ftype,
-            wanted: t,
-            attempted,
-        }));
-    }
-    for anc in path.ancestors() {
-        if let Some(f) = find_field(c, obj, anc)? {
-            return Ok(Err(Error::FieldAsNamespace {
-                path: path.to_string(),
-                field: anc.to_owned(),
-                field_type: f.ftype,
-            }));
-        }
-    }
-    if has_fields_below(c, obj, path.as_str())? {
-        return Ok(Err(Error::NamespaceAsField {
-            path: path.to_string(),
-        }));
+    match place(&Lookup { c, obj }, path, t, attempted)? {
+        Ok(Place::Existing(f)) => return Ok(Ok(f.id)),
+        Ok(Place::New) => {}
+        Err(e) => return Ok(Err(e)),
     }
     c.prepare_cached("INSERT INTO fields (object_id, path, type) VALUES (?1, ?2, ?3)")?
         .execute(params![obj, path.as_str(), t.name()])?;
@@ -292,14 +299,6 @@ pub(crate) fn read_value(c: &Connection, field: i64, t: FieldType) -> R<Value> {
         .next()?
         .ok_or_else(|| corrupt(format!("field {field} vanished")))?;
     decode_value(t, row.get_ref(0)?)
-}
-
-/// `s` cut to at most `max` characters (never inside a character).
-pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 /// Checks a FileRef from an operation: a SHA-256 digest and a harmless extension (it names a

@@ -7,7 +7,8 @@ use super::fields::{self, ensure, find_object, Obj};
 use super::{Fail, R};
 use crate::backend::{ObjectInfo, ObjectKind, OpenRequest};
 use crate::error::Error;
-use crate::model::path::FieldPath;
+use crate::model::rules::clock::now_ms;
+use crate::model::rules::sys;
 use crate::model::types::{FieldType, RunState};
 
 /// A project row.
@@ -50,10 +51,6 @@ pub(crate) fn project_key(name: &str) -> String {
     } else {
         key
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn find_project(c: &Connection, name: &str) -> R<Option<Project>> {
@@ -128,19 +125,36 @@ fn check_model_key(key: &str) -> R<()> {
     }
 }
 
-/// Writes a field of a new object (which has no conflicting field yet).
-fn put(c: &Connection, obj: i64, path: &str, t: FieldType, value: Sql) -> R<()> {
-    let path = FieldPath::parse(path)?;
+/// Writes a system field: of a new object, or one the store maintains.
+fn put(c: &Connection, obj: i64, path: &'static str, t: FieldType, value: Sql) -> R<()> {
+    let path = sys::path(path);
     match ensure(c, obj, &path, t, "create")? {
         Ok(id) => fields::set_value(c, id, value),
         Err(e) => Err(Fail::Core(e)),
     }
 }
 
+impl super::Store {
+    /// Moves an object to the trash or out of it (`sys/trashed`, which no batch may write:
+    /// trashing is the store's own action). Tables leave trashed objects out unless asked.
+    pub fn set_trashed(&self, object: &str, trashed: bool) -> crate::error::Result<()> {
+        self.write(|c| {
+            let obj = fields::object(c, object)?;
+            put(
+                c,
+                obj.id,
+                sys::TRASHED,
+                FieldType::Boolean,
+                Sql::Integer(trashed.into()),
+            )
+        })
+    }
+}
+
 /// Sets `sys/state` to Active on a resumed or joined object (left alone if a user turned the
 /// path into something else).
 fn activate(c: &Connection, obj: i64) -> R<()> {
-    let path = FieldPath::parse("sys/state")?;
+    let path = sys::path(sys::STATE);
     if let Ok(id) = ensure(c, obj, &path, FieldType::RunState, "resume")? {
         fields::set_value(c, id, Sql::Text(RunState::Active.as_str().to_owned()))?;
     }
@@ -172,36 +186,42 @@ fn create(c: &Connection, o: NewObject<'_>) -> R<i64> {
     ])?;
     let id = c.last_insert_rowid();
     let text = |s: &str| Sql::Text(s.to_owned());
-    put(c, id, "sys/id", FieldType::String, text(&o.sys_id))?;
+    put(c, id, sys::ID, FieldType::String, text(&o.sys_id))?;
     put(
         c,
         id,
-        "sys/creation_time",
+        sys::CREATION_TIME,
         FieldType::Datetime,
         Sql::Integer(now),
     )?;
     put(
         c,
         id,
-        "sys/modification_time",
+        sys::MODIFICATION_TIME,
         FieldType::Datetime,
         Sql::Integer(now),
     )?;
     put(
         c,
         id,
-        "sys/state",
+        sys::STATE,
         FieldType::RunState,
         text(RunState::Active.as_str()),
     )?;
-    put(c, id, "sys/owner", FieldType::String, text(o.owner))?;
+    put(c, id, sys::OWNER, FieldType::String, text(o.owner))?;
     if let Some(cr) = o.custom_run_id {
-        put(c, id, "sys/custom_run_id", FieldType::String, text(cr))?;
+        put(c, id, sys::CUSTOM_RUN_ID, FieldType::String, text(cr))?;
     }
-    put(c, id, "sys/trashed", FieldType::Boolean, Sql::Integer(0))?;
+    put(c, id, sys::TRASHED, FieldType::Boolean, Sql::Integer(0))?;
     if let Some((_, model_id)) = o.parent {
-        put(c, id, "sys/model_id", FieldType::String, text(model_id))?;
-        put(c, id, "sys/stage", FieldType::String, text("none"))?;
+        put(c, id, sys::MODEL_ID, FieldType::String, text(model_id))?;
+        put(
+            c,
+            id,
+            sys::STAGE,
+            FieldType::String,
+            text(sys::NEW_VERSION_STAGE),
+        )?;
     }
     Ok(id)
 }
@@ -369,24 +389,27 @@ pub(crate) fn list_objects(c: &Connection, project: &str, kind: ObjectKind) -> R
 pub(crate) fn list_projects(c: &Connection) -> R<Vec<super::ProjectSummary>> {
     let mut stmt = c.prepare_cached(
         "SELECT p.name, p.key, p.created_ms,
-                (SELECT COUNT(*) FROM objects o WHERE o.project_id = p.id AND o.kind = 'run'),
+                (SELECT COUNT(*) FROM objects o WHERE o.project_id = p.id AND o.kind = ?1),
                 (SELECT MAX(f.value) FROM objects o JOIN fields f ON f.object_id = o.id
-                  WHERE o.project_id = p.id AND f.path = 'sys/modification_time'
+                  WHERE o.project_id = p.id AND f.path = ?2
                     AND f.type = 'Datetime'),
                 (SELECT MAX(o.created_ms) FROM objects o WHERE o.project_id = p.id)
            FROM projects p ORDER BY p.name",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-            ))
-        })?
+        .query_map(
+            params![ObjectKind::Run.name(), sys::MODIFICATION_TIME],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(name, key, created, runs, modified, newest)| {

@@ -33,6 +33,8 @@ mod tests;
 mod tests_disk;
 #[cfg(test)]
 mod tests_fields;
+#[cfg(test)]
+mod tests_sys;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

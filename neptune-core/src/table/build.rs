@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::path::FieldPath;
+use crate::model::rules::sys::{self, ID, OWNER, STATE, TAGS, TRASHED};
 use crate::model::types::{FieldType, RunState};
 
 /// A loaded cell, before the conversions of `to_pandas()`.
@@ -151,12 +152,6 @@ pub(crate) struct Plan {
     output: Option<PathSet>,
 }
 
-const ID: &str = "sys/id";
-const STATE: &str = "sys/state";
-const OWNER: &str = "sys/owner";
-const TAGS: &str = "sys/tags";
-const TRASHED: &str = "sys/trashed";
-
 impl Plan {
     pub(crate) fn new(q: &TableQuery) -> Result<Plan> {
         let columns = q.columns.as_ref().map_or(0, Vec::len);
@@ -265,7 +260,7 @@ fn cmp_values(a: &RawValue, b: &RawValue) -> Ordering {
 
 /// The group of a column: `sys/*` first, then the rest, `monitoring/*` last.
 fn group(path: &str) -> u8 {
-    if path.starts_with("sys/") {
+    if sys::is_system(path) {
         0
     } else if path.starts_with("monitoring/") {
         2

@@ -81,6 +81,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::ObjectKind;
 use crate::error::{Error, Result};
+use crate::model::rules::sys;
 use crate::model::types::{FieldType, RunState};
 use crate::objects::{Model, Project};
 use crate::options::ProgressBar;
@@ -88,7 +89,7 @@ use crate::options::ProgressBar;
 pub(crate) use build::{RawRow, RawTable, RawValue};
 
 /// The default sort column of every table.
-pub const DEFAULT_SORT_BY: &str = "sys/creation_time";
+pub const DEFAULT_SORT_BY: &str = sys::CREATION_TIME;
 
 /// Longest table query text, in bytes.
 pub const MAX_QUERY_LEN: usize = 256 * 1024;

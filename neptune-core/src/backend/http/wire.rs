@@ -212,24 +212,12 @@ pub struct Health {
 
 /// The kind's name on the wire (`run`, `model`, `model-version`, `project`).
 pub fn kind_to_wire(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Run => "run",
-        ObjectKind::Model => "model",
-        ObjectKind::ModelVersion => "model-version",
-        ObjectKind::Project => "project",
-    }
+    kind.wire_name()
 }
 
 /// Parses [`kind_to_wire`].
 pub fn kind_from_wire(s: &str) -> Option<ObjectKind> {
-    [
-        ObjectKind::Run,
-        ObjectKind::Model,
-        ObjectKind::ModelVersion,
-        ObjectKind::Project,
-    ]
-    .into_iter()
-    .find(|k| kind_to_wire(*k) == s)
+    ObjectKind::from_wire_name(s)
 }
 
 /// Serde for `Vec<f64>` keeping NaN and infinities (as [`crate::model::operation::float`] does).
