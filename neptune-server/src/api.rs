@@ -93,6 +93,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/objects/{id}/file-series", get(file_series))
         .route("/api/v1/objects/{id}/artifact", get(artifact))
         .route("/api/v1/tables", post(table))
+        .route(
+            "/api/v1/series/downsample",
+            post(crate::ui::data::api_downsample),
+        )
         .route("/api/v1/files", put(crate::files::upload))
         .route(
             "/api/v1/files/{digest}",

@@ -32,6 +32,7 @@ mod files;
 pub mod openapi;
 pub mod screen;
 pub mod tokens;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

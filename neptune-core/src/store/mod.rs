@@ -20,6 +20,7 @@ mod apply;
 mod chunk;
 mod codec;
 mod dedup;
+mod downsample;
 mod fetch;
 mod fields;
 pub(crate) mod files;
@@ -49,6 +50,7 @@ use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
 
 pub use dedup::{BatchOutcome, QueuedBatch};
+pub use downsample::{DownsampleQuery, Downsampled, XAxis, EXACT_FACTOR, MAX_WIDTH};
 pub use fetch::SeriesConfig;
 
 /// A project of the store, as [`Store::projects`] lists it.

@@ -1,0 +1,430 @@
+//! Downsampled reads of FloatSeries, for charts.
+//!
+//! A chart `width` pixels wide cannot show more than a few points per pixel, so a series is cut
+//! into `width` buckets of equal x range and each bucket sends at most four points: its first,
+//! its lowest, its highest and its last (M4). The line drawn through them looks the same as the
+//! line through every point: no peak or dip is lost, and a million points travel as a few
+//! thousand. When the range holds at most [`EXACT_FACTOR`] × `width` points they are sent as
+//! they are (a zoomed-in chart shows every point).
+//!
+//! With x = step, only the chunks whose step range meets the requested range are read and
+//! decoded (the index on `(field_id, last_step)`); with x = wall time every chunk of the series
+//! is decoded, as timestamps are not indexed.
+
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use super::codec;
+use super::fields::{self, find_field};
+use super::{corrupt, Store, R};
+use crate::error::{Error, Result};
+use crate::model::path::FieldPath;
+use crate::model::types::FieldType;
+
+/// Up to this many points per pixel are sent exactly rather than bucketed.
+pub const EXACT_FACTOR: usize = 2;
+
+/// Widest chart a request may ask for, in buckets.
+pub const MAX_WIDTH: usize = 8192;
+
+/// What the x of a chart is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XAxis {
+    /// The step of each point.
+    #[default]
+    Step,
+    /// The wall time of each point, in Unix milliseconds.
+    Time,
+}
+
+/// A downsampling request: the x axis, an optional x range (inclusive) and the number of
+/// buckets (the chart's width in pixels).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DownsampleQuery {
+    #[serde(default)]
+    pub x: XAxis,
+    #[serde(default)]
+    pub from: Option<f64>,
+    #[serde(default)]
+    pub to: Option<f64>,
+    pub width: usize,
+}
+
+/// One downsampled series: x (step or Unix ms) and value columns, in x order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Downsampled {
+    pub x: Vec<f64>,
+    /// The values; NaN and ±Inf are sent as they are stored (JSON `null` for NaN).
+    pub y: Vec<f64>,
+    /// Points of the series inside the range (before downsampling).
+    pub points: u64,
+    /// Whether `x`/`y` are every point of the range.
+    pub exact: bool,
+    /// Whether the series exists (an object without this field gives an empty series).
+    pub found: bool,
+}
+
+impl Store {
+    /// Downsamples many FloatSeries at once (e.g. the runs × metrics of a compare view), in
+    /// one consistent read. `series` holds (object id, path) pairs; a missing object is an
+    /// error, a missing field an empty series with `found: false`.
+    ///
+    /// ```
+    /// # fn main() -> neptune_core::Result<()> {
+    /// use neptune_core::store::{DownsampleQuery, Store, XAxis};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let run = neptune_core::Run::builder().home(dir.path()).project("team/nli").open()?;
+    /// let loss = run.field("loss");
+    /// for i in 0..10_000 {
+    ///     loss.append(((i % 100) as f64).sin())?;
+    /// }
+    /// let id = run.id().to_owned();
+    /// run.stop()?;
+    /// let store = Store::open(dir.path())?;
+    /// let q = DownsampleQuery { x: XAxis::Step, from: None, to: None, width: 100 };
+    /// let got = store.downsample(&[(id, neptune_core::FieldPath::parse("loss")?)], &q)?;
+    /// assert!(got[0].x.len() <= 400 && got[0].points == 10_000);
+    /// # Ok(()) }
+    /// ```
+    pub fn downsample(
+        &self,
+        series: &[(String, FieldPath)],
+        q: &DownsampleQuery,
+    ) -> Result<Vec<Downsampled>> {
+        check(q)?;
+        self.read(|tx| {
+            let mut buf = Buffers::default();
+            series
+                .iter()
+                .map(|(object, path)| one(tx, object, path, q, &mut buf))
+                .collect()
+        })
+    }
+}
+
+fn check(q: &DownsampleQuery) -> Result<()> {
+    if q.width == 0 || q.width > MAX_WIDTH {
+        return Err(Error::Config(format!(
+            "a downsampling width of {} buckets: use 1 to {MAX_WIDTH}",
+            q.width
+        )));
+    }
+    for (name, v) in [("from", q.from), ("to", q.to)] {
+        if v.is_some_and(|v| !v.is_finite()) {
+            return Err(Error::Config(format!(
+                "the downsampling bound `{name}` must be a finite number"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Buffers {
+    steps: Vec<f64>,
+    values: Vec<f64>,
+    stamps: Vec<i64>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+}
+
+fn one(
+    c: &Connection,
+    object: &str,
+    path: &FieldPath,
+    q: &DownsampleQuery,
+    b: &mut Buffers,
+) -> R<Downsampled> {
+    let obj = fields::object(c, object)?;
+    let Some(f) = find_field(c, obj.id, path.as_str())? else {
+        return Ok(Downsampled::default());
+    };
+    if f.ftype != FieldType::FloatSeries {
+        return Err(super::Fail::Core(Error::invalid(
+            path,
+            format!(
+                "the field is a {}, not a FloatSeries: only FloatSeries can be charted",
+                f.ftype
+            ),
+        )));
+    }
+    let lo = q.from.unwrap_or(f64::NEG_INFINITY);
+    let hi = q.to.unwrap_or(f64::INFINITY);
+    b.x.clear();
+    b.y.clear();
+    if lo > hi {
+        return Ok(Downsampled {
+            found: true,
+            exact: true,
+            ..Downsampled::default()
+        });
+    }
+    // Chunks are read in step order; with x = time, all of them (timestamps are not indexed).
+    let (slo, shi) = match q.x {
+        XAxis::Step => (lo, hi),
+        XAxis::Time => (f64::NEG_INFINITY, f64::INFINITY),
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT n, data FROM float_chunks WHERE field_id = ?1 AND last_step >= ?2 \
+         AND first_step <= ?3 ORDER BY last_step",
+    )?;
+    let mut rows = stmt.query(params![f.id, slo, shi])?;
+    while let Some(row) = rows.next()? {
+        let n: i64 = row.get(0)?;
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= super::chunk::CHUNK_POINTS * 16)
+            .ok_or_else(|| corrupt(format!("float chunk with {n} points")))?;
+        let data = match row.get_ref(1)? {
+            rusqlite::types::ValueRef::Blob(d) => d,
+            _ => return Err(corrupt("float chunk is not a blob")),
+        };
+        b.steps.clear();
+        b.values.clear();
+        b.stamps.clear();
+        codec::decode(data, n, &mut b.steps, &mut b.values, &mut b.stamps).ok_or_else(|| {
+            corrupt(format!(
+                "float chunk of {} bytes does not hold {n} points",
+                data.len()
+            ))
+        })?;
+        match q.x {
+            XAxis::Step => {
+                let start = b.steps.partition_point(|s| *s < lo);
+                let end = b.steps.partition_point(|s| *s <= hi);
+                b.x.extend_from_slice(&b.steps[start..end]);
+                b.y.extend_from_slice(&b.values[start..end]);
+            }
+            XAxis::Time => {
+                for (t, v) in b.stamps.iter().zip(&b.values) {
+                    let t = *t as f64;
+                    if t >= lo && t <= hi {
+                        b.x.push(t);
+                        b.y.push(*v);
+                    }
+                }
+            }
+        }
+    }
+    if q.x == XAxis::Time {
+        sort_by_x(&mut b.x, &mut b.y);
+    }
+    let points = b.x.len() as u64;
+    if b.x.len() <= q.width * EXACT_FACTOR {
+        return Ok(Downsampled {
+            x: b.x.clone(),
+            y: b.y.clone(),
+            points,
+            exact: true,
+            found: true,
+        });
+    }
+    let (x, y) = m4(&b.x, &b.y, q.width);
+    Ok(Downsampled {
+        x,
+        y,
+        points,
+        exact: false,
+        found: true,
+    })
+}
+
+/// Orders points by x when wall times went backwards (a clock change, several writers);
+/// a stable sort keeps the step order among equal times.
+fn sort_by_x(x: &mut Vec<f64>, y: &mut Vec<f64>) {
+    if x.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|a, b| x[*a].total_cmp(&x[*b]));
+    *x = idx.iter().map(|i| x[*i]).collect();
+    *y = idx.iter().map(|i| y[*i]).collect();
+}
+
+/// M4 over `width` equal x buckets of sorted points: per bucket its first, lowest, highest and
+/// last point, in x order, each once. NaN values are kept as the bucket's first or last point
+/// only (they have no order).
+pub(crate) fn m4(x: &[f64], y: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut ox = Vec::with_capacity(width * 4);
+    let mut oy = Vec::with_capacity(width * 4);
+    let (Some(&x0), Some(&x1)) = (x.first(), x.last()) else {
+        return (ox, oy);
+    };
+    let span = x1 - x0;
+    let scale = if span > 0.0 { width as f64 / span } else { 0.0 };
+    let bucket = |v: f64| (((v - x0) * scale) as usize).min(width - 1);
+    let mut start = 0;
+    while start < x.len() {
+        let b = bucket(x[start]);
+        let mut end = start + 1;
+        let (mut lo, mut hi) = (start, start);
+        while end < x.len() && bucket(x[end]) == b {
+            // `<`/`>` are false for NaN, so a NaN never becomes the bucket's min or max.
+            if y[end] < y[lo] || y[lo].is_nan() {
+                lo = end;
+            }
+            if y[end] > y[hi] || y[hi].is_nan() {
+                hi = end;
+            }
+            end += 1;
+        }
+        let mut keep = [start, lo.min(hi), lo.max(hi), end - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for i in keep {
+            if i != last {
+                ox.push(x[i]);
+                oy.push(y[i]);
+                last = i;
+            }
+        }
+        start = end;
+    }
+    (ox, oy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{Backend, ObjectKind, OpenRequest};
+    use crate::model::operation::{FloatPoint, Operation};
+
+    fn store_with(points: &[(f64, f64, i64)]) -> (Store, String) {
+        let store = Store::in_memory().unwrap();
+        let run = store
+            .open_object(&OpenRequest {
+                kind: ObjectKind::Run,
+                project: "team/p".into(),
+                with_id: None,
+                custom_run_id: None,
+                model: None,
+                owner: "me".into(),
+                read_only: false,
+            })
+            .unwrap();
+        let ops: Vec<Operation> = points
+            .chunks(50_000)
+            .map(|part| Operation::LogFloats {
+                path: path(),
+                points: part
+                    .iter()
+                    .map(|(s, v, t)| FloatPoint {
+                        step: Some(*s),
+                        value: *v,
+                        timestamp_ms: *t,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let rejected = store.execute(&run.id, &ops).unwrap();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        (store, run.id)
+    }
+
+    fn q(x: XAxis, from: Option<f64>, to: Option<f64>, width: usize) -> DownsampleQuery {
+        DownsampleQuery { x, from, to, width }
+    }
+
+    fn path() -> FieldPath {
+        FieldPath::parse("m/loss").unwrap()
+    }
+
+    #[test]
+    fn a_million_points_keep_every_peak() {
+        let n = 1_000_000usize;
+        let peaks = [1234usize, 500_001, 999_998];
+        let pts: Vec<(f64, f64, i64)> = (0..n)
+            .map(|i| {
+                let v = if peaks.contains(&i) {
+                    100.0 + i as f64
+                } else if i == 777_777 {
+                    -50.0
+                } else {
+                    (i as f64 * 0.01).sin()
+                };
+                (i as f64, v, 1_000 + i as i64)
+            })
+            .collect();
+        let (store, id) = store_with(&pts);
+        let got = store
+            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 1000))
+            .unwrap();
+        let s = &got[0];
+        assert!(s.found && !s.exact);
+        assert_eq!(s.points, n as u64);
+        assert!(
+            s.x.len() <= 4000 && s.x.len() >= 1000,
+            "{} points",
+            s.x.len()
+        );
+        for p in peaks {
+            assert!(s.x.contains(&(p as f64)), "peak at step {p} was lost");
+        }
+        assert!(s.y.contains(&-50.0), "the dip was lost");
+        assert!(s.x.windows(2).all(|w| w[0] < w[1]), "x is not increasing");
+        // The same by wall time.
+        let t = store
+            .downsample(&[(id, path())], &q(XAxis::Time, None, None, 1000))
+            .unwrap();
+        assert!(t[0].x.contains(&(1_000.0 + 500_001.0)));
+        assert!(t[0].y.contains(&-50.0));
+    }
+
+    #[test]
+    fn a_zoomed_range_is_exact() {
+        let pts: Vec<(f64, f64, i64)> = (0..100_000)
+            .map(|i| (i as f64, (i * 7 % 13) as f64, i as i64))
+            .collect();
+        let (store, id) = store_with(&pts);
+        let got = store
+            .downsample(
+                &[(id, path())],
+                &q(XAxis::Step, Some(50_000.0), Some(50_999.0), 800),
+            )
+            .unwrap();
+        let s = &got[0];
+        assert!(s.exact);
+        assert_eq!(s.points, 1000);
+        let want_x: Vec<f64> = (50_000..51_000).map(|i| i as f64).collect();
+        let want_y: Vec<f64> = (50_000..51_000).map(|i| (i * 7 % 13) as f64).collect();
+        assert_eq!(s.x, want_x);
+        assert_eq!(s.y, want_y);
+    }
+
+    #[test]
+    fn missing_fields_are_empty_and_bad_queries_are_refused() {
+        let (store, id) = store_with(&[(1.0, 2.0, 3)]);
+        let got = store
+            .downsample(
+                &[
+                    (id.clone(), FieldPath::parse("m/other").unwrap()),
+                    (id.clone(), path()),
+                ],
+                &q(XAxis::Step, None, None, 10),
+            )
+            .unwrap();
+        assert!(!got[0].found && got[0].x.is_empty());
+        assert_eq!((got[1].x.clone(), got[1].y.clone()), (vec![1.0], vec![2.0]));
+        let e = store
+            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 0))
+            .unwrap_err();
+        assert!(e.to_string().contains("width"), "{e}");
+        assert!(store
+            .downsample(
+                &[("NOPE-9".into(), path())],
+                &q(XAxis::Step, None, None, 10)
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn m4_keeps_first_min_max_last_in_order() {
+        let x: Vec<f64> = (0..8).map(f64::from).collect();
+        let y = vec![5.0, 9.0, 1.0, 4.0, 3.0, f64::NAN, 2.0, 8.0];
+        let (ox, oy) = m4(&x, &y, 2);
+        assert_eq!(ox, vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 7.0]);
+        assert_eq!(oy[..5], [5.0, 9.0, 1.0, 4.0, 3.0]);
+        assert_eq!(oy[5..], [2.0, 8.0]);
+    }
+}

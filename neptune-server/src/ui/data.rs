@@ -1,0 +1,101 @@
+//! Chart data: downsampled FloatSeries for many runs × paths in one request, shared by the
+//! JSON API (`POST /api/v1/series/downsample`, bearer token) and the pages (session cookie).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use neptune_core::store::{DownsampleQuery, Downsampled, Store, MAX_WIDTH};
+use neptune_core::FieldPath;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{blocking, parse_json, read_body, AppState};
+use crate::error::{ApiError, ApiResult};
+use crate::tokens::Scope;
+
+/// Most series in one request.
+pub const MAX_SERIES: usize = 400;
+
+/// One series to downsample: an object id and the path of a FloatSeries.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SeriesRef {
+    pub id: String,
+    pub path: String,
+}
+
+/// The body of a downsampling request.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct DownsampleBody {
+    pub series: Vec<SeriesRef>,
+    #[serde(flatten)]
+    pub query: DownsampleQuery,
+}
+
+/// The answer: one entry per requested series, in order.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct DownsampleReply {
+    pub series: Vec<Downsampled>,
+}
+
+/// Checks the limits and that every object is in `project` (any project when `None`), then
+/// downsamples. An object of another project is answered as a missing one (404).
+pub(crate) fn downsample_in(
+    store: &Store,
+    project: Option<&str>,
+    body: DownsampleBody,
+) -> ApiResult<DownsampleReply> {
+    if body.series.is_empty() || body.series.len() > MAX_SERIES {
+        return Err(ApiError::bad_request(format!(
+            "ask for 1 to {MAX_SERIES} series at once, not {}",
+            body.series.len()
+        )));
+    }
+    if body.query.width == 0 || body.query.width > MAX_WIDTH {
+        return Err(ApiError::bad_request(format!(
+            "`width` is {}; use 1 to {MAX_WIDTH} (the chart's width in pixels)",
+            body.query.width
+        )));
+    }
+    let mut pairs = Vec::with_capacity(body.series.len());
+    let mut checked: Vec<&str> = Vec::new();
+    for s in &body.series {
+        if !checked.contains(&s.id.as_str()) {
+            match store.object_project(&s.id)? {
+                Some((_, p)) if project.is_none_or(|want| want == p) => {}
+                _ => {
+                    return Err(ApiError::not_found(
+                        "object_not_found",
+                        format!(
+                            "no object with id \"{}\" in project \"{}\"",
+                            s.id,
+                            project.unwrap_or("(any)")
+                        ),
+                    ))
+                }
+            }
+            checked.push(&s.id);
+        }
+        let path = FieldPath::parse(&s.path).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        pairs.push((s.id.clone(), path));
+    }
+    Ok(DownsampleReply {
+        series: store.downsample(&pairs, &body.query)?,
+    })
+}
+
+/// `POST /api/v1/series/downsample`: read scope, the token's project only.
+pub async fn api_downsample(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<DownsampleReply>> {
+    let grant = s.auth(&headers, Scope::Read)?;
+    let bytes = read_body(&s, &headers, body, 1 << 20).await?;
+    blocking(move || {
+        let body: DownsampleBody = parse_json(&bytes)?;
+        downsample_in(&s.store, Some(&grant.project), body).map(Json)
+    })
+    .await
+}
