@@ -77,6 +77,7 @@ type St = State<Arc<AppState>>;
 
 /// Every route of the server.
 pub fn router(state: Arc<AppState>) -> Router {
+    let ui = crate::ui::UiState::team(state.store.clone(), state.tokens.clone());
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
@@ -104,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(no_route)
         .with_state(state)
+        .merge(crate::ui::router(ui))
 }
 
 async fn no_route() -> ApiError {

@@ -136,7 +136,7 @@ fn fit_connections(mut limits: Limits) -> Limits {
     limits
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

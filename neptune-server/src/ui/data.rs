@@ -99,3 +99,73 @@ pub async fn api_downsample(
     })
     .await
 }
+
+/// `POST /ui/data/downsample`: the same for the pages (the session's project; any project in
+/// the local UI).
+pub(crate) async fn ui_downsample(
+    State(st): State<Arc<super::UiState>>,
+    viewer: super::auth::Viewer,
+    body: axum::body::Bytes,
+) -> Result<Json<DownsampleReply>, ApiError> {
+    if body.len() > 1 << 20 {
+        return Err(ApiError::too_large("a downsampling request over 1 MiB"));
+    }
+    blocking(move || {
+        let body: DownsampleBody = parse_json(&body)?;
+        downsample_in(&st.store, viewer.project.as_deref(), body).map(Json)
+    })
+    .await
+}
+
+/// The state of a run, for polling.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunStatus {
+    pub id: String,
+    pub state: String,
+    /// Unix ms of the run's last write.
+    pub modified: Option<i64>,
+}
+
+/// `GET /ui/data/status?ids=A,B`: the state and last write of each run, so a page knows
+/// whether to fetch its charts again.
+pub(crate) async fn status(
+    State(st): State<Arc<super::UiState>>,
+    viewer: super::auth::Viewer,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Json<Vec<RunStatus>>, super::layout::UiError> {
+    #[derive(Deserialize)]
+    struct Q {
+        ids: String,
+    }
+    let q: Q = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| super::layout::UiError::bad_request(format!("invalid query: {e}")))?;
+    let ids = super::runs::split_list(&q.ids);
+    if ids.len() > MAX_SERIES {
+        return Err(super::layout::UiError::bad_request("too many runs"));
+    }
+    super::layout::blocking(move || {
+        let state_path = FieldPath::parse("sys/state")?;
+        let mod_path = FieldPath::parse("sys/modification_time")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            viewer.object_project(&st, &id)?;
+            use neptune_core::Backend;
+            let state = st
+                .store
+                .fetch_value(&id, &state_path)?
+                .map(|v| super::layout::value(&v))
+                .unwrap_or_default();
+            let modified = match st.store.fetch_value(&id, &mod_path)? {
+                Some(neptune_core::Value::Datetime(d)) => Some(d.timestamp_millis()),
+                _ => None,
+            };
+            out.push(RunStatus {
+                id,
+                state,
+                modified,
+            });
+        }
+        Ok(Json(out))
+    })
+    .await
+}
