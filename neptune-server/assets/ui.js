@@ -215,7 +215,8 @@
             b.dataset.state = st[0].state;
           }
         }
-        if (last !== null && sig !== last && charts) await charts.refreshAll();
+        // The first answer may already be newer than the page: fetch the charts again then too.
+        if ((last === null || sig !== last) && charts) await charts.refreshAll();
         last = sig;
         if (active) setTimeout(tick, POLL_MS);
       } catch (e) { setTimeout(tick, POLL_MS * 3); }
@@ -266,6 +267,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    // Colours from data attributes: the page policy allows no inline style attributes.
+    $all("[data-color]").forEach(e => { e.style.background = e.dataset.color; });
     tables();
     galleries();
     logViews();

@@ -135,7 +135,7 @@ fn render(v: &View, project: &str, runs: &[RunInfo], metrics: &[String]) -> Mark
         h1 { "Compare " (runs.len()) " runs" }
         ul.legend #run-legend {
             @for (i, r) in runs.iter().enumerate() {
-                li { span.swatch style={ "background:" (PALETTE[i % PALETTE.len()]) } {} " " a href={ "/run/" (r.id) } { (r.id) } " " (r.name) }
+                li { span.swatch data-color=(PALETTE[i % PALETTE.len()]) {} " " a href={ "/run/" (r.id) } { (r.id) } " " (r.name) }
             }
         }
         div.controls #chart-controls {}

@@ -157,7 +157,7 @@ fn render(viewer: &Viewer, id: &str, data: &RunData) -> Markup {
             tbody {
                 @for (path, t, shown) in &data.fields {
                     tr data-path=(path.as_str()) {
-                        td style={ "padding-left:" (path.as_str().matches('/').count() as f32 * 1.2 + 0.4) "em" } { (path.as_str()) }
+                        td class={ "d" (path.as_str().matches('/').count().min(6)) } { (path.as_str()) }
                         td { (t.to_string()) }
                         td.value { (value_cell(shown)) }
                     }
