@@ -104,7 +104,8 @@
       const width = Math.max(300, box.clientWidth - 8);
       const u = new uPlot({
         width: width, height: 240,
-        cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },
+        // Hover moves together across charts; a drag zooms only the chart it is made on.
+        cursor: { sync: { key: sync.key, filters: { pub: t => t !== "mousedown" && t !== "mouseup" } }, drag: { x: true, y: false } },
         scales: { x: { time: opts.x === "time" }, y: opts.log ? { distr: 3 } : {} },
         legend: { live: true },
         series: [{ label: opts.x === "step" ? "step" : (opts.x === "time" ? "time" : "seconds") }].concat(runs.map(r => ({

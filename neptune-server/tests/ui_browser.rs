@@ -85,7 +85,15 @@ fn runs_table_query_sort_compare_and_zoom() {
     );
     assert_eq!(b.js("return window.__pwned === undefined", json!([])), true);
 
+    // Paged on the server: 4 rows, then the other 2.
+    b.go(&runs_url(&server, "&size=4"));
+    assert_eq!(row_ids(&b).len(), 4);
+    b.click("#next");
+    b.wait_for("page 2", "location.search.includes('page=1')");
+    assert_eq!(row_ids(&b), vec![ids[1].clone(), ids[0].clone()]);
+
     // A query narrows it (typed into the form, as a person would).
+    b.go(&runs_url(&server, "&cols=train/loss,params/lr"));
     b.type_into("#q", "params/lr > 0.0035");
     b.click("#apply");
     b.wait_for(

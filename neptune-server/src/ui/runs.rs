@@ -148,13 +148,10 @@ pub fn fetch_page(
     let base = v.table_query()?;
     let mut cols: Vec<String> = SYS_COLUMNS.iter().map(|s| s.to_string()).collect();
     cols.extend(v.user_columns());
-    let page = base.clone().columns(cols).limit((v.page + 1) * v.size);
-    let table = store.fetch_table(&scope, &page)?;
-    let total = if v.page == 0 && table.len() < v.size {
-        table.len()
-    } else {
-        store.fetch_table(&scope, &base.columns(["sys/id"]))?.len()
-    };
+    // One read: every matching row sorted, of which only the page is rendered (the sort
+    // needs them all anyway, and the count comes free).
+    let table = store.fetch_table(&scope, &base.columns(cols))?;
+    let total = table.len();
     Ok((table, total))
 }
 
@@ -182,7 +179,7 @@ pub async fn page(
 
 fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
     let skip = v.page * v.size;
-    let rows = table.rows().iter().skip(skip);
+    let rows = table.rows().iter().skip(skip).take(v.size);
     let pages = total.div_ceil(v.size).max(1);
     html! {
         h1 { (v.project) }
