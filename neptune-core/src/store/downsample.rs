@@ -14,8 +14,11 @@
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::codec;
 use super::fields::{self, find_field};
+use super::m4;
 use super::{corrupt, Store, R};
 use crate::error::{Error, Result};
 use crate::model::path::FieldPath;
@@ -97,7 +100,7 @@ impl Store {
             let mut buf = Buffers::default();
             series
                 .iter()
-                .map(|(object, path)| one(tx, object, path, q, &mut buf))
+                .map(|(object, path)| one(tx, &self.summaries, object, path, q, &mut buf))
                 .collect()
         })
     }
@@ -131,6 +134,7 @@ struct Buffers {
 
 fn one(
     c: &Connection,
+    summaries: &m4::Summaries,
     object: &str,
     path: &FieldPath,
     q: &DownsampleQuery,
@@ -160,35 +164,27 @@ fn one(
             ..Downsampled::default()
         });
     }
-    // Chunks are read in step order; with x = time, all of them (timestamps are not indexed).
+    // Chunks are listed in step order; with x = time, all of them (timestamps are not indexed).
     let (slo, shi) = match q.x {
         XAxis::Step => (lo, hi),
         XAxis::Time => (f64::NEG_INFINITY, f64::INFINITY),
     };
-    let mut stmt = c.prepare_cached(
-        "SELECT n, data FROM float_chunks WHERE field_id = ?1 AND last_step >= ?2 \
-         AND first_step <= ?3 ORDER BY last_step",
-    )?;
-    let mut rows = stmt.query(params![f.id, slo, shi])?;
-    while let Some(row) = rows.next()? {
-        let n: i64 = row.get(0)?;
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|n| *n <= super::chunk::CHUNK_POINTS * 16)
-            .ok_or_else(|| corrupt(format!("float chunk with {n} points")))?;
-        let data = match row.get_ref(1)? {
-            rusqlite::types::ValueRef::Blob(d) => d,
-            _ => return Err(corrupt("float chunk is not a blob")),
-        };
-        b.steps.clear();
-        b.values.clear();
-        b.stamps.clear();
-        codec::decode(data, n, &mut b.steps, &mut b.values, &mut b.stamps).ok_or_else(|| {
-            corrupt(format!(
-                "float chunk of {} bytes does not hold {n} points",
-                data.len()
-            ))
-        })?;
+    let chunks: Vec<(i64, i64, f64, f64)> = c
+        .prepare_cached(
+            "SELECT id, n, first_step, last_step FROM float_chunks WHERE field_id = ?1 \
+             AND last_step >= ?2 AND first_step <= ?3 ORDER BY last_step",
+        )?
+        .query_map(params![f.id, slo, shi], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let estimate: i64 = chunks.iter().map(|c| c.1).sum();
+    let per_bucket = estimate as f64 / q.width as f64;
+    if q.x == XAxis::Step && per_bucket >= (4 * m4::BLOCK) as f64 {
+        return by_blocks(c, summaries, &chunks, lo, hi, q.width, b);
+    }
+    for &(id, n, _, _) in &chunks {
+        decode_chunk(c, id, n, b)?;
         match q.x {
             XAxis::Step => {
                 let start = b.steps.partition_point(|s| *s < lo);
@@ -220,7 +216,82 @@ fn one(
             found: true,
         });
     }
-    let (x, y) = m4(&b.x, &b.y, q.width);
+    let (x, y) = m4_of(&b.x, &b.y, q.width);
+    Ok(Downsampled {
+        x,
+        y,
+        points,
+        exact: false,
+        found: true,
+    })
+}
+
+/// Decodes chunk `id` (of `n` points) into `b.steps`, `b.values` and `b.stamps`.
+fn decode_chunk(c: &Connection, id: i64, n: i64, b: &mut Buffers) -> R<()> {
+    let count = usize::try_from(n)
+        .ok()
+        .filter(|n| *n <= super::chunk::CHUNK_POINTS * 16)
+        .ok_or_else(|| corrupt(format!("float chunk with {n} points")))?;
+    let mut stmt = c.prepare_cached("SELECT data FROM float_chunks WHERE id = ?1")?;
+    let mut rows = stmt.query([id])?;
+    let row = rows
+        .next()?
+        .ok_or_else(|| corrupt("a float chunk vanished during a read"))?;
+    let data = match row.get_ref(0)? {
+        rusqlite::types::ValueRef::Blob(d) => d,
+        _ => return Err(corrupt("float chunk is not a blob")),
+    };
+    b.steps.clear();
+    b.values.clear();
+    b.stamps.clear();
+    codec::decode(data, count, &mut b.steps, &mut b.values, &mut b.stamps).ok_or_else(|| {
+        corrupt(format!(
+            "float chunk of {} bytes does not hold {count} points",
+            data.len()
+        ))
+    })
+}
+
+/// M4 by step over many points a bucket: chunks wholly inside the range through their cached
+/// block summaries, the (at most two) chunks at its ends point by point.
+fn by_blocks(
+    c: &Connection,
+    summaries: &m4::Summaries,
+    chunks: &[(i64, i64, f64, f64)],
+    lo: f64,
+    hi: f64,
+    width: usize,
+    b: &mut Buffers,
+) -> R<Downsampled> {
+    let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else {
+        return Ok(Downsampled::default());
+    };
+    let mut acc = m4::M4::new(first.2.max(lo), last.3.min(hi), width);
+    let mut points = 0u64;
+    for &(id, n, f, l) in chunks {
+        if f >= lo && l <= hi {
+            let summary = match summaries.get(id, n) {
+                Some(s) => s,
+                None => {
+                    decode_chunk(c, id, n, b)?;
+                    let s = Arc::new(m4::summarise(&b.steps, &b.values));
+                    summaries.put(id, n, s.clone());
+                    s
+                }
+            };
+            m4::feed(&mut acc, &summary);
+            points += n as u64;
+        } else {
+            decode_chunk(c, id, n, b)?;
+            for (s, v) in b.steps.iter().zip(&b.values) {
+                if *s >= lo && *s <= hi {
+                    acc.push(*s, *v);
+                    points += 1;
+                }
+            }
+        }
+    }
+    let (x, y) = acc.finish();
     Ok(Downsampled {
         x,
         y,
@@ -242,46 +313,16 @@ fn sort_by_x(x: &mut Vec<f64>, y: &mut Vec<f64>) {
     *y = idx.iter().map(|i| y[*i]).collect();
 }
 
-/// M4 over `width` equal x buckets of sorted points: per bucket its first, lowest, highest and
-/// last point, in x order, each once. NaN values are kept as the bucket's first or last point
-/// only (they have no order).
-pub(crate) fn m4(x: &[f64], y: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut ox = Vec::with_capacity(width * 4);
-    let mut oy = Vec::with_capacity(width * 4);
+/// M4 over `width` equal x buckets of points sorted by x (see [`m4::M4`]).
+pub(crate) fn m4_of(x: &[f64], y: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     let (Some(&x0), Some(&x1)) = (x.first(), x.last()) else {
-        return (ox, oy);
+        return (Vec::new(), Vec::new());
     };
-    let span = x1 - x0;
-    let scale = if span > 0.0 { width as f64 / span } else { 0.0 };
-    let bucket = |v: f64| (((v - x0) * scale) as usize).min(width - 1);
-    let mut start = 0;
-    while start < x.len() {
-        let b = bucket(x[start]);
-        let mut end = start + 1;
-        let (mut lo, mut hi) = (start, start);
-        while end < x.len() && bucket(x[end]) == b {
-            // `<`/`>` are false for NaN, so a NaN never becomes the bucket's min or max.
-            if y[end] < y[lo] || y[lo].is_nan() {
-                lo = end;
-            }
-            if y[end] > y[hi] || y[hi].is_nan() {
-                hi = end;
-            }
-            end += 1;
-        }
-        let mut keep = [start, lo.min(hi), lo.max(hi), end - 1];
-        keep.sort_unstable();
-        let mut last = usize::MAX;
-        for i in keep {
-            if i != last {
-                ox.push(x[i]);
-                oy.push(y[i]);
-                last = i;
-            }
-        }
-        start = end;
+    let mut acc = m4::M4::new(x0, x1, width);
+    for (x, y) in x.iter().zip(y) {
+        acc.push(*x, *y);
     }
-    (ox, oy)
+    acc.finish()
 }
 
 #[cfg(test)]
@@ -363,12 +404,46 @@ mod tests {
         }
         assert!(s.y.contains(&-50.0), "the dip was lost");
         assert!(s.x.windows(2).all(|w| w[0] < w[1]), "x is not increasing");
+        // Again, from the cached block summaries: the same answer.
+        let again = store
+            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 1000))
+            .unwrap();
+        assert_eq!(again, got);
         // The same by wall time.
         let t = store
             .downsample(&[(id, path())], &q(XAxis::Time, None, None, 1000))
             .unwrap();
         assert!(t[0].x.contains(&(1_000.0 + 500_001.0)));
         assert!(t[0].y.contains(&-50.0));
+    }
+
+    #[test]
+    fn a_grown_chunk_is_summarised_again() {
+        let pts: Vec<(f64, f64, i64)> = (0..300_000).map(|i| (i as f64, 0.0, i as i64)).collect();
+        let (store, id) = store_with(&pts);
+        let wide = q(XAxis::Step, None, None, 100);
+        let before = store.downsample(&[(id.clone(), path())], &wide).unwrap();
+        assert!(!before[0].y.contains(&9.0));
+        // A peak inside the last (partly filled) chunk, and one past it.
+        let more = Operation::LogFloats {
+            path: path(),
+            points: vec![
+                FloatPoint {
+                    step: Some(300_000.0),
+                    value: 9.0,
+                    timestamp_ms: 1,
+                },
+                FloatPoint {
+                    step: Some(300_001.0),
+                    value: 0.0,
+                    timestamp_ms: 2,
+                },
+            ],
+        };
+        assert!(store.execute(&id, &[more]).unwrap().is_empty());
+        let after = store.downsample(&[(id, path())], &wide).unwrap();
+        assert_eq!(after[0].points, 300_002);
+        assert!(after[0].x.contains(&300_000.0) && after[0].y.contains(&9.0));
     }
 
     #[test]
@@ -422,7 +497,7 @@ mod tests {
     fn m4_keeps_first_min_max_last_in_order() {
         let x: Vec<f64> = (0..8).map(f64::from).collect();
         let y = vec![5.0, 9.0, 1.0, 4.0, 3.0, f64::NAN, 2.0, 8.0];
-        let (ox, oy) = m4(&x, &y, 2);
+        let (ox, oy) = m4_of(&x, &y, 2);
         assert_eq!(ox, vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 7.0]);
         assert_eq!(oy[..5], [5.0, 9.0, 1.0, 4.0, 3.0]);
         assert_eq!(oy[5..], [2.0, 8.0]);

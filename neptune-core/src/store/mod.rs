@@ -25,6 +25,7 @@ mod fetch;
 mod fields;
 pub(crate) mod files;
 mod ids;
+mod m4;
 mod project_files;
 mod schema;
 mod table;
@@ -150,6 +151,8 @@ pub struct Store {
     synced: Mutex<u64>,
     /// Whether the store's directory (the entries of the database and its WAL) was flushed.
     dir_synced: AtomicBool,
+    /// Block summaries of float chunks, for downsampled reads (module `downsample`).
+    summaries: m4::Summaries,
 }
 
 impl std::fmt::Debug for Store {
@@ -209,6 +212,7 @@ impl Store {
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
             dir_synced: AtomicBool::new(false),
+            summaries: m4::Summaries::default(),
         })
     }
 
@@ -231,6 +235,7 @@ impl Store {
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
             dir_synced: AtomicBool::new(false),
+            summaries: m4::Summaries::default(),
         })
     }
 
