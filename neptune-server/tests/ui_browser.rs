@@ -168,6 +168,14 @@ fn runs_table_query_sort_compare_and_zoom() {
         z[1].as_f64().unwrap() >= lo.floor() && z[2].as_f64().unwrap() <= hi.ceil(),
         "data outside the zoom: {z}"
     );
+    assert_eq!(
+        b.js(
+            "const c = window.neptune.charts; return [c['eval/acc'].range, c['train/acc'].fetches]",
+            json!([])
+        ),
+        json!([null, 1]),
+        "a drag zooms only its own chart"
+    );
     b.screenshot("compare-zoomed");
 
     // The parameters table highlights what differs, and "only differences" hides the rest.

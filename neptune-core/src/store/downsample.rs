@@ -45,12 +45,16 @@ pub enum XAxis {
 /// buckets (the chart's width in pixels).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DownsampleQuery {
+    /// Step (default) or wall time.
     #[serde(default)]
     pub x: XAxis,
+    /// The lowest x to include (none: from the first point).
     #[serde(default)]
     pub from: Option<f64>,
+    /// The highest x to include (none: to the last point).
     #[serde(default)]
     pub to: Option<f64>,
+    /// Buckets: the chart's width in pixels, 1 to [`MAX_WIDTH`].
     pub width: usize,
 }
 

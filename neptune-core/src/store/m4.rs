@@ -125,10 +125,13 @@ pub(crate) fn feed(m4: &mut M4, summary: &[f64]) {
     }
 }
 
-/// Chunk summaries by (chunk row id, points in the chunk), shared by a store's readers.
+/// A chunk's block summary, by (chunk row id, points in the chunk).
+type ByChunk = HashMap<(i64, i64), Arc<Vec<f64>>>;
+
+/// Chunk summaries, shared by a store's readers.
 #[derive(Default)]
 pub(crate) struct Summaries {
-    map: Mutex<HashMap<(i64, i64), Arc<Vec<f64>>>>,
+    map: Mutex<ByChunk>,
 }
 
 impl Summaries {
