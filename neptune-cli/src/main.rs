@@ -219,6 +219,13 @@ enum Command {
         #[arg(long)]
         api_token: Option<String>,
     },
+    /// Serves the web UI on the store (runs table, run pages, charts, compare) at
+    /// http://127.0.0.1:PORT/, read-only, without a token.
+    Ui {
+        /// Port on 127.0.0.1 (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+    },
     /// Runs a team server (as `neptune-server` does) on the store in --data.
     Serve {
         /// Data directory of the server.
@@ -263,6 +270,7 @@ fn run(cli: Cli) -> CliResult {
     // The commands of the upload queue and the server do not read the store.
     let command = match cli.command {
         Command::Status { json } => return commands::status::run(&cli.home, json),
+        Command::Ui { port } => return commands::ui::run(&cli.home, port),
         Command::Sync { url, api_token } => {
             return Ok(neptune_server::cli::sync_command(
                 &cli.home, url, api_token,
@@ -348,7 +356,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Diff { a, b, all, json } => commands::diff::run(&src, &a, &b, all, json),
         Command::Export { id, format, output } => commands::export::run(&src, &id, format, &output),
         // Handled before the store is opened.
-        Command::Status { .. } | Command::Sync { .. } | Command::Serve { .. } => Ok(()),
+        Command::Status { .. }
+        | Command::Sync { .. }
+        | Command::Serve { .. }
+        | Command::Ui { .. } => Ok(()),
     }
 }
 

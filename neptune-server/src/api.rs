@@ -77,6 +77,7 @@ type St = State<Arc<AppState>>;
 
 /// Every route of the server.
 pub fn router(state: Arc<AppState>) -> Router {
+    let ui = crate::ui::UiState::team(state.store.clone(), state.tokens.clone());
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
@@ -93,6 +94,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/objects/{id}/file-series", get(file_series))
         .route("/api/v1/objects/{id}/artifact", get(artifact))
         .route("/api/v1/tables", post(table))
+        .route(
+            "/api/v1/series/downsample",
+            post(crate::ui::data::api_downsample),
+        )
         .route("/api/v1/files", put(crate::files::upload))
         .route(
             "/api/v1/files/{digest}",
@@ -102,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(state.limits.max_body))
         .with_state(state)
+        .merge(crate::ui::router(ui))
 }
 
 async fn no_route() -> ApiError {

@@ -35,6 +35,7 @@ mod files;
 pub mod openapi;
 pub mod screen;
 pub mod tokens;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -138,7 +139,7 @@ fn fit_connections(mut limits: Limits) -> Limits {
     limits
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -126,6 +126,7 @@ pub fn document() -> Value {
                      "properties": {"scope": {"type": "object"}, "query": {"type": "object"}}}}}},
                 "responses": ok(json!({"type": "object", "properties": {"columns": {"type": "array"},
                     "rows": {"type": "array"}}}), "Columns and rows")}},
+            "/api/v1/series/downsample": downsample_doc(),
             "/api/v1/files": {"put": {
                 "summary": "Upload file content (streamed; content-addressed by SHA-256)",
                 "parameters": [{"name": "extension", "in": "query", "schema": {"type": "string"}}],
@@ -236,4 +237,21 @@ pub fn documented_routes() -> Vec<(String, String)> {
     }
     out.sort();
     out
+}
+
+/// `POST /api/v1/series/downsample` (apart: the main document is at `json!`'s recursion limit).
+fn downsample_doc() -> Value {
+    json!({"post": {"summary": "FloatSeries of many objects and \
+                    paths for charts: per pixel bucket the first, lowest, highest and last point \
+                    (M4), every point when the range holds at most 2 per pixel",
+                "requestBody": {"required": true, "content": {"application/json": {"schema":
+                    {"type": "object", "required": ["series", "width"],
+                     "properties": {"series": {"type": "array", "maxItems": 400, "items": {"type": "object",
+                        "required": ["id", "path"], "properties": {"id": {"type": "string"}, "path": {"type": "string"}}}},
+                        "x": {"enum": ["step", "time"]}, "from": {"type": "number"}, "to": {"type": "number"},
+                        "width": {"type": "integer", "minimum": 1, "maximum": 8192}}}}}},
+                "responses": ok(json!({"type": "object", "properties": {"series": {"type": "array",
+                    "items": {"type": "object", "properties": {"x": {"type": "array"}, "y": {"type": "array"},
+                    "points": {"type": "integer"}, "exact": {"type": "boolean"}, "found": {"type": "boolean"}}}}}}),
+                    "One entry per requested series, in order")}})
 }

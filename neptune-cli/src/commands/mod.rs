@@ -8,3 +8,4 @@ pub(crate) mod projects;
 pub(crate) mod runs;
 pub(crate) mod show;
 pub(crate) mod status;
+pub(crate) mod ui;

@@ -6,3 +6,4 @@ mod common;
 mod limits;
 mod newcomer;
 mod sync;
+mod ui;

@@ -20,10 +20,12 @@ mod apply;
 mod chunk;
 mod codec;
 mod dedup;
+mod downsample;
 mod fetch;
 mod fields;
 pub(crate) mod files;
 mod ids;
+mod m4;
 mod project_files;
 mod schema;
 mod table;
@@ -51,6 +53,7 @@ use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
 
 pub use dedup::{BatchOutcome, QueuedBatch};
+pub use downsample::{DownsampleQuery, Downsampled, XAxis, EXACT_FACTOR, MAX_WIDTH};
 pub use fetch::SeriesConfig;
 
 /// A project of the store, as [`Store::projects`] lists it.
@@ -150,6 +153,8 @@ pub struct Store {
     synced: Mutex<u64>,
     /// Whether the store's directory (the entries of the database and its WAL) was flushed.
     dir_synced: AtomicBool,
+    /// Block summaries of float chunks, for downsampled reads (module `downsample`).
+    summaries: m4::Summaries,
 }
 
 impl std::fmt::Debug for Store {
@@ -209,6 +214,7 @@ impl Store {
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
             dir_synced: AtomicBool::new(false),
+            summaries: m4::Summaries::default(),
         })
     }
 
@@ -231,6 +237,7 @@ impl Store {
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
             dir_synced: AtomicBool::new(false),
+            summaries: m4::Summaries::default(),
         })
     }
 

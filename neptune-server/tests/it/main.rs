@@ -9,6 +9,9 @@ mod crash;
 mod limits;
 mod loss;
 mod scope;
+mod ui_browser;
+mod ui_data;
+mod ui_seed;
 
 /// The work of a child process, chosen by `NEPTUNE_TEST_ROLE`; nothing in a normal run.
 #[test]
