@@ -11,82 +11,143 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A path broke the path rules.
     #[error("invalid field path {path:?}: {reason}")]
-    InvalidPath { path: String, reason: String },
+    InvalidPath {
+        /// The field path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 
     /// A method the field's type does not have, or a value of another type.
     #[error("field \"{path}\" is a {existing}; {attempted} would make it a {wanted}. Use another path, or delete the field first (pop)")]
     TypeMismatch {
+        /// The field path.
         path: String,
+        /// The type the field holds.
         existing: FieldType,
+        /// The type the call needs.
         wanted: FieldType,
+        /// The method that was called.
         attempted: &'static str,
     },
 
     /// A method that the field's type does not offer (e.g. `fetch_last` on a Float).
     #[error("field \"{path}\" is a {field_type}, which has no {method}(); {hint}")]
     NoSuchMethod {
+        /// The field path.
         path: String,
+        /// The type of the field.
         field_type: FieldType,
+        /// The method that was called.
         method: &'static str,
+        /// What to call instead.
         hint: &'static str,
     },
 
     /// A field used as a namespace: `a` is a field, `a/b` was written.
     #[error("\"{path}\" cannot be written: \"{field}\" is a {field_type} field, not a namespace")]
     FieldAsNamespace {
+        /// The field path.
         path: String,
+        /// The field on the way.
         field: String,
+        /// The type of the field.
         field_type: FieldType,
     },
 
     /// A namespace used as a field: `a/b` exists, `a` was written.
     #[error("\"{path}\" is a namespace holding other fields, not a field; write to a path below it, or delete it first (pop)")]
-    NamespaceAsField { path: String },
+    NamespaceAsField {
+        /// The field path.
+        path: String,
+    },
 
     /// A step that is not greater than the series' last step.
     #[error("series \"{path}\": step {step} is not greater than the previous step {last}; steps must be strictly increasing (nothing was written)")]
-    NonIncreasingStep { path: String, step: f64, last: f64 },
+    NonIncreasingStep {
+        /// The field path.
+        path: String,
+        /// The step given.
+        step: f64,
+        /// The last step of the series.
+        last: f64,
+    },
 
     /// A step that is NaN or infinite.
     #[error("series \"{path}\": step {step} is not a finite number")]
-    InvalidStep { path: String, step: f64 },
+    InvalidStep {
+        /// The field path.
+        path: String,
+        /// The step given.
+        step: f64,
+    },
 
     /// `steps` or `timestamps` of another length than `values`.
     #[error("series \"{path}\": {what} has {got} entries but there are {values} values; give one per value (nothing was written)")]
     LengthMismatch {
+        /// The field path.
         path: String,
+        /// What has the wrong length.
         what: &'static str,
+        /// Its length.
         got: usize,
+        /// The number of values.
         values: usize,
     },
 
     /// A write to a system field that only the store maintains.
     #[error("\"{path}\" is a read-only system field; only sys/name, sys/description, sys/tags and sys/failed can be written")]
-    ReadOnlyField { path: String },
+    ReadOnlyField {
+        /// The field path.
+        path: String,
+    },
 
     /// A write to an object opened in read-only mode.
     #[error("{object} is open in read-only mode; cannot write \"{path}\". Open it in another mode to write")]
-    ReadOnlyMode { object: String, path: String },
+    ReadOnlyMode {
+        /// The object's id.
+        object: String,
+        /// The field path.
+        path: String,
+    },
 
     /// A write after `stop()`.
     #[error("{object} has been stopped; cannot write \"{path}\". Resume it with with_id(\"{object}\") to write more")]
-    Stopped { object: String, path: String },
+    Stopped {
+        /// The object's id.
+        object: String,
+        /// The field path.
+        path: String,
+    },
 
     /// A read of a field that does not exist.
     #[error("{object} has no field \"{path}\"")]
-    MissingField { object: String, path: String },
+    MissingField {
+        /// The object's id.
+        object: String,
+        /// The field path.
+        path: String,
+    },
 
     /// `with_id` of an object that does not exist.
     #[error("no {kind} with id \"{id}\" in {location}; check the id (e.g. `neptune runs`) or create a new one")]
     ObjectNotFound {
+        /// The kind of object.
         kind: &'static str,
+        /// The id looked for.
         id: String,
+        /// Where it was looked for.
         location: String,
     },
 
     /// A value or argument that cannot be accepted, with the reason.
     #[error("\"{path}\": {reason}")]
-    InvalidValue { path: String, reason: String },
+    InvalidValue {
+        /// The field path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 
     /// Settings that do not fit together (e.g. read-only mode without `with_id`).
     #[error("invalid settings: {0}")]
@@ -122,14 +183,21 @@ pub enum Error {
     /// A file-system operation failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done.
         context: String,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
 
     /// A value could not be turned into fields, or fields into a value.
     #[error("\"{path}\": {reason}")]
-    Serialization { path: String, reason: String },
+    Serialization {
+        /// The field path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 
     /// A `Loggable` type that does not fit the fields at its path, found when binding it (the
     /// resume check), assigning a whole value or reading one back with `fetch_as`. Every
@@ -152,12 +220,22 @@ pub enum Error {
     /// (each was also reported when it happened: a tracing warning, or a line on stderr when no
     /// tracing subscriber is installed).
     #[error("{count} operation(s) failed in the background and were not written; first: {first}")]
-    Background { count: usize, first: String },
+    Background {
+        /// How many operations.
+        count: usize,
+        /// The first of them, described.
+        first: String,
+    },
 
     /// Writes that the store or server refused in sync mode (or with `wait`), returned by the
     /// call that made them, and by `stop()`.
     #[error("{}", not_written(*.count, .first))]
-    NotWritten { count: usize, first: String },
+    NotWritten {
+        /// How many operations.
+        count: usize,
+        /// The first of them, described.
+        first: String,
+    },
 
     /// The background worker is gone or did not answer in time.
     #[error("background worker: {0}")]

@@ -66,8 +66,11 @@ impl Default for Limits {
 
 /// What every handler shares.
 pub struct AppState {
+    /// The store every request reads and writes.
     pub store: Arc<Store>,
+    /// The API tokens.
     pub tokens: Arc<Tokens>,
+    /// The limits requests are held to.
     pub limits: Limits,
     /// Room for request bodies in memory, shared by every request.
     pub bodies: BodyBudget,

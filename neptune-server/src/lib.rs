@@ -50,7 +50,9 @@ pub use tokens::{Scope, Tokens};
 pub struct ServerConfig {
     /// The data directory: `store.db`, `files/`, `server.db` (tokens).
     pub data: PathBuf,
+    /// The address to listen on.
     pub listen: SocketAddr,
+    /// The limits requests are held to.
     pub limits: Limits,
 }
 

@@ -23,9 +23,11 @@ use crate::tokens::Grant;
 
 /// A batch after screening.
 pub struct Screened {
+    /// The operations that passed, in order.
     pub ops: Vec<Operation>,
     /// Index in the batch as sent of each kept operation.
     pub index: Vec<usize>,
+    /// The operations refused, with the reason for each.
     pub refused: Vec<Rejected>,
 }
 

@@ -21,6 +21,7 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// `"read"` or `"write"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -28,6 +29,7 @@ impl Scope {
         }
     }
 
+    /// The scope named `read` or `write`.
     pub fn parse(s: &str) -> Option<Scope> {
         match s {
             "read" => Some(Scope::Read),
@@ -40,18 +42,26 @@ impl Scope {
 /// A valid token's rights.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
+    /// The id of the token (not its secret).
     pub token_id: String,
+    /// The project the token is for.
     pub project: String,
+    /// Read, or read and write.
     pub scope: Scope,
 }
 
 /// A token as listed (never its secret).
 #[derive(Clone, Debug)]
 pub struct TokenInfo {
+    /// The id of the token (not its secret).
     pub id: String,
+    /// The project the token is for.
     pub project: String,
+    /// Read, or read and write.
     pub scope: Scope,
+    /// When it was created, Unix ms.
     pub created_ms: i64,
+    /// When it was revoked, Unix ms, if it was.
     pub revoked_ms: Option<i64>,
 }
 

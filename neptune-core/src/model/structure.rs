@@ -140,7 +140,9 @@ impl fields::FieldLookup for Schema {
 /// The shape of an object's fields, as `get_structure()` returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Structure {
+    /// A field, with its type.
     Field(FieldType),
+    /// A namespace, with its children by name.
     Namespace(BTreeMap<String, Structure>),
 }
 

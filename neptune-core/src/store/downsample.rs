@@ -61,6 +61,7 @@ pub struct DownsampleQuery {
 /// One downsampled series: x (step or Unix ms) and value columns, in x order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Downsampled {
+    /// The x of each point returned (step, or Unix ms).
     pub x: Vec<f64>,
     /// The values; NaN and ±Inf are sent as they are stored (JSON `null` for NaN).
     pub y: Vec<f64>,

@@ -84,7 +84,9 @@ impl Sessions {
 /// whether they may edit.
 #[derive(Clone, Debug)]
 pub struct Viewer {
+    /// The project the session may see (`None`: any, in the local UI).
     pub project: Option<String>,
+    /// Whether the session may edit runs' names, descriptions and tags.
     pub write: bool,
     /// Signed in on a team server (shows the sign-out button).
     pub team: bool,

@@ -19,14 +19,18 @@ pub const MAX_SERIES: usize = 400;
 /// One series to downsample: an object id and the path of a FloatSeries.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct SeriesRef {
+    /// The run's id.
     pub id: String,
+    /// The path of a FloatSeries.
     pub path: String,
 }
 
 /// The body of a downsampling request.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct DownsampleBody {
+    /// The series, in the order asked.
     pub series: Vec<SeriesRef>,
+    /// The x axis, range and width.
     #[serde(flatten)]
     pub query: DownsampleQuery,
 }
@@ -34,6 +38,7 @@ pub struct DownsampleBody {
 /// The answer: one entry per requested series, in order.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct DownsampleReply {
+    /// The series, in the order asked.
     pub series: Vec<Downsampled>,
 }
 
@@ -112,7 +117,9 @@ pub(crate) async fn ui_downsample(
 /// The state of a run, for polling.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunStatus {
+    /// The run's id.
     pub id: String,
+    /// `Active` or `Inactive`.
     pub state: String,
     /// Unix ms of the run's last write.
     pub modified: Option<i64>,

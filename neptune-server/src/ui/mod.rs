@@ -33,6 +33,7 @@ use crate::tokens::Tokens;
 
 /// What the pages share: the store and, on a team server, the tokens and the browser sessions.
 pub struct UiState {
+    /// The store the pages read.
     pub store: Arc<Store>,
     /// `None` for the local, token-less UI.
     pub tokens: Option<Arc<Tokens>>,
