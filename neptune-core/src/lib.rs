@@ -30,7 +30,7 @@ mod table;
 
 #[cfg(feature = "http")]
 pub use backend::http::{queue_disk, sync};
-pub use model::operation;
+pub use model::{operation, wire};
 
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{

@@ -27,7 +27,6 @@ pub mod body;
 pub mod cli;
 mod conns;
 pub mod error;
-mod fastop;
 mod files;
 pub mod openapi;
 pub mod screen;

@@ -6,5 +6,7 @@ pub mod operation;
 pub(crate) mod path;
 pub(crate) mod serde_tree;
 pub(crate) mod structure;
+mod tag_first;
 pub(crate) mod types;
 pub(crate) mod values;
+pub mod wire;
