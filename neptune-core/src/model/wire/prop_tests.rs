@@ -260,3 +260,28 @@ fn errors_name_the_problem() {
     .unwrap_err();
     assert!(e.to_string().contains("duplicate field `type`"), "{e}");
 }
+
+#[test]
+fn lines_written_by_older_versions_still_decode() {
+    // A queue line of the version before (a step on every point, NaN as a string, its
+    // checksum key), and one from before the checksum existed.
+    let old = br#"{"seq":12,"n":3,"ops":[{"type":"LogFloats","path":"train/loss","points":[{"step":0.0,"value":0.5,"timestamp_ms":1700000000000},{"step":1.0,"value":"NaN","timestamp_ms":1700000000001}]},{"type":"AssignInt","path":"epoch","value":2}],"crc":"0badc0de"}"#;
+    assert_eq!(batch::parse_head(old), Some((12, 3, batch::OPS)));
+    let b = batch::decode(old).unwrap();
+    assert_eq!((b.seq, b.n, b.ops.len()), (12, 3, 2));
+    let Operation::LogFloats { path, points } = &b.ops[0] else {
+        panic!("{:?}", b.ops[0])
+    };
+    assert_eq!(path.to_string(), "train/loss");
+    assert_eq!(points[1].step, Some(1.0));
+    assert!(points[1].value.is_nan());
+    assert_eq!(
+        b.ops[1],
+        Operation::AssignInt {
+            path: crate::FieldPath::parse("epoch").unwrap(),
+            value: 2
+        }
+    );
+    let older = br#"{"seq":1,"n":0,"ops":[]}"#;
+    assert_eq!(batch::decode(older).unwrap().seq, 1);
+}
