@@ -34,8 +34,8 @@ mod table;
 pub use backend::http::{queue_disk, sync};
 #[cfg(feature = "tracing")]
 pub use integrations::tracing;
-pub use model::operation;
 pub use model::rules;
+pub use model::{operation, wire};
 
 pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
 pub use config::{

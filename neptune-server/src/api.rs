@@ -13,9 +13,9 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use neptune_core::backend::http::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
 use neptune_core::backend::{ObjectInfo, ObjectKind};
 use neptune_core::store::{QueuedBatch, Store};
+use neptune_core::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
 use neptune_core::{Backend, FieldPath};
 
 use crate::body::BodyBudget;
@@ -255,11 +255,7 @@ async fn batches(
 ) -> ApiResult<Json<BatchesReply>> {
     blocking(move || {
         check_object(&s.store, &grant, &id)?;
-        // The fast parser first; on an error, the derived one names the place and the problem.
-        let body: BatchesBody = match crate::fastop::parse(&bytes) {
-            Ok(b) => b,
-            Err(_) => parse_json(&bytes)?,
-        };
+        let body: BatchesBody = parse_json(&bytes)?;
         drop(bytes);
         if !wire::is_queue_id(&body.queue) {
             return Err(ApiError::bad_request(format!(

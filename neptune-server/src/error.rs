@@ -7,7 +7,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use neptune_core::backend::http::wire::{ErrorBody, ErrorDetail};
+use neptune_core::wire::{ErrorBody, ErrorDetail};
 use neptune_core::Error;
 
 /// An error answer.

@@ -20,8 +20,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use neptune_core::backend::http::wire;
 use neptune_core::operation::FileRef;
+use neptune_core::wire;
 use neptune_core::Backend;
 
 use crate::api::{blocking, AppState};

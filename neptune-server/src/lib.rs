@@ -30,7 +30,6 @@ pub mod cli;
 mod conns;
 pub mod error;
 pub mod extract;
-mod fastop;
 mod files;
 pub mod openapi;
 pub mod screen;

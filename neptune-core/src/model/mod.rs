@@ -7,5 +7,7 @@ pub(crate) mod path;
 pub mod rules;
 pub(crate) mod serde_tree;
 pub(crate) mod structure;
+mod tag_first;
 pub(crate) mod types;
 pub(crate) mod values;
+pub mod wire;

@@ -4,7 +4,9 @@
 //! backend; tests assert exact operation streams through the memory backend; the server's wire
 //! format is batches of these.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::tag_first;
 
 use crate::model::path::FieldPath;
 use crate::model::types::{GitInfo, RunState};
@@ -93,128 +95,174 @@ pub struct ArtifactFile {
     pub last_modified_ms: i64,
 }
 
-/// A write to one field path.
+/// Declares [`Operation`] once and derives from that one list of variants the decoder that
+/// reads an operation whose `type` comes first without buffering it (see [`tag_first`]).
 ///
-/// Serialized with a `type` tag:
-/// ```
-/// use neptune_core::{FieldPath, Operation};
-/// let op = Operation::AssignFloat { path: FieldPath::parse("params/lr").unwrap(), value: 0.3 };
-/// assert_eq!(
-///     serde_json::to_string(&op).unwrap(),
-///     r#"{"type":"AssignFloat","path":"params/lr","value":0.3}"#
-/// );
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
-#[non_exhaustive]
-pub enum Operation {
-    AssignFloat {
-        path: FieldPath,
-        #[serde(with = "float")]
-        value: f64,
-    },
-    AssignInt {
-        path: FieldPath,
-        value: i64,
-    },
-    AssignBool {
-        path: FieldPath,
-        value: bool,
-    },
-    AssignString {
-        path: FieldPath,
-        value: String,
-    },
-    /// A Datetime, as Unix milliseconds.
-    AssignDatetime {
-        path: FieldPath,
-        value_ms: i64,
-    },
-    /// Sets `sys/state`; only the library itself writes it.
-    AssignRunState {
-        path: FieldPath,
-        value: RunState,
-    },
-    AssignGitRef {
-        path: FieldPath,
-        value: Box<GitInfo>,
-    },
-    /// An artifact copied from another field: its hash and files.
-    AssignArtifact {
-        path: FieldPath,
-        hash: String,
-        files: Vec<ArtifactFile>,
-    },
-    UploadFile {
-        path: FieldPath,
-        file: FileRef,
-    },
-    UploadFileSet {
-        path: FieldPath,
-        files: Vec<FileSetEntry>,
-        /// Whether the set is emptied first (`assign`) or added to (`upload_files`).
-        reset: bool,
-    },
-    LogFloats {
-        path: FieldPath,
-        points: Vec<FloatPoint>,
-    },
-    LogStrings {
-        path: FieldPath,
-        points: Vec<StringPoint>,
-    },
-    LogImages {
-        path: FieldPath,
-        points: Vec<FilePoint>,
-    },
-    ClearFloatLog {
-        path: FieldPath,
-    },
-    ClearStringLog {
-        path: FieldPath,
-    },
-    ClearImageLog {
-        path: FieldPath,
-    },
-    ConfigFloatSeries {
-        path: FieldPath,
-        #[serde(with = "float::option")]
-        min: Option<f64>,
-        #[serde(with = "float::option")]
-        max: Option<f64>,
-        unit: Option<String>,
-    },
-    AddStrings {
-        path: FieldPath,
-        values: Vec<String>,
-    },
-    RemoveStrings {
-        path: FieldPath,
-        values: Vec<String>,
-    },
-    ClearStringSet {
-        path: FieldPath,
-    },
-    DeleteFiles {
-        path: FieldPath,
-        paths: Vec<String>,
-    },
-    DeleteAttribute {
-        path: FieldPath,
-    },
-    TrackFilesToArtifact {
-        path: FieldPath,
-        files: Vec<ArtifactFile>,
-    },
-    ClearArtifact {
-        path: FieldPath,
-    },
-    /// Copy of another object's field; resolved by the backend into an assign of its value.
-    CopyAttribute {
-        path: FieldPath,
-        source_object: String,
-        source_path: FieldPath,
-    },
+/// `Operation` is internally tagged; serde's derived decoding of such an enum reads the whole
+/// object into memory before it looks at the tag. [`OperationByTag`] is the same list as an
+/// externally tagged `remote` definition, which [`tag_first`] drives straight from the input.
+macro_rules! operation_enum {
+    ($(#[$attr:meta])* pub enum Operation { $($variants:tt)* }) => {
+        $(#[$attr])*
+        pub enum Operation { $($variants)* }
+
+        /// [`Operation`] decoded once its tag is known.
+        #[derive(Deserialize)]
+        #[serde(remote = "Operation")]
+        #[allow(dead_code)]
+        enum OperationByTag { $($variants)* }
+
+        /// serde's derived decoding, the reference the tests hold the tag-first decoder to.
+        #[cfg(test)]
+        #[derive(Deserialize)]
+        #[serde(remote = "Operation", tag = "type")]
+        #[allow(dead_code)]
+        pub(crate) enum OperationDerived { $($variants)* }
+    };
+}
+
+operation_enum! {
+    /// A write to one field path.
+    ///
+    /// Serialized with a `type` tag:
+    /// ```
+    /// use neptune_core::{FieldPath, Operation};
+    /// let op = Operation::AssignFloat { path: FieldPath::parse("params/lr").unwrap(), value: 0.3 };
+    /// assert_eq!(
+    ///     serde_json::to_string(&op).unwrap(),
+    ///     r#"{"type":"AssignFloat","path":"params/lr","value":0.3}"#
+    /// );
+    /// ```
+    ///
+    /// Decoding reads the `type` first when it comes first, as the encoder always writes it, and
+    /// otherwise accepts what serde's derived decoding of an internally tagged enum accepts.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(tag = "type")]
+    #[non_exhaustive]
+    pub enum Operation {
+        AssignFloat {
+            path: FieldPath,
+            #[serde(with = "float")]
+            value: f64,
+        },
+        AssignInt {
+            path: FieldPath,
+            value: i64,
+        },
+        AssignBool {
+            path: FieldPath,
+            value: bool,
+        },
+        AssignString {
+            path: FieldPath,
+            value: String,
+        },
+        /// A Datetime, as Unix milliseconds.
+        AssignDatetime {
+            path: FieldPath,
+            value_ms: i64,
+        },
+        /// Sets `sys/state`; only the library itself writes it.
+        AssignRunState {
+            path: FieldPath,
+            value: RunState,
+        },
+        AssignGitRef {
+            path: FieldPath,
+            value: Box<GitInfo>,
+        },
+        /// An artifact copied from another field: its hash and files.
+        AssignArtifact {
+            path: FieldPath,
+            hash: String,
+            files: Vec<ArtifactFile>,
+        },
+        UploadFile {
+            path: FieldPath,
+            file: FileRef,
+        },
+        UploadFileSet {
+            path: FieldPath,
+            files: Vec<FileSetEntry>,
+            /// Whether the set is emptied first (`assign`) or added to (`upload_files`).
+            reset: bool,
+        },
+        LogFloats {
+            path: FieldPath,
+            points: Vec<FloatPoint>,
+        },
+        LogStrings {
+            path: FieldPath,
+            points: Vec<StringPoint>,
+        },
+        LogImages {
+            path: FieldPath,
+            points: Vec<FilePoint>,
+        },
+        ClearFloatLog {
+            path: FieldPath,
+        },
+        ClearStringLog {
+            path: FieldPath,
+        },
+        ClearImageLog {
+            path: FieldPath,
+        },
+        ConfigFloatSeries {
+            path: FieldPath,
+            #[serde(with = "float::option")]
+            min: Option<f64>,
+            #[serde(with = "float::option")]
+            max: Option<f64>,
+            unit: Option<String>,
+        },
+        AddStrings {
+            path: FieldPath,
+            values: Vec<String>,
+        },
+        RemoveStrings {
+            path: FieldPath,
+            values: Vec<String>,
+        },
+        ClearStringSet {
+            path: FieldPath,
+        },
+        DeleteFiles {
+            path: FieldPath,
+            paths: Vec<String>,
+        },
+        DeleteAttribute {
+            path: FieldPath,
+        },
+        TrackFilesToArtifact {
+            path: FieldPath,
+            files: Vec<ArtifactFile>,
+        },
+        ClearArtifact {
+            path: FieldPath,
+        },
+        /// Copy of another object's field; resolved by the backend into an assign of its value.
+        CopyAttribute {
+            path: FieldPath,
+            source_object: String,
+            source_path: FieldPath,
+        },
+    }
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        tag_first::deserialize(d)
+    }
+}
+
+impl tag_first::Tagged for Operation {
+    const TAG: &'static str = "type";
+    const EXPECTING: &'static str = "an operation (an object with a `type`)";
+
+    fn by_tag<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        OperationByTag::deserialize(d)
+    }
 }
 
 impl Operation {

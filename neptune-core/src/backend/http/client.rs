@@ -15,7 +15,6 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::pipe::{Pipe, PipeReader, PipeStream};
-use super::wire::{self, API_PREFIX};
 use crate::backend::{
     Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
 };
@@ -23,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
+use crate::model::wire::{self, API_PREFIX};
 
 /// What to do about a refused token.
 const AUTH_FIX: &str = "check NEPTUNE_API_TOKEN (a token of this project, with write scope to log)";
@@ -370,25 +370,14 @@ impl HttpBackend {
         self.post("/objects", body)
     }
 
-    /// Sends batches of a queue, given as their JSON lines (`{"seq":…,"n":…,"ops":[…]}`).
+    /// Sends batches of a queue, given as their lines ([`wire::batch`]).
     pub fn send_batches(
         &self,
         object: &str,
         queue: &str,
         lines: &[&str],
     ) -> std::result::Result<wire::BatchesReply, Fail> {
-        let total: usize = lines.iter().map(|l| l.len() + 1).sum();
-        let mut body = Vec::with_capacity(total + queue.len() + 32);
-        body.extend_from_slice(b"{\"queue\":");
-        body.extend_from_slice(&serde_json::to_vec(queue).unwrap_or_default());
-        body.extend_from_slice(b",\"batches\":[");
-        for (i, l) in lines.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(l.as_bytes());
-        }
-        body.extend_from_slice(b"]}");
+        let body = wire::batch::body(queue, lines);
         self.post(&format!("/objects/{}/batches", enc(object)), body)
     }
 
@@ -589,12 +578,7 @@ impl Backend for HttpBackend {
 
     fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let n: usize = ops.iter().map(Operation::weight).sum();
-        let ops_json = serde_json::to_string(ops).map_err(|e| Error::Serialization {
-            path: "batch".into(),
-            reason: e.to_string(),
-        })?;
-        let line = format!("{{\"seq\":{seq},\"n\":{n},\"ops\":{ops_json}}}");
+        let line = wire::batch::encode(seq, ops)?;
         let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(100);
         loop {

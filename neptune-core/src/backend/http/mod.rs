@@ -1,7 +1,7 @@
 //! The HTTP backend: runs logged to a team `neptune-server` (feature `http`).
 //!
 //! Two layers. [`HttpBackend`] is the `Backend` trait over the server's JSON API (`/api/v1`,
-//! see [`wire`]), one request per call, on a thread of its own with its own tokio runtime.
+//! see [`crate::wire`]), one request per call, on a thread of its own with its own tokio runtime.
 //! [`QueuedBackend`] is what a run uses: every write is first made durable in a local queue
 //! on disk (`NEPTUNE_HOME/queue/<queue id>/`), then uploaded in order by a background thread
 //! that retries for as long as the run lives; offline runs only fill the queue, and
@@ -28,7 +28,6 @@ pub mod queue_disk;
 mod queued;
 pub mod sync;
 mod upload;
-pub mod wire;
 
 pub use client::{Fail, HttpBackend};
 pub(crate) use queued::{nap, Backoff};

@@ -23,10 +23,10 @@
 use std::io::Read;
 
 use super::client::{Fail, HttpBackend};
-use super::wire;
 use crate::backend::http::queue_disk::{AsideEntry, AsideKind, DiskQueue, Record};
 use crate::backend::Rejected;
 use crate::model::operation::Operation;
+use crate::model::wire;
 
 /// Largest request body the uploader builds (a single bigger record goes alone).
 pub(crate) const MAX_REQUEST_BYTES: usize = 16 << 20;
@@ -112,13 +112,7 @@ pub(crate) fn boundary(total: u64, level: u32, i: u64) -> u64 {
 
 /// The operations of a batch line, as JSON values (for what is kept aside).
 fn ops_json(raw: &str) -> Vec<serde_json::Value> {
-    #[derive(serde::Deserialize)]
-    struct Ops {
-        ops: Vec<serde_json::Value>,
-    }
-    serde_json::from_str::<Ops>(raw)
-        .map(|o| o.ops)
-        .unwrap_or_default()
+    wire::batch::ops_values(raw.as_bytes())
 }
 
 fn is_object_gone(status: u16) -> bool {
@@ -325,7 +319,7 @@ impl<'a> Uploader<'a> {
         let Record::Ops { seq, values, raw } = rec else {
             return Sent::Acked(0);
         };
-        match serde_json::from_str::<wire::Batch>(raw) {
+        match wire::batch::decode(raw.as_bytes()) {
             Ok(b) => {
                 let total = b.ops.iter().map(positions).sum();
                 tracing::info!(
@@ -377,12 +371,10 @@ impl<'a> Uploader<'a> {
             let next = ((sp.done as u128 + 1) << sp.level).div_ceil(sp.total as u128) as u64;
             let (a, b) = (sp.done, boundary(sp.total, sp.level, next).max(sp.done + 1));
             let ops = slice_ops(&sp.ops, a, b);
-            let n: usize = ops.iter().map(Operation::weight).sum();
-            let json = match serde_json::to_string(&ops) {
-                Ok(j) => j,
+            let line = match wire::batch::encode(b, &ops) {
+                Ok(l) => l,
                 Err(e) => return Sent::Fatal(format!("cannot serialize a part of a batch: {e}")),
             };
-            let line = format!("{{\"seq\":{b},\"n\":{n},\"ops\":{json}}}");
             let alone = b - a == 1 || sp.level >= MAX_LEVEL;
             if line.len() >= self.budget && !alone {
                 sp.level += 1;
@@ -431,7 +423,7 @@ impl<'a> Uploader<'a> {
             }
         }
         // The batch itself, empty: it is never applied whole after its parts.
-        let stub = format!("{{\"seq\":{},\"n\":0,\"ops\":[]}}", sp.seq);
+        let stub = wire::batch::line(sp.seq, 0, "[]");
         match self
             .http
             .send_batches(&self.object, &self.queue_id, &[&stub])

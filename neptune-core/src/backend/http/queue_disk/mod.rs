@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::backend::{OpenRequest, Rejected};
 use crate::error::{Error, Result};
 use crate::model::operation::{FileRef, Operation};
+use crate::model::wire::batch;
 
 pub mod aside;
 mod inspect;
@@ -304,17 +305,13 @@ impl DiskQueue {
 
     /// Appends a batch of operations, durably; returns its sequence number.
     pub fn append_ops(&self, ops: &[Operation]) -> Result<u64> {
-        let body = serde_json::to_vec(ops).map_err(|e| Error::Serialization {
-            path: "batch".into(),
-            reason: e.to_string(),
-        })?;
-        let values: u64 = ops.iter().map(|o| o.weight() as u64).sum();
-        self.append(values, "ops", &body)
+        let body = batch::encode_ops(ops)?;
+        self.append(batch::values(ops), batch::OPS, body.as_bytes())
     }
 
     /// Appends a batch already serialized as a JSON array of operations, carrying `values`.
     pub fn append_ops_raw(&self, body: &[u8], values: u64) -> Result<u64> {
-        self.append(values, "ops", body)
+        self.append(values, batch::OPS, body)
     }
 
     /// Streams `content` into the queue's file area and appends a record to upload it.
@@ -356,7 +353,7 @@ impl DiskQueue {
             path: "file".into(),
             reason: e.to_string(),
         })?;
-        self.append(0, "file", &body)?;
+        self.append(0, record::FILE, &body)?;
         Ok(file)
     }
 
@@ -370,7 +367,7 @@ impl DiskQueue {
     pub fn append_batches(&self, bodies: &[(Vec<u8>, u64)]) -> Result<u64> {
         let items: Vec<(u64, &str, &[u8])> = bodies
             .iter()
-            .map(|(b, v)| (*v, "ops", b.as_slice()))
+            .map(|(b, v)| (*v, batch::OPS, b.as_slice()))
             .collect();
         self.append_lines(&items)
     }
@@ -914,7 +911,7 @@ mod tests {
         let Record::Ops { raw, .. } = &recs[0] else {
             panic!()
         };
-        let b: crate::backend::http::wire::Batch = serde_json::from_str(raw).unwrap();
+        let b = batch::decode(raw.as_bytes()).unwrap();
         assert_eq!(b.seq, 3);
         assert_eq!(b.ops.len(), 1);
         assert!(

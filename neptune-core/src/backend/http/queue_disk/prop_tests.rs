@@ -6,67 +6,9 @@ use proptest::prelude::*;
 
 use super::record::{self, Line};
 use super::*;
-use crate::backend::http::wire::Batch;
 use crate::backend::ObjectKind;
-use crate::model::operation::{FloatPoint, StringPoint};
-use crate::model::path::FieldPath;
-
-fn path() -> impl Strategy<Value = FieldPath> {
-    "[a-z]{1,6}(/[a-z0-9_]{1,6}){0,2}".prop_map(|p| FieldPath::parse(&p).unwrap())
-}
-
-fn float() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        any::<f64>(),
-        Just(f64::NAN),
-        Just(f64::INFINITY),
-        Just(f64::NEG_INFINITY),
-        -1e6..1e6f64,
-    ]
-}
-
-fn op() -> impl Strategy<Value = Operation> {
-    prop_oneof![
-        (path(), float()).prop_map(|(path, value)| Operation::AssignFloat { path, value }),
-        (path(), any::<i64>()).prop_map(|(path, value)| Operation::AssignInt { path, value }),
-        (path(), any::<bool>()).prop_map(|(path, value)| Operation::AssignBool { path, value }),
-        (path(), ".{0,40}").prop_map(|(path, value)| Operation::AssignString { path, value }),
-        (
-            path(),
-            prop::collection::vec((-1e9..1e9f64, float(), any::<i64>()), 0..20)
-        )
-            .prop_map(|(path, pts)| Operation::LogFloats {
-                path,
-                points: pts
-                    .into_iter()
-                    .map(|(step, value, timestamp_ms)| FloatPoint {
-                        step: Some(step),
-                        value,
-                        timestamp_ms,
-                    })
-                    .collect(),
-            }),
-        (
-            path(),
-            prop::collection::vec((-1e9..1e9f64, ".{0,12}", any::<i64>()), 0..10)
-        )
-            .prop_map(|(path, pts)| Operation::LogStrings {
-                path,
-                points: pts
-                    .into_iter()
-                    .map(|(step, value, timestamp_ms)| StringPoint {
-                        step: Some(step),
-                        value,
-                        timestamp_ms,
-                    })
-                    .collect(),
-            }),
-    ]
-}
-
-fn ops() -> impl Strategy<Value = Vec<Operation>> {
-    prop::collection::vec(op(), 0..6)
-}
+use crate::model::wire::batch;
+use crate::model::wire::strategy::ops;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
@@ -75,7 +17,7 @@ proptest! {
     fn any_bytes_parse_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         let _ = record::parse(&bytes);
         let _ = record::parse_header(&bytes);
-        let _ = serde_json::from_slice::<Batch>(&bytes);
+        let _ = batch::decode(&bytes);
     }
 
     #[test]
@@ -85,9 +27,9 @@ proptest! {
         at in any::<prop::sample::Index>(),
         bit in 0u8..8,
     ) {
-        let json = serde_json::to_vec(&body).unwrap();
-        let values: u64 = body.iter().map(|o| o.weight() as u64).sum();
-        let line = record::encode(seq, values, "ops", &json);
+        let json = batch::encode_ops(&body).unwrap();
+        let values = batch::values(&body);
+        let line = record::encode(seq, values, batch::OPS, json.as_bytes());
         let text = &line[..line.len() - 1];
         let raw = match record::parse(text) {
             Line::Record(Record::Ops { seq: s, values: v, raw }) => {
@@ -97,9 +39,9 @@ proptest! {
             other => return Err(TestCaseError::fail(format!("{other:?}"))),
         };
         // The line is the wire batch, which reads back the same operations.
-        let b: Batch = serde_json::from_str(&raw).unwrap();
+        let b = batch::decode(raw.as_bytes()).unwrap();
         prop_assert_eq!(b.seq, seq);
-        prop_assert_eq!(serde_json::to_vec(&b.ops).unwrap(), json);
+        prop_assert_eq!(serde_json::to_string(&b.ops).unwrap(), json);
         // A flip anywhere before the checksum's key is caught.
         let i = at.index(text.len() - 18);
         let mut bad = text.to_vec();
@@ -114,7 +56,7 @@ proptest! {
         s.push_str(&"[".repeat(depth));
         s.push_str(&"]".repeat(depth));
         s.push_str("}]}");
-        prop_assert!(serde_json::from_str::<Batch>(&s).is_err());
+        prop_assert!(batch::decode(s.as_bytes()).is_err());
         let _ = record::parse(s.as_bytes());
     }
 }

@@ -12,6 +12,10 @@ use std::io::Write;
 use serde::Deserialize;
 
 use crate::model::operation::FileRef;
+use crate::model::wire::batch;
+
+/// The member of a file record's line that holds the file.
+pub(crate) const FILE: &str = "file";
 
 /// One record of the queue.
 #[derive(Clone, Debug)]
@@ -58,7 +62,7 @@ const CRC_KEY: &[u8] = b",\"crc\":\"";
 /// The whole line of a record (with its checksum and the final newline).
 pub(crate) fn encode(seq: u64, values: u64, key: &str, body: &[u8]) -> Vec<u8> {
     let mut line = Vec::with_capacity(body.len() + 64);
-    let _ = write!(line, "{{\"seq\":{seq},\"n\":{values},\"{key}\":");
+    batch::write_head(&mut line, seq, values, key);
     line.extend_from_slice(body);
     let crc = crc32fast::hash(&line);
     let _ = writeln!(line, ",\"crc\":\"{crc:08x}\"}}");
@@ -68,30 +72,11 @@ pub(crate) fn encode(seq: u64, values: u64, key: &str, body: &[u8]) -> Vec<u8> {
 /// Parses the header of a record line, `{"seq":N,"n":V,"` then `ops` or `file`:
 /// the sequence number, the values, and whether it is a batch.
 pub(crate) fn parse_header(line: &[u8]) -> Option<(u64, u64, bool)> {
-    let rest = line.strip_prefix(b"{\"seq\":")?;
-    let (seq, rest) = number(rest)?;
-    let rest = rest.strip_prefix(b",\"n\":")?;
-    let (n, rest) = number(rest)?;
-    if rest.starts_with(b",\"ops\":") {
-        Some((seq, n, true))
-    } else if rest.starts_with(b",\"file\":") {
-        Some((seq, n, false))
-    } else {
-        None
+    match batch::parse_head(line)? {
+        (seq, n, batch::OPS) => Some((seq, n, true)),
+        (seq, n, FILE) => Some((seq, n, false)),
+        _ => None,
     }
-}
-
-/// A decimal `u64` (1 to 20 digits) at the start of `s`, and what follows it.
-fn number(s: &[u8]) -> Option<(u64, &[u8])> {
-    let end = s
-        .iter()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(s.len());
-    if end == 0 || end > 20 {
-        return None;
-    }
-    let text = std::str::from_utf8(&s[..end]).ok()?;
-    Some((text.parse().ok()?, &s[end..]))
 }
 
 /// The checksum a line carries, and the bytes it covers; `None` for a line without one.

@@ -3,7 +3,14 @@
 //! Operations travel as [`Operation`] serializes them (NaN and infinities as strings). A batch
 //! carries the id of the client's upload queue and its sequence number: the server applies a
 //! batch at most once per `(queue, seq)`, so a batch resent after a lost response is not
-//! applied twice.
+//! applied twice. The batch line itself, as the disk queue keeps it and the client sends it,
+//! is written and read by [`batch`].
+
+pub mod batch;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+pub(crate) mod strategy;
 
 use serde::{Deserialize, Serialize};
 
