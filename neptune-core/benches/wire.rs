@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p neptune-core --bench wire`
 
+// criterion_group! defines a public fn; a benchmark binary has no API to document.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::wire::batch;

@@ -23,9 +23,13 @@ pub use memory::MemoryBackend;
 /// The kinds of objects that hold fields (their names: `rules/kinds.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ObjectKind {
+    /// A run.
     Run,
+    /// A model.
     Model,
+    /// A model version.
     ModelVersion,
+    /// A project (its own fields).
     Project,
 }
 
@@ -38,6 +42,7 @@ impl fmt::Display for ObjectKind {
 /// What to open: a new object, an existing one (`with_id`), or a shared run (`custom_run_id`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenRequest {
+    /// The kind of object.
     pub kind: ObjectKind,
     /// Project name, e.g. `"ml-team/nli"`.
     pub project: String,
@@ -60,7 +65,9 @@ pub struct OpenRequest {
 pub struct ObjectInfo {
     /// `sys/id`, e.g. `"NLI-2"`.
     pub id: String,
+    /// The kind of object.
     pub kind: ObjectKind,
+    /// Its project.
     pub project: String,
     /// Whether this open created the object (false when resumed or joined).
     pub created: bool,
@@ -82,8 +89,11 @@ pub struct Rejected {
 /// Summary of a series field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesInfo {
+    /// FloatSeries, StringSeries or FileSeries.
     pub field_type: FieldType,
+    /// The number of points.
     pub count: u64,
+    /// The last step, if any.
     #[serde(with = "crate::model::operation::float::option")]
     pub last_step: Option<f64>,
     /// The last value, as a Value::Float or Value::String (None when empty or for files).
@@ -93,7 +103,9 @@ pub struct SeriesInfo {
 /// One page of a series, as columns, in step order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesPage<T> {
+    /// Steps, in order.
     pub steps: Vec<f64>,
+    /// Values, one per step.
     pub values: Vec<T>,
     /// Unix milliseconds.
     pub timestamps: Vec<i64>,

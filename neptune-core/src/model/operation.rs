@@ -19,12 +19,14 @@ use crate::model::types::{GitInfo, RunState};
 /// then left out; batches written by older clients, with a step on every point, read the same.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FloatPoint {
+    /// The step; `None` asks the store for the next one.
     #[serde(
         default,
         with = "float::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub step: Option<f64>,
+    /// The value.
     #[serde(with = "float")]
     pub value: f64,
     /// Unix time in milliseconds.
@@ -34,13 +36,16 @@ pub struct FloatPoint {
 /// One entry of a StringSeries; `step: None` as in [`FloatPoint`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StringPoint {
+    /// The step; `None` asks the store for the next one.
     #[serde(
         default,
         with = "float::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub step: Option<f64>,
+    /// The entry.
     pub value: String,
+    /// Unix time in milliseconds.
     pub timestamp_ms: i64,
 }
 
@@ -49,6 +54,7 @@ pub struct StringPoint {
 pub struct FileRef {
     /// SHA-256 of the content, lowercase hex.
     pub digest: String,
+    /// Size in bytes.
     pub size: u64,
     /// Extension without the dot (`"png"`), possibly empty.
     pub extension: String,
@@ -58,15 +64,20 @@ pub struct FileRef {
 /// store always carry their step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FilePoint {
+    /// The step; `None` asks the store for the next one.
     #[serde(
         default,
         with = "float::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub step: Option<f64>,
+    /// Unix time in milliseconds.
     pub timestamp_ms: i64,
+    /// The file content.
     pub file: FileRef,
+    /// An optional name of the entry.
     pub name: Option<String>,
+    /// An optional description of the entry.
     pub description: Option<String>,
 }
 
@@ -75,6 +86,7 @@ pub struct FilePoint {
 pub struct FileSetEntry {
     /// Path inside the set, `/`-separated, relative.
     pub path: String,
+    /// The file content.
     pub file: FileRef,
     /// Modification time of the source, Unix milliseconds.
     pub mtime_ms: i64,
@@ -85,7 +97,9 @@ pub struct FileSetEntry {
 pub struct ArtifactFile {
     /// Path inside the artifact.
     pub file_path: String,
+    /// SHA-256 of the file (or its ETag for S3), hex.
     pub file_hash: String,
+    /// Size in bytes.
     pub size: u64,
     /// "Local" or "S3".
     pub storage_type: String,
@@ -140,111 +154,180 @@ operation_enum! {
     #[serde(tag = "type")]
     #[non_exhaustive]
     pub enum Operation {
+        /// Assigns a Float.
         AssignFloat {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             #[serde(with = "float")]
             value: f64,
         },
+        /// Assigns an Integer.
         AssignInt {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             value: i64,
         },
+        /// Assigns a Boolean.
         AssignBool {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             value: bool,
         },
+        /// Assigns a String.
         AssignString {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             value: String,
         },
         /// A Datetime, as Unix milliseconds.
         AssignDatetime {
+            /// The field written.
             path: FieldPath,
+            /// Unix milliseconds.
             value_ms: i64,
         },
         /// Sets `sys/state`; only the library itself writes it.
         AssignRunState {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             value: RunState,
         },
+        /// Assigns the GitRef of `source_code/git`.
         AssignGitRef {
+            /// The field written.
             path: FieldPath,
+            /// The value.
             value: Box<GitInfo>,
         },
         /// An artifact copied from another field: its hash and files.
         AssignArtifact {
+            /// The field written.
             path: FieldPath,
+            /// The artifact's hash.
             hash: String,
+            /// The files.
             files: Vec<ArtifactFile>,
         },
+        /// Assigns a File (content already in the file area).
         UploadFile {
+            /// The field written.
             path: FieldPath,
+            /// The file content.
             file: FileRef,
         },
+        /// Adds files to a FileSet, or replaces its files.
         UploadFileSet {
+            /// The field written.
             path: FieldPath,
+            /// The files.
             files: Vec<FileSetEntry>,
             /// Whether the set is emptied first (`assign`) or added to (`upload_files`).
             reset: bool,
         },
+        /// Appends points to a FloatSeries.
         LogFloats {
+            /// The field written.
             path: FieldPath,
+            /// The points, in order.
             points: Vec<FloatPoint>,
         },
+        /// Appends entries to a StringSeries.
         LogStrings {
+            /// The field written.
             path: FieldPath,
+            /// The points, in order.
             points: Vec<StringPoint>,
         },
+        /// Appends entries to a FileSeries.
         LogImages {
+            /// The field written.
             path: FieldPath,
+            /// The points, in order.
             points: Vec<FilePoint>,
         },
+        /// Empties a FloatSeries.
         ClearFloatLog {
+            /// The field written.
             path: FieldPath,
         },
+        /// Empties a StringSeries.
         ClearStringLog {
+            /// The field written.
             path: FieldPath,
         },
+        /// Empties a FileSeries.
         ClearImageLog {
+            /// The field written.
             path: FieldPath,
         },
+        /// Sets the display settings of a FloatSeries.
         ConfigFloatSeries {
+            /// The field written.
             path: FieldPath,
+            /// Lower end of the y axis.
             #[serde(with = "float::option")]
             min: Option<f64>,
+            /// Upper end of the y axis.
             #[serde(with = "float::option")]
             max: Option<f64>,
+            /// Unit of the values.
             unit: Option<String>,
         },
+        /// Adds strings to a StringSet.
         AddStrings {
+            /// The field written.
             path: FieldPath,
+            /// The strings.
             values: Vec<String>,
         },
+        /// Removes strings from a StringSet.
         RemoveStrings {
+            /// The field written.
             path: FieldPath,
+            /// The strings.
             values: Vec<String>,
         },
+        /// Empties a StringSet.
         ClearStringSet {
+            /// The field written.
             path: FieldPath,
         },
+        /// Removes files (or folders) from a FileSet.
         DeleteFiles {
+            /// The field written.
             path: FieldPath,
+            /// Paths inside the set.
             paths: Vec<String>,
         },
+        /// Deletes a field or namespace.
         DeleteAttribute {
+            /// The field written.
             path: FieldPath,
         },
+        /// Adds tracked files to an Artifact.
         TrackFilesToArtifact {
+            /// The field written.
             path: FieldPath,
+            /// The files.
             files: Vec<ArtifactFile>,
         },
+        /// Empties an Artifact.
         ClearArtifact {
+            /// The field written.
             path: FieldPath,
         },
         /// Copy of another object's field; resolved by the backend into an assign of its value.
         CopyAttribute {
+            /// The field written.
             path: FieldPath,
+            /// The id of the object copied from.
             source_object: String,
+            /// The path copied from.
             source_path: FieldPath,
         },
     }
@@ -407,6 +490,7 @@ pub mod float {
     use serde::Serializer;
     use std::fmt;
 
+    /// Writes the float; NaN and the infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         if v.is_finite() {
             s.serialize_f64(*v)
@@ -460,6 +544,7 @@ pub mod float {
         }
     }
 
+    /// Reads a float as `serialize` writes it.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         d.deserialize_any(F64Visitor)
     }
@@ -468,6 +553,7 @@ pub mod float {
     pub mod option {
         use serde::{Deserialize, Deserializer, Serializer};
 
+        /// Writes the float or null, as `float::serialize`.
         pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
             match v {
                 Some(v) => super::serialize(v, s),
@@ -475,6 +561,7 @@ pub mod float {
             }
         }
 
+        /// Reads a float or null, as `serialize` writes it.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
             #[derive(Deserialize)]
             struct W(#[serde(with = "super")] f64);

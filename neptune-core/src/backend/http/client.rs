@@ -41,17 +41,30 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 pub enum Fail {
     /// Worth retrying: no connection, a timeout, a 5xx or a 429 (with its Retry-After).
     Transient {
+        /// What went wrong.
         reason: String,
+        /// The server's Retry-After, if it sent one.
         retry_after: Option<Duration>,
     },
     /// The token was refused (401) or does not allow this (403).
-    Auth { status: u16, message: String },
+    Auth {
+        /// The HTTP status (401 or 403).
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
     /// 413: the body is larger than the server (or a proxy before it) takes; smaller ones may go.
-    TooLarge { message: String },
+    TooLarge {
+        /// The server's message.
+        message: String,
+    },
     /// Any other 4xx: the request itself is refused.
     Refused {
+        /// The HTTP status.
         status: u16,
+        /// The server's error code.
         code: String,
+        /// The server's message.
         message: String,
     },
 }
@@ -106,6 +119,7 @@ impl Fail {
         }
     }
 
+    /// The server's message.
     pub fn message(&self) -> String {
         match self {
             Fail::Transient { reason, .. } => reason.clone(),

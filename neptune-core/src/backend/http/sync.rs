@@ -61,6 +61,7 @@ pub struct Synced {
     pub dir: PathBuf,
     /// The id the run had locally, and its id on the server.
     pub local_id: String,
+    /// The id the server gave the object.
     pub server_id: String,
     /// Values uploaded by this sync.
     pub values: u64,
@@ -75,6 +76,7 @@ pub struct Synced {
 /// What a sync did.
 #[derive(Debug, Default)]
 pub struct SyncReport {
+    /// The queues uploaded.
     pub synced: Vec<Synced>,
     /// Runs that could not be synced, with the reason (their data stays on disk).
     pub failed: Vec<(PathBuf, String)>,

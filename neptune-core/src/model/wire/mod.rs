@@ -37,6 +37,7 @@ pub fn is_queue_id(id: &str) -> bool {
 /// `POST /api/v1/objects`: create or resume an object.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OpenBody {
+    /// What to open.
     pub request: OpenRequest,
     /// The client's upload queue. An offline run registered by `neptune sync` sends it so
     /// that registering again (after a lost response) finds the same object.
@@ -47,7 +48,9 @@ pub struct OpenBody {
 /// `POST /api/v1/objects/{id}/batches`: batches of one upload queue, in order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchesBody {
+    /// The id of the client queue the batches come from (for dedup).
     pub queue: String,
+    /// The batches, in queue order.
     pub batches: Vec<Batch>,
 }
 
@@ -59,18 +62,21 @@ pub struct Batch {
     /// Values the batch carries (informative).
     #[serde(default)]
     pub n: u64,
+    /// Its operations.
     pub ops: Vec<Operation>,
 }
 
 /// The answer to [`BatchesBody`], one result per batch in order.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct BatchesReply {
+    /// One result per batch, in order.
     pub results: Vec<BatchResult>,
 }
 
 /// What became of one batch.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct BatchResult {
+    /// The sequence number of the batch.
     pub seq: u64,
     /// The batch had been applied before (a resend); nothing was applied again.
     pub duplicate: bool,
@@ -81,7 +87,9 @@ pub struct BatchResult {
 /// A field and its type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldEntry {
+    /// The path.
     pub path: FieldPath,
+    /// Its type.
     #[serde(rename = "type")]
     pub field_type: FieldType,
 }
@@ -89,63 +97,79 @@ pub struct FieldEntry {
 /// `GET …/structure`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StructureReply {
+    /// Every field, sorted by path.
     pub fields: Vec<FieldEntry>,
 }
 
 /// `GET …/value`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ValueReply {
+    /// The value, or none.
     pub value: Option<Value>,
 }
 
 /// A path and its value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PathValue {
+    /// The path.
     pub path: FieldPath,
+    /// Its value.
     pub value: Value,
 }
 
 /// `GET …/values`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ValuesReply {
+    /// The values, sorted by path.
     pub values: Vec<PathValue>,
 }
 
 /// `GET …/series`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SeriesReply {
+    /// The series, or none when the field is missing.
     pub series: Option<SeriesInfo>,
 }
 
 /// `GET …/series/floats`: a page of a FloatSeries as columns.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FloatPageWire {
+    /// Steps, in order.
     pub steps: Vec<f64>,
+    /// Values, one per step.
     #[serde(with = "float_vec")]
     pub values: Vec<f64>,
+    /// Unix ms, one per step.
     pub timestamps: Vec<i64>,
 }
 
 /// `GET …/series/strings`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StringPageWire {
+    /// Steps, in order.
     pub steps: Vec<f64>,
+    /// Values, one per step.
     pub values: Vec<String>,
+    /// Unix ms, one per step.
     pub timestamps: Vec<i64>,
 }
 
 /// `GET /api/v1/objects?project=…&kind=…`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ObjectsReply {
+    /// The ids.
     pub ids: Vec<String>,
 }
 
 /// Query of the paged series routes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PageQuery {
+    /// The series.
     pub path: String,
+    /// Only steps after this one.
     #[serde(default)]
     pub after: Option<f64>,
+    /// At most this many points.
     #[serde(default)]
     pub limit: Option<usize>,
 }
@@ -153,12 +177,14 @@ pub struct PageQuery {
 /// Query naming a field.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PathQuery {
+    /// The field.
     pub path: String,
 }
 
 /// Query of `…/values` (all single values at or below `prefix`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PrefixQuery {
+    /// Only fields below this namespace.
     #[serde(default)]
     pub prefix: Option<String>,
 }
@@ -166,13 +192,16 @@ pub struct PrefixQuery {
 /// Query of the object list.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ListQuery {
+    /// The project.
     pub project: String,
+    /// `run`, `model`, `model-version` or `project`.
     pub kind: String,
 }
 
 /// Query of a file upload.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct UploadQuery {
+    /// Extension of the file, without the dot.
     #[serde(default)]
     pub extension: String,
 }
@@ -180,18 +209,23 @@ pub struct UploadQuery {
 /// `POST /api/v1/tables`: the table of the objects of a scope that a query selects.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TableBody {
+    /// Whose table.
     pub scope: crate::TableScope,
+    /// The filter, columns, sort and limit.
     pub query: crate::TableQuery,
 }
 
 /// The answer to [`TableBody`] (a [`crate::Table`] as it serializes).
 #[derive(Clone, Debug, Deserialize)]
 pub struct TableReply {
+    /// The columns.
     pub columns: Vec<crate::Column>,
+    /// The rows.
     pub rows: Vec<crate::Row>,
 }
 
 impl TableReply {
+    /// The table the reply carries.
     pub fn into_table(self) -> crate::Table {
         crate::Table::new(self.columns, self.rows)
     }
@@ -200,20 +234,25 @@ impl TableReply {
 /// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
 /// A machine-readable code and a message naming the problem.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorDetail {
+    /// A stable machine-readable code.
     pub code: String,
+    /// What went wrong and how to fix it.
     pub message: String,
 }
 
 /// `GET /health`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Health {
+    /// `ok`.
     pub status: String,
+    /// The server's version.
     pub version: String,
 }
 
@@ -232,6 +271,7 @@ pub mod float_vec {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes the floats, NaN and the infinities as strings.
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
         #[derive(serde::Serialize)]
         struct W(#[serde(with = "crate::model::operation::float")] f64);
@@ -242,6 +282,7 @@ pub mod float_vec {
         seq.end()
     }
 
+    /// Reads the floats as `serialize` writes them.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
         #[derive(Deserialize)]
         struct W(#[serde(with = "crate::model::operation::float")] f64);

@@ -34,12 +34,14 @@ pub enum AsideKind {
 /// One line of `rejected.jsonl`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AsideEntry {
+    /// Refused by the server, or damaged on disk.
     pub kind: AsideKind,
     /// Sequence number of the record, when known.
     #[serde(default)]
     pub seq: Option<u64>,
     /// The field path (or what stands for it: `batch #N`, a segment and offset).
     pub path: String,
+    /// Why.
     pub reason: String,
     /// The refused operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -101,10 +101,13 @@ fn count(scan: &mut Scan, seq: u64, values: u64, acked: u64) {
 /// What a queue holds, read without taking it over (its writer may be running).
 #[derive(Clone, Debug)]
 pub struct Inspection {
+    /// The queue's folder.
     pub dir: PathBuf,
+    /// Its metadata.
     pub meta: QueueMeta,
     /// Last sequence number written, and last acknowledged by the server.
     pub put: u64,
+    /// The last sequence number the server acknowledged.
     pub acked: u64,
     /// Values not yet acknowledged.
     pub pending_values: u64,

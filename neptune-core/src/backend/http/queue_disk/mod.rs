@@ -53,7 +53,9 @@ const META_VERSION: u32 = 1;
 /// What a queue knows about its run (`meta.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueueMeta {
+    /// The version of the queue format.
     pub version: u32,
+    /// The queue's id (sent with every batch for dedup).
     pub queue_id: String,
     /// Base URL of the server (`http://host:port`).
     pub url: String,
@@ -65,6 +67,7 @@ pub struct QueueMeta {
     pub object_id: String,
     /// The server's id, once the object exists there.
     pub server_id: Option<String>,
+    /// When it was created, Unix ms.
     pub created_ms: i64,
     /// Process that created the queue.
     pub pid: u32,
@@ -139,8 +142,10 @@ const ACKED_SEGMENT_BYTES: u64 = 1 << 20;
 pub enum OpenError {
     /// Another process holds the lock: the run is still being written (or synced).
     Busy {
+        /// The process holding it, when known.
         pid: Option<u32>,
     },
+    /// Any other failure.
     Other(Error),
 }
 

@@ -21,12 +21,25 @@ pub(crate) const FILE: &str = "file";
 #[derive(Clone, Debug)]
 pub enum Record {
     /// A batch of operations: `raw` is the whole JSON line (a wire batch).
-    Ops { seq: u64, values: u64, raw: String },
+    Ops {
+        /// Sequence number.
+        seq: u64,
+        /// The number of values it holds.
+        values: u64,
+        /// The batch line as written.
+        raw: String,
+    },
     /// File content (in `files/<digest>`) to upload before the batches after it.
-    File { seq: u64, file: FileRef },
+    File {
+        /// Sequence number.
+        seq: u64,
+        /// The file staged for upload.
+        file: FileRef,
+    },
 }
 
 impl Record {
+    /// The sequence number of the record.
     pub fn seq(&self) -> u64 {
         match self {
             Record::Ops { seq, .. } | Record::File { seq, .. } => *seq,
