@@ -272,9 +272,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Status { json } => return commands::status::run(&cli.home, json),
         Command::Ui { port } => return commands::ui::run(&cli.home, port),
         Command::Sync { url, api_token } => {
-            return Ok(neptune_server::cli::sync_command(
-                &cli.home, url, api_token,
-            )?);
+            return Ok(commands::sync::run(&cli.home, url, api_token)?);
         }
         Command::Serve {
             data,

@@ -8,4 +8,5 @@ pub(crate) mod projects;
 pub(crate) mod runs;
 pub(crate) mod show;
 pub(crate) mod status;
+pub(crate) mod sync;
 pub(crate) mod ui;
