@@ -14,6 +14,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use neptune_core::backend::{ObjectInfo, ObjectKind};
+use neptune_core::rules::SERIES_PAGE;
 use neptune_core::store::{QueuedBatch, Store};
 use neptune_core::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
 use neptune_core::{Backend, FieldPath};
@@ -233,7 +234,7 @@ async fn list_objects(
     Query(q): Query<wire::ListQuery>,
 ) -> ApiResult<Json<wire::ObjectsReply>> {
     check_project(&grant, &q.project)?;
-    let kind = wire::kind_from_wire(&q.kind).ok_or_else(|| {
+    let kind = ObjectKind::from_wire_name(&q.kind).ok_or_else(|| {
         ApiError::bad_request(format!(
             "unknown kind {:?}; use run, model, model-version or project",
             q.kind
@@ -380,9 +381,6 @@ async fn series(
     .await
 }
 
-/// Largest page of a series.
-const MAX_PAGE: usize = 100_000;
-
 fn page_args(q: wire::PageQuery) -> ApiResult<(FieldPath, Option<f64>, usize)> {
     let path = field_path(&q.path)?;
     if q.after.is_some_and(|a| !a.is_finite()) {
@@ -391,7 +389,7 @@ fn page_args(q: wire::PageQuery) -> ApiResult<(FieldPath, Option<f64>, usize)> {
     Ok((
         path,
         q.after,
-        q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE),
+        q.limit.unwrap_or(SERIES_PAGE).clamp(1, SERIES_PAGE),
     ))
 }
 

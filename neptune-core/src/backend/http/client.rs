@@ -677,7 +677,7 @@ impl Backend for HttpBackend {
                 "/objects",
                 &[
                     ("project", project.to_owned()),
-                    ("kind", wire::kind_to_wire(kind).to_owned()),
+                    ("kind", kind.wire_name().to_owned()),
                 ],
             )
             .map_err(|f| self.err(f))?;

@@ -14,7 +14,7 @@ pub(crate) mod strategy;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{ObjectKind, OpenRequest, Rejected, SeriesInfo};
+use crate::backend::{OpenRequest, Rejected, SeriesInfo};
 use crate::model::operation::Operation;
 use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
@@ -256,16 +256,6 @@ pub struct Health {
     pub version: String,
 }
 
-/// The kind's name on the wire (`run`, `model`, `model-version`, `project`).
-pub fn kind_to_wire(kind: ObjectKind) -> &'static str {
-    kind.wire_name()
-}
-
-/// Parses [`kind_to_wire`].
-pub fn kind_from_wire(s: &str) -> Option<ObjectKind> {
-    ObjectKind::from_wire_name(s)
-}
-
 /// Serde for `Vec<f64>` keeping NaN and infinities (as [`crate::model::operation::float`] does).
 pub mod float_vec {
     use serde::ser::SerializeSeq;
@@ -314,17 +304,5 @@ mod tests {
         assert!(!is_queue_id(""));
         assert!(!is_queue_id("../x"));
         assert!(!is_queue_id(&"x".repeat(65)));
-    }
-
-    #[test]
-    fn kinds_round_trip() {
-        for k in [
-            ObjectKind::Run,
-            ObjectKind::Model,
-            ObjectKind::ModelVersion,
-            ObjectKind::Project,
-        ] {
-            assert_eq!(kind_from_wire(kind_to_wire(k)), Some(k));
-        }
     }
 }

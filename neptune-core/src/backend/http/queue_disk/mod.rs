@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::backend::{OpenRequest, Rejected};
 use crate::error::{Error, Result};
 use crate::model::operation::{FileRef, Operation};
+use crate::model::rules::clock::now_ms;
 use crate::model::wire::batch;
 
 pub mod aside;
@@ -188,10 +189,6 @@ pub fn new_id() -> String {
     h.update(N.fetch_add(1, Ordering::Relaxed).to_le_bytes());
     h.update((&local as *const u8 as usize).to_le_bytes());
     crate::store::files::hex(&h.finalize()[..16])
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> Result<()> {
