@@ -219,6 +219,9 @@ enum Command {
         #[arg(long)]
         api_token: Option<String>,
     },
+    /// Imports history from the original service (its exporter's Parquet files).
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
     /// Runs a team server (as `neptune-server` does) on the store in --data.
     Serve {
         /// Data directory of the server.
@@ -263,6 +266,7 @@ fn run(cli: Cli) -> CliResult {
     // The commands of the upload queue and the server do not read the store.
     let command = match cli.command {
         Command::Status { json } => return commands::status::run(&cli.home, json),
+        Command::Import(cmd) => return commands::import::run(&cli.home, cmd),
         Command::Sync { url, api_token } => {
             return Ok(neptune_server::cli::sync_command(
                 &cli.home, url, api_token,
@@ -348,7 +352,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Diff { a, b, all, json } => commands::diff::run(&src, &a, &b, all, json),
         Command::Export { id, format, output } => commands::export::run(&src, &id, format, &output),
         // Handled before the store is opened.
-        Command::Status { .. } | Command::Sync { .. } | Command::Serve { .. } => Ok(()),
+        Command::Status { .. }
+        | Command::Sync { .. }
+        | Command::Serve { .. }
+        | Command::Import(_) => Ok(()),
     }
 }
 

@@ -1,0 +1,234 @@
+//! `neptune import`: history from the original hosted service.
+//!
+//! `neptune import parquet DIR…` reads the official exporter's output (`neptune-exporter`:
+//! `<data>/<project>/<run>_part_<n>.parquet`, files under `<files>/<project>/…`), streamed one
+//! record batch at a time, into the embedded store (`--home`, `NEPTUNE_HOME`) or the server of
+//! `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`). Importing twice changes nothing, and an import
+//! killed half-way finishes when run again; see [`run`] for how each type is mapped.
+
+mod parquet;
+mod report;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use neptune_core::store::Store;
+use neptune_core::Backend;
+
+use self::parquet::Batch;
+use self::report::Report;
+use self::run::{RunImport, Target};
+use crate::CliResult;
+
+/// What to import.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum ImportCommand {
+    /// The Parquet files of the official exporter (`neptune-exporter export`): folders are
+    /// searched for `*.parquet`; each run becomes a run with custom run id = its exported id.
+    Parquet {
+        /// Export folders (its data path, or one project's folder) or single .parquet files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The exporter's files path (default: a `files` folder beside the data folder).
+        #[arg(long)]
+        files: Option<PathBuf>,
+        /// Import every run into this project instead of its exported project.
+        #[arg(long)]
+        project: Option<String>,
+        /// Print the final report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs `neptune import …`.
+pub(crate) fn run(home: &Path, cmd: ImportCommand) -> CliResult {
+    match cmd {
+        ImportCommand::Parquet {
+            paths,
+            files,
+            project,
+            json,
+        } => {
+            let report = import_parquet(home, &paths, files.as_deref(), project)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+            } else {
+                print!("{report}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The server of `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`), else the embedded store in `home`
+/// (created when missing).
+fn backend(home: &Path) -> CliResult<(Arc<dyn Backend>, String)> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(url) = env("NEPTUNE_URL") {
+        let token = env("NEPTUNE_API_TOKEN").ok_or_else(|| {
+            format!(
+                "NEPTUNE_URL is set ({url}) but NEPTUNE_API_TOKEN is not; create a token with \
+                 `neptune-server token create --project PROJECT --scope write`, or unset \
+                 NEPTUNE_URL to import into {}",
+                home.display()
+            )
+        })?;
+        let http = neptune_core::backend::http::HttpBackend::new(&url, &token)?;
+        return Ok((Arc::new(http), format!("the server at {url}")));
+    }
+    let store = Store::open(home)?;
+    let location = store.location();
+    Ok((Arc::new(store), location))
+}
+
+/// Folders a `file_value.path` of `parquet` may be relative to: the exporter keeps files under
+/// `<files>/<project folder>/`, with `<files>` beside the data folder by default.
+fn file_roots(parquet: &Path, files: Option<&Path>) -> Vec<PathBuf> {
+    let project_dir = parquet.parent().unwrap_or(Path::new("."));
+    let mut bases: Vec<PathBuf> = files.map(Path::to_path_buf).into_iter().collect();
+    if let Some(data) = project_dir.parent() {
+        if let Some(up) = data.parent() {
+            bases.push(up.join("files"));
+        }
+        bases.push(data.join("files"));
+    }
+    let mut roots = Vec::new();
+    for base in bases {
+        if let Some(name) = project_dir.file_name() {
+            roots.push(base.join(name));
+        }
+        roots.push(base);
+    }
+    roots
+}
+
+fn progress(total: u64) -> ProgressBar {
+    // Hidden when stderr is not a terminal.
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} importing {bar:30} {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Imports the exporter's files under `paths`.
+fn import_parquet(
+    home: &Path,
+    paths: &[PathBuf],
+    files: Option<&Path>,
+    project: Option<String>,
+) -> CliResult<Report> {
+    let (parquet_files, unfinished) = parquet::discover(paths)?;
+    if parquet_files.is_empty() {
+        return Err(format!(
+            "no .parquet files under {} (give the exporter's data path, e.g. ./exports/data)",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into());
+    }
+    let mut report = Report::default();
+    for u in &unfinished {
+        report.skip(
+            "unfinished export file (*.parquet.tmp): run the exporter again",
+            || u.display().to_string(),
+        );
+    }
+    let mut total = 0;
+    for f in &parquet_files {
+        total += parquet::row_count(f)?;
+    }
+    let (backend, _location) = backend(home)?;
+    let mut target = Target {
+        backend,
+        file_roots: Vec::new(),
+        project,
+    };
+    let bar = progress(total);
+    let mut current: Option<RunImport> = None;
+    // A run that could not be opened: its rows are skipped without trying again.
+    let mut refused: Option<(String, String, String)> = None;
+    for file in &parquet_files {
+        target.file_roots = file_roots(file, files);
+        report.files += 1;
+        for batch in parquet::batches(file)? {
+            let batch = batch.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let b = Batch::new(file, &batch)?;
+            for i in 0..b.len() {
+                let project = Batch::text(b.project, i);
+                let run_id = Batch::text(b.run, i);
+                if !current.as_ref().is_some_and(|r| r.is(project, run_id)) {
+                    if let Some((p, r, e)) = &refused {
+                        if p == project && r == run_id {
+                            let e = e.clone();
+                            report.skip("run cannot be opened", || e);
+                            continue;
+                        }
+                    }
+                    if let Some(r) = current.take() {
+                        r.finish(&mut report)?;
+                    }
+                    match RunImport::open(&target, project, run_id, &mut report) {
+                        Ok(r) => current = Some(r),
+                        Err(e) => {
+                            let e = e.to_string();
+                            report.skip("run cannot be opened", || e.clone());
+                            refused = Some((project.to_owned(), run_id.to_owned(), e));
+                            continue;
+                        }
+                    }
+                }
+                if let Some(r) = current.as_mut() {
+                    r.row(&b, i, &target, &mut report)?;
+                }
+            }
+            report.rows += b.len() as u64;
+            bar.inc(b.len() as u64);
+        }
+    }
+    if let Some(r) = current.take() {
+        r.finish(&mut report)?;
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_looked_for_beside_the_data_folder() {
+        let roots = file_roots(Path::new("exports/data/ws_p-1a/r_part_0.parquet"), None);
+        assert_eq!(
+            roots,
+            [
+                PathBuf::from("exports/files/ws_p-1a"),
+                PathBuf::from("exports/files"),
+                PathBuf::from("exports/data/files/ws_p-1a"),
+                PathBuf::from("exports/data/files"),
+            ]
+        );
+    }
+
+    #[test]
+    fn store_owned_sys_fields_go_below_imported() {
+        assert_eq!(run::target_path("sys/name"), "sys/name");
+        assert_eq!(run::target_path("sys/tags"), "sys/tags");
+        assert_eq!(
+            run::target_path("sys/creation_time"),
+            "imported/sys/creation_time"
+        );
+        assert_eq!(run::target_path("sys/id"), "imported/sys/id");
+        assert_eq!(run::target_path("train/loss"), "train/loss");
+        assert_eq!(run::target_path("sysx/a"), "sysx/a");
+    }
+}
