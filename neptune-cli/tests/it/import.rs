@@ -350,3 +350,70 @@ fn paths_without_parquet_files_are_an_error_naming_them() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no .parquet files under"), "{err}");
 }
+
+#[test]
+fn an_export_imports_into_a_team_server_once() {
+    let dir = tempfile::tempdir().unwrap();
+    if !make_export(&dir.path().join("export"), &[]) {
+        return;
+    }
+    let data = dir.path().join("export/data");
+    let server_data = dir.path().join("server");
+    std::fs::create_dir_all(&server_data).unwrap();
+    let (_, token) = neptune_server::Tokens::open(&server_data)
+        .unwrap()
+        .create("team/imported", neptune_server::Scope::Write)
+        .unwrap();
+    let (_server, url) = crate::sync::serve(&server_data);
+    let home = dir.path().join("home");
+    let import = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_neptune"))
+            .arg("--home")
+            .arg(&home)
+            .args(["import", "parquet", "--json", "--project", "team/imported"])
+            .arg(&data)
+            .env("NEPTUNE_URL", &url)
+            .env("NEPTUNE_API_TOKEN", &token)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<J>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let first = import();
+    assert_eq!(first["runs_created"], 2, "{first:#}");
+    assert_eq!(first["points"], 19, "{first:#}");
+    assert_eq!(first["uploads"], 5, "{first:#}");
+    let second = import();
+    assert_eq!(second["points"], 0, "{second:#}");
+    assert_eq!(second["fields"], 0, "{second:#}");
+    assert_eq!(second["uploads"], 0, "{second:#}");
+    assert_eq!(second["points_present"], 19, "{second:#}");
+
+    let run = Run::builder()
+        .home(dir.path().join("reader"))
+        .url(&url)
+        .api_token(&token)
+        .project("team/imported")
+        .custom_run_id("RUN-1")
+        .git_ref(GitRef::Disabled)
+        .open()
+        .unwrap();
+    let loss = run
+        .field("train/loss")
+        .float_series()
+        .unwrap()
+        .fetch_values()
+        .unwrap();
+    assert_eq!(loss.len(), 6);
+    assert_eq!(loss.steps()[5], 123456789.123456);
+    assert_eq!(
+        run.field("imported/sys/id").fetch().unwrap(),
+        Value::String("PROJ-1".into())
+    );
+    run.stop().unwrap();
+}
