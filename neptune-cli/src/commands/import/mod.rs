@@ -11,6 +11,7 @@ mod report;
 mod run;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,7 +20,7 @@ use neptune_core::Backend;
 
 use self::parquet::Batch;
 use self::report::Report;
-use self::run::{RunImport, Target};
+use self::run::{RunImport, Stopping, Target};
 use crate::CliResult;
 
 /// What to import.
@@ -147,58 +148,141 @@ fn import_parquet(
         total += parquet::row_count(f)?;
     }
     let (backend, _location) = backend(home)?;
-    let mut target = Target {
-        backend,
-        file_roots: Vec::new(),
-        project,
-    };
+    let groups = parquet::groups(parquet_files);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4)
+        .min(groups.len());
     let bar = progress(total);
-    let mut current: Option<RunImport> = None;
-    // A run that could not be opened: its rows are skipped without trying again.
-    let mut refused: Option<(String, String, String)> = None;
-    for file in &parquet_files {
-        target.file_roots = file_roots(file, files);
-        report.files += 1;
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<Report, String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let target = Target {
+                    backend: backend.clone(),
+                    file_roots: Vec::new(),
+                    project: project.clone(),
+                };
+                let (groups, next, bar) = (&groups, &next, &bar);
+                s.spawn(move || {
+                    Importer::new(target)
+                        .groups(groups, next, files, bar)
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("an import thread panicked".into()))
+            })
+            .collect()
+    });
+    for r in results {
+        report.merge(r?);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// One thread's imports: whole groups of files (a run's parts, in order) at a time, so that
+/// each run is written by one thread.
+struct Importer {
+    target: Target,
+    report: Report,
+    current: Option<RunImport>,
+    /// The previous run, stopping in the background while the next is read.
+    stopping: Option<Stopping>,
+    /// A run that could not be opened: its rows are skipped without trying again.
+    refused: Option<(String, String, String)>,
+}
+
+impl Importer {
+    fn new(target: Target) -> Importer {
+        Importer {
+            target,
+            report: Report::default(),
+            current: None,
+            stopping: None,
+            refused: None,
+        }
+    }
+
+    fn groups(
+        mut self,
+        groups: &[Vec<PathBuf>],
+        next: &AtomicUsize,
+        files: Option<&Path>,
+        bar: &ProgressBar,
+    ) -> CliResult<Report> {
+        while let Some(group) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
+            for file in group {
+                self.target.file_roots = file_roots(file, files);
+                self.file(file, bar)?;
+            }
+        }
+        if let Some(previous) = self.stopping.take() {
+            previous.join()?;
+        }
+        if let Some(r) = self.current.take() {
+            r.finish(&mut self.report)?.join()?;
+        }
+        Ok(self.report)
+    }
+
+    fn file(&mut self, file: &Path, bar: &ProgressBar) -> CliResult {
+        self.report.files += 1;
         for batch in parquet::batches(file)? {
             let batch = batch.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let b = Batch::new(file, &batch)?;
             for i in 0..b.len() {
                 let project = Batch::text(b.project, i);
                 let run_id = Batch::text(b.run, i);
-                if !current.as_ref().is_some_and(|r| r.is(project, run_id)) {
-                    if let Some((p, r, e)) = &refused {
-                        if p == project && r == run_id {
-                            let e = e.clone();
-                            report.skip("run cannot be opened", || e);
-                            continue;
-                        }
-                    }
-                    if let Some(r) = current.take() {
-                        r.finish(&mut report)?;
-                    }
-                    match RunImport::open(&target, project, run_id, &mut report) {
-                        Ok(r) => current = Some(r),
-                        Err(e) => {
-                            let e = e.to_string();
-                            report.skip("run cannot be opened", || e.clone());
-                            refused = Some((project.to_owned(), run_id.to_owned(), e));
-                            continue;
-                        }
-                    }
+                if !self.current.as_ref().is_some_and(|r| r.is(project, run_id))
+                    && !self.switch(project, run_id)?
+                {
+                    continue;
                 }
-                if let Some(r) = current.as_mut() {
-                    r.row(&b, i, &target, &mut report)?;
+                if let Some(r) = self.current.as_mut() {
+                    r.row(&b, i, &self.target, &mut self.report)?;
                 }
             }
-            report.rows += b.len() as u64;
+            self.report.rows += b.len() as u64;
             bar.inc(b.len() as u64);
         }
+        Ok(())
     }
-    if let Some(r) = current.take() {
-        r.finish(&mut report)?;
+
+    /// Ends the current run and opens the run of the row; `false` when it cannot be opened
+    /// (the row is reported as skipped).
+    fn switch(&mut self, project: &str, run_id: &str) -> CliResult<bool> {
+        if let Some((p, r, e)) = &self.refused {
+            if p == project && r == run_id {
+                let e = e.clone();
+                self.report.skip("run cannot be opened", || e);
+                return Ok(false);
+            }
+        }
+        if let Some(r) = self.current.take() {
+            let next = r.finish(&mut self.report)?;
+            if let Some(previous) = self.stopping.replace(next) {
+                previous.join()?;
+            }
+        }
+        match RunImport::open(&self.target, project, run_id, &mut self.report) {
+            Ok(r) => {
+                self.current = Some(r);
+                Ok(true)
+            }
+            Err(e) => {
+                let e = e.to_string();
+                self.report.skip("run cannot be opened", || e.clone());
+                self.refused = Some((project.to_owned(), run_id.to_owned(), e));
+                Ok(false)
+            }
+        }
     }
-    bar.finish_and_clear();
-    Ok(report)
 }
 
 #[cfg(test)]

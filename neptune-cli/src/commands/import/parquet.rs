@@ -116,6 +116,25 @@ pub(crate) fn batches(path: &Path) -> CliResult<ParquetRecordBatchReader> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?)
 }
 
+/// The files in groups that one thread imports in order: the parts of one exported run
+/// (same folder and run prefix), so that a run's rows are read in their order.
+pub(crate) fn groups(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
+    let mut groups: Vec<Vec<PathBuf>> = Vec::new();
+    let mut last: Option<(PathBuf, String)> = None;
+    for f in files {
+        let (dir, prefix, _, _) = part_key(&f);
+        if last.as_ref() == Some(&(dir.clone(), prefix.clone())) {
+            if let Some(g) = groups.last_mut() {
+                g.push(f);
+                continue;
+            }
+        }
+        last = Some((dir, prefix));
+        groups.push(vec![f]);
+    }
+    groups
+}
+
 /// A timestamp column of any unit, read as Unix milliseconds.
 enum Times<'a> {
     S(&'a PrimitiveArray<TimestampSecondType>),
@@ -413,5 +432,6 @@ mod tests {
                 "d/p/b_part_0.parquet"
             ]
         );
+        assert_eq!(groups(v).iter().map(Vec::len).collect::<Vec<_>>(), [3, 1]);
     }
 }

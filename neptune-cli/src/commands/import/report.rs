@@ -47,6 +47,28 @@ impl Report {
         e.0 += 1;
     }
 
+    /// Adds the counts of another thread's report.
+    pub(crate) fn merge(&mut self, o: Report) {
+        self.files += o.files;
+        self.rows += o.rows;
+        self.runs_created += o.runs_created;
+        self.runs_resumed += o.runs_resumed;
+        self.fields += o.fields;
+        self.fields_unchanged += o.fields_unchanged;
+        self.points += o.points;
+        self.points_present += o.points_present;
+        self.uploads += o.uploads;
+        self.uploads_present += o.uploads_present;
+        for (mine, theirs) in [
+            (&mut self.skipped, o.skipped),
+            (&mut self.converted, o.converted),
+        ] {
+            for (k, (n, example)) in theirs {
+                mine.entry(k).or_insert((0, example)).0 += n;
+            }
+        }
+    }
+
     /// Rows skipped in all.
     pub(crate) fn skipped_rows(&self) -> u64 {
         self.skipped.values().map(|(n, _)| n).sum()

@@ -496,9 +496,10 @@ impl RunImport {
         }
     }
 
-    /// Writes the FileSeries entries (in step order, past the last stored step) and stops the
-    /// run, which returns once everything is stored.
-    pub(crate) fn finish(mut self, report: &mut Report) -> CliResult {
+    /// Writes the FileSeries entries (in step order, past the last stored step), then stops
+    /// the run on a thread of its own (the next run is read meanwhile): the returned handle
+    /// ends once everything is stored.
+    pub(crate) fn finish(mut self, report: &mut Report) -> CliResult<Stopping> {
         for (path, mut entries) in std::mem::take(&mut self.files) {
             entries.sort_by(|a, b| a.step.total_cmp(&b.step));
             let stored = if self.types.contains_key(&path) {
@@ -548,10 +549,24 @@ impl RunImport {
                 }
             }
         }
-        self.run
-            .stop()
-            .map_err(|e| format!("run {} of {}: {e}", self.run_id, self.project))?;
-        Ok(())
+        let (run, run_id, project) = (self.run, self.run_id, self.project);
+        Ok(Stopping(std::thread::spawn(move || {
+            run.stop()
+                .map_err(|e| format!("run {run_id} of {project}: {e}"))
+        })))
+    }
+}
+
+/// A run being stopped in the background.
+pub(crate) struct Stopping(std::thread::JoinHandle<Result<(), String>>);
+
+impl Stopping {
+    /// Waits until the run is stopped: `Err` when anything written to it was not kept.
+    pub(crate) fn join(self) -> CliResult {
+        match self.0.join() {
+            Ok(r) => Ok(r?),
+            Err(_) => Err("the thread stopping a run panicked".into()),
+        }
     }
 }
 
