@@ -234,7 +234,7 @@ impl Importer {
     fn file(&mut self, file: &Path, bar: &ProgressBar) -> CliResult {
         self.report.files += 1;
         for batch in parquet::batches(file)? {
-            let batch = batch.map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let batch = batch?;
             let b = Batch::new(file, &batch)?;
             for i in 0..b.len() {
                 let project = Batch::text(b.project, i);
