@@ -10,6 +10,9 @@
 //!   other `sys/` fields belong to our store (ids, times, owner, state), so their exported
 //!   values are kept under `imported/sys/…` (e.g. `imported/sys/creation_time`,
 //!   `imported/sys/id`).
+//! - Our StringSet is `sys/tags` alone: other string sets become a String holding their items
+//!   as a sorted JSON list, and the report counts them as converted.
+//! - A FileSet already stored is left as it is (its content is not compared).
 //! - What has no field type here (histograms, artifacts whose files are not in the export,
 //!   Git and notebook references, run states) and unknown types are reported, never dropped
 //!   silently.
