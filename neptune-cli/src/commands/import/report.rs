@@ -31,11 +31,21 @@ pub(crate) struct Report {
 impl Report {
     /// Records a skipped row: `reason` groups rows (no paths in it), `example` names one.
     pub(crate) fn skip(&mut self, reason: impl Into<String>, example: impl FnOnce() -> String) {
+        self.skip_n(reason, 1, example);
+    }
+
+    /// Records `n` rows skipped for one reason.
+    pub(crate) fn skip_n(
+        &mut self,
+        reason: impl Into<String>,
+        n: u64,
+        example: impl FnOnce() -> String,
+    ) {
         let e = self
             .skipped
             .entry(reason.into())
             .or_insert_with(|| (0, example()));
-        e.0 += 1;
+        e.0 += n;
     }
 
     /// Records a value imported as another type: `how` groups rows, `example` names one.

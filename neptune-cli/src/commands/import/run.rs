@@ -318,14 +318,8 @@ impl RunImport {
             opts = opts.timestamp(seconds(ms));
         }
         let r = match &s.handle {
-            Series::Float(h) => match b.float(i) {
-                Some(v) => Some(h.append_with(v, opts)),
-                None => None,
-            },
-            Series::String(h) => match b.string(i) {
-                Some(v) => Some(h.append_with(v, opts)),
-                None => None,
-            },
+            Series::Float(h) => b.float(i).map(|v| h.append_with(v, opts)),
+            Series::String(h) => b.string(i).map(|v| h.append_with(v, opts)),
             Series::Refused(e) => {
                 let e = e.clone();
                 report.skip(format!("{kind}: the field cannot be written"), || e);
@@ -517,13 +511,9 @@ impl RunImport {
                 Ok(h) => h,
                 Err(e) => {
                     let n = entries.len() as u64;
-                    report.skip("file_series: the field cannot be written", || e.to_string());
-                    if let Some(s) = report
-                        .skipped
-                        .get_mut("file_series: the field cannot be written")
-                    {
-                        s.0 += n.saturating_sub(1);
-                    }
+                    report.skip_n("file_series: the field cannot be written", n, || {
+                        e.to_string()
+                    });
                     continue;
                 }
             };
