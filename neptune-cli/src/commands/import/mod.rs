@@ -110,7 +110,7 @@ fn progress(total: u64) -> ProgressBar {
     // Hidden when stderr is not a terminal.
     let bar = ProgressBar::new(total);
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} importing {bar:30} {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+        "{spinner} importing {bar:30} {human_pos}/{human_len} rows ({eta} left)",
     ) {
         bar.set_style(style);
     }
