@@ -417,3 +417,23 @@ fn an_export_imports_into_a_team_server_once() {
     );
     run.stop().unwrap();
 }
+
+#[test]
+fn a_column_of_another_type_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    if !make_export(&dir.path().join("export"), &["--float-steps"]) {
+        return;
+    }
+    let data = dir.path().join("export/data");
+    let out = neptune(
+        &dir.path().join("home"),
+        &["import", "parquet", data.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("column step is Float64, expected decimal(18,6)"),
+        "{err}"
+    );
+    assert!(err.contains("RUN-9"), "the file is named: {err}");
+}
