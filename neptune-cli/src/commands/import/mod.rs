@@ -35,7 +35,8 @@ pub(crate) enum ImportCommand {
         /// The exporter's files path (default: a `files` folder beside the data folder).
         #[arg(long)]
         files: Option<PathBuf>,
-        /// Import every run into this project instead of its exported project.
+        /// Import every run into this project instead of its exported project (runs are
+        /// found by their exported id, so give it for one exported project at a time).
         #[arg(long)]
         project: Option<String>,
         /// Print the final report as JSON.
