@@ -226,6 +226,9 @@ enum Command {
         #[arg(long, default_value_t = 8090)]
         port: u16,
     },
+    /// Imports history from the original service (its exporter's Parquet files).
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
     /// Runs a team server (as `neptune-server` does) on the store in --data.
     Serve {
         /// Data directory of the server.
@@ -271,6 +274,7 @@ fn run(cli: Cli) -> CliResult {
     let command = match cli.command {
         Command::Status { json } => return commands::status::run(&cli.home, json),
         Command::Ui { port } => return commands::ui::run(&cli.home, port),
+        Command::Import(cmd) => return commands::import::run(&cli.home, cmd),
         Command::Sync { url, api_token } => {
             return Ok(commands::sync::run(&cli.home, url, api_token)?);
         }
@@ -357,7 +361,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Status { .. }
         | Command::Sync { .. }
         | Command::Serve { .. }
-        | Command::Ui { .. } => Ok(()),
+        | Command::Ui { .. }
+        | Command::Import(_) => Ok(()),
     }
 }
 

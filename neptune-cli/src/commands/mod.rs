@@ -4,6 +4,7 @@ pub(crate) mod diff;
 pub(crate) mod download;
 pub(crate) mod export;
 pub(crate) mod fetch;
+pub(crate) mod import;
 pub(crate) mod projects;
 pub(crate) mod runs;
 pub(crate) mod show;

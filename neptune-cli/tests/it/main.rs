@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod import;
 mod limits;
 mod newcomer;
 mod sync;

@@ -10,7 +10,7 @@ use neptune_core::{FetchOptions, GitRef, LogOptions, Mode, Run};
 use serde_json::Value as J;
 
 /// Kills the child server when the test ends, whatever happens.
-struct Child(std::process::Child);
+pub struct Child(std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Child {
     }
 }
 
-fn serve(data: &Path) -> (Child, String) {
+pub fn serve(data: &Path) -> (Child, String) {
     let mut server = Child(
         Command::new(env!("CARGO_BIN_EXE_neptune"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
