@@ -25,11 +25,12 @@
 //!
 //! `log` records reach the layer through `tracing-log` (`tracing_log::LogTracer::init()`).
 //!
-//! The layer never logs itself: events emitted while it writes (a truncation warning, say) and
-//! events of this library (targets `neptune_core…`) are left to the other layers. It holds the
+//! The layer never logs itself: it skips events of this library (targets `neptune_core…`) and
+//! events emitted while it writes (a truncation warning, say). It holds the
 //! run weakly, so dropping the last handle still stops the run; after that, and after
 //! [`stop`](crate::Object::stop), events are ignored. A write the run refuses (a path already
-//! holding another type) is reported once per path as a warning, then ignored.
+//! holding another type) is reported once per path on stderr (a tracing event emitted inside a
+//! scoped subscriber's callback reaches no one), then ignored.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -131,10 +132,12 @@ impl RunLayer {
             Ok(mut seen) => seen.insert(path.to_owned()),
             Err(_) => false,
         };
+        // Not a tracing event: one emitted inside a scoped subscriber's callback is dropped by
+        // the dispatcher, so it would reach no one.
         if first {
-            ::tracing::warn!(
-                target: "neptune_core::tracing",
-                "the tracing layer cannot write {path:?}; later events for it are ignored: {err}"
+            eprintln!(
+                "neptune: the tracing layer cannot write {path:?}; later events for it are \
+                 ignored: {err}"
             );
         }
     }
@@ -389,12 +392,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let run = run_in(dir.path());
         run.field("logs").assign(1.0).unwrap();
-        with_layer(RunLayer::new(&run), || {
+        let layer = RunLayer::new(&run);
+        let refused = layer.refused.clone();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        ::tracing::subscriber::with_default(subscriber, || {
             info!(target: "app", "a");
             info!(target: "metrics", loss = 2.0);
             info!(target: "app", "b");
         });
         run.wait().unwrap();
+        let refused = refused.lock().unwrap().clone();
+        assert_eq!(
+            refused,
+            ["logs".to_owned()].into(),
+            "reported once, for \"logs\""
+        );
         assert_eq!(run.field("logs").float().unwrap().fetch().unwrap(), 1.0);
         assert_eq!(
             run.field("loss")
@@ -404,8 +416,6 @@ mod tests {
                 .unwrap(),
             2.0
         );
-        let refused = RunLayer::new(&run);
-        assert!(refused.refused.lock().unwrap().is_empty());
     }
 
     #[test]

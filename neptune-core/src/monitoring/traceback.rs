@@ -9,8 +9,6 @@ use std::panic::{self, PanicHookInfo};
 use std::sync::{Arc, Mutex, Once, Weak};
 use std::thread::{self, ThreadId};
 
-use crate::model::operation::Operation;
-use crate::model::path::FieldPath;
 use crate::objects::inner::ObjectInner;
 use crate::objects::Object;
 
@@ -55,10 +53,7 @@ fn record(info: &PanicHookInfo<'_>) {
         for line in text.lines() {
             let _ = series.append(line);
         }
-        if let Ok(path) = FieldPath::parse("sys/failed") {
-            run.inner()
-                .write_internal(Operation::AssignBool { path, value: true });
-        }
+        run.inner().mark_failed();
         let _ = run.inner().after_write(cfg!(panic = "abort"));
     }
 }

@@ -384,16 +384,23 @@ fn insert_nested(map: &mut BTreeMap<String, Value>, rel: &str, value: Value) {
     }
 }
 
+impl ObjectInner {
+    /// Sets `sys/failed` (a panic ended the object's work).
+    pub(crate) fn mark_failed(&self) {
+        self.write_internal(Operation::AssignBool {
+            path: sys::path(sys::FAILED),
+            value: true,
+        });
+    }
+}
+
 impl Drop for ObjectInner {
     fn drop(&mut self) {
         if self.stopped.load(Ordering::Acquire) || self.worker.is_none() {
             return;
         }
         if std::thread::panicking() {
-            self.write_internal(Operation::AssignBool {
-                path: sys::path(sys::FAILED),
-                value: true,
-            });
+            self.mark_failed();
         }
         if let Err(e) = self.stop() {
             tracing::warn!(object = %self.id, "stopping on drop: {e}");
