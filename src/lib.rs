@@ -93,12 +93,15 @@ pub mod defaults {
 }
 
 /// What the logging API is built on, for tools that share its contract: the write format
-/// ([`Operation`](plumbing::Operation)), the back-end trait and the in-memory back end (also
-/// what [`Builder::backend`] takes), the embedded store, and with the `http` feature the disk
+/// ([`Operation`](plumbing::Operation)), the back end's [`Writer`](plumbing::Writer) and
+/// [`Reader`](plumbing::Reader) traits, the [`Backend`](plumbing::Backend) that pairs them
+/// (what [`Builder::backend`] takes) and the recording in-memory back end, the embedded store, and with the `http` feature the disk
 /// queue and `neptune sync`. Not needed to log or read runs; expect it to change more often
 /// than the rest.
 pub mod plumbing {
-    pub use neptune_core::backend::{self, Backend, MemoryBackend, ObjectInfo, OpenRequest};
+    pub use neptune_core::backend::{
+        self, Backend, MemoryBackend, ObjectInfo, OpenRequest, Reader, Writer,
+    };
     pub use neptune_core::operation::{self, Operation};
     pub use neptune_core::store;
     pub use neptune_core::TableScope;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use neptune_core::operation::FloatPoint;
 use neptune_core::store::Store;
-use neptune_core::{Backend, FieldPath, ObjectKind, OpenRequest, Operation};
+use neptune_core::{FieldPath, ObjectKind, OpenRequest, Operation, Reader, Writer};
 
 const POINTS: usize = 10_000_000;
 const BATCH: usize = 1_000_000;

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use neptune_core::operation::FloatPoint;
 use neptune_core::store::Store;
 use neptune_core::{
-    Backend, FieldPath, ObjectKind, OpenRequest, Operation, ProgressBar, RunState, TableQuery,
-    TableScope,
+    FieldPath, ObjectKind, OpenRequest, Operation, ProgressBar, Reader, RunState, TableQuery,
+    TableScope, Writer,
 };
 
 const RUNS: usize = 10_000;

@@ -1,7 +1,7 @@
 //! `neptune`: read what runs logged. Tables of runs, a run's fields, values, files, charts, diffs
 //! and exports, from the embedded store in `./.neptune` (or `--home`, or `NEPTUNE_HOME`).
 //!
-//! Every command works on the [`Backend`](neptune_core::Backend) trait only, so that a server
+//! Every command works on a [`Backend`](neptune_core::Backend) (a writer and a reader) only, so that a server
 //! backend can take the store's place (module `source`).
 
 mod commands;

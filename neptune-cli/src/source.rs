@@ -7,7 +7,7 @@ use std::sync::Arc;
 use neptune_core::backend::SeriesPage;
 use neptune_core::store::Store;
 use neptune_core::{
-    Backend, Error, FieldPath, FieldType, Mode, Model, ModelVersion, Object, Project, Run,
+    Backend, Error, FieldPath, FieldType, Mode, Model, ModelVersion, Object, Project, Run, Writer,
 };
 
 use crate::CliResult;
@@ -17,7 +17,7 @@ const PAGE: usize = 1 << 20;
 
 /// An opened backend and where it is, for messages.
 pub(crate) struct Source {
-    pub backend: Arc<dyn Backend>,
+    pub backend: Backend,
     pub location: String,
     /// The embedded store, when that is the backend (it can list its projects).
     pub store: Option<Arc<Store>>,
@@ -40,7 +40,7 @@ impl Source {
             let http = neptune_core::backend::http::HttpBackend::new(&url, &token)?;
             return Ok(Source {
                 location: format!("the server at {url}"),
-                backend: Arc::new(http),
+                backend: Backend::of(Arc::new(http)),
                 store: None,
             });
         }
@@ -54,7 +54,7 @@ impl Source {
         let store = Arc::new(Store::open(home)?);
         Ok(Source {
             location: store.location(),
-            backend: store.clone(),
+            backend: Backend::of(store.clone()),
             store: Some(store),
         })
     }
@@ -120,7 +120,7 @@ impl Source {
 
     /// Every field of an object, sorted by path.
     pub(crate) fn structure(&self, id: &str) -> CliResult<Vec<(FieldPath, FieldType)>> {
-        self.check(id, self.backend.fetch_structure(id))
+        self.check(id, self.backend.reader().fetch_structure(id))
     }
 
     /// The type of the field at `path`; an error naming the object and the path when missing.
@@ -137,7 +137,7 @@ impl Source {
     pub(crate) fn float_points(&self, id: &str, path: &FieldPath) -> CliResult<SeriesPage<f64>> {
         let mut all = SeriesPage::default();
         // Room for every point at once: no copy as pages arrive.
-        if let Some(info) = self.backend.fetch_series_info(id, path)? {
+        if let Some(info) = self.backend.reader().fetch_series_info(id, path)? {
             let n = usize::try_from(info.count).unwrap_or(0).min(1 << 31);
             all.steps.reserve_exact(n);
             all.values.reserve_exact(n);
@@ -145,7 +145,10 @@ impl Source {
         }
         loop {
             let after = all.steps.last().copied();
-            let page = self.backend.fetch_float_points(id, path, after, PAGE)?;
+            let page = self
+                .backend
+                .reader()
+                .fetch_float_points(id, path, after, PAGE)?;
             let n = page.len();
             all.append(page);
             if n < PAGE {
@@ -163,7 +166,10 @@ impl Source {
         let mut all = SeriesPage::default();
         loop {
             let after = all.steps.last().copied();
-            let page = self.backend.fetch_string_points(id, path, after, PAGE)?;
+            let page = self
+                .backend
+                .reader()
+                .fetch_string_points(id, path, after, PAGE)?;
             let n = page.len();
             all.append(page);
             if n < PAGE {

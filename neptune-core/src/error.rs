@@ -176,6 +176,18 @@ pub enum Error {
         message: String,
     },
 
+    /// The neptune server could not be reached (`status` is `None`), or answered that it
+    /// cannot serve the request now (a 5xx, 429, 408, …): worth trying again later.
+    #[error("{}", unavailable(.url, .status, .reason))]
+    Unavailable {
+        /// The server's address.
+        url: String,
+        /// The HTTP status of its answer; `None` when it did not answer.
+        status: Option<u16>,
+        /// What went wrong (the server's message, or why there was no answer).
+        reason: String,
+    },
+
     /// Data in the store is not what this version expects.
     #[error("corrupt data in the store: {0}")]
     Corrupt(String),
@@ -276,6 +288,16 @@ fn not_written(count: usize, first: &str) -> String {
         first.to_owned()
     } else {
         format!("{count} operation(s) were not written; first: {first}")
+    }
+}
+
+fn unavailable(url: &str, status: &Option<u16>, reason: &str) -> String {
+    match status {
+        None => format!("cannot reach the neptune server at {url}: {reason}"),
+        Some(s) => format!(
+            "the neptune server at {url} cannot serve the request now (HTTP {s}): {reason}; \
+             try again later"
+        ),
     }
 }
 

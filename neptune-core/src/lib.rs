@@ -37,7 +37,7 @@ pub use integrations::tracing;
 pub use model::rules;
 pub use model::{operation, wire};
 
-pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest};
+pub use backend::{Backend, MemoryBackend, ObjectInfo, ObjectKind, OpenRequest, Reader, Writer};
 pub use config::{
     home_from_env, Mode, DEFAULT_FLUSH_INTERVAL, DEFAULT_PROJECT, DEFAULT_STOP_TIMEOUT,
     MAX_PROJECT_NAME, MAX_WORKSPACE_NAME,

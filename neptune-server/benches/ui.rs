@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::store::Store;
-use neptune_core::{Backend, FieldPath, ObjectKind, OpenRequest};
+use neptune_core::{FieldPath, ObjectKind, OpenRequest, Reader, Writer};
 use tower::ServiceExt;
 
 const PROJECT: &str = "bench/ui";

@@ -17,7 +17,7 @@ use neptune_core::backend::{ObjectInfo, ObjectKind};
 use neptune_core::rules::SERIES_PAGE;
 use neptune_core::store::{QueuedBatch, Store};
 use neptune_core::wire::{self, BatchResult, BatchesBody, BatchesReply, OpenBody};
-use neptune_core::{Backend, FieldPath};
+use neptune_core::{FieldPath, Reader, Writer};
 
 use crate::body::BodyBudget;
 use crate::error::{ApiError, ApiResult};
@@ -439,7 +439,7 @@ macro_rules! path_read {
         ) -> ApiResult<Json<$t>> {
             let path = field_path(&q.path)?;
             read_object(s, grant, id, move |store, id| {
-                Ok(Json(Backend::$method(store, id, &path)?))
+                Ok(Json(Reader::$method(store, id, &path)?))
             })
             .await
         }

@@ -102,6 +102,7 @@ impl From<Error> for ApiError {
             Error::Server { .. } => ApiError::internal(message),
             Error::Store { .. }
             | Error::Io { .. }
+            | Error::Unavailable { .. }
             | Error::Corrupt(_)
             | Error::Worker(_)
             | Error::Config(_)

@@ -2,7 +2,7 @@
 //!
 //! A versioned JSON API (`/api/v1`, described at `/api/v1/openapi.json`) over the same
 //! embedded store ([`neptune_core::store::Store`], SQLite and a content-addressed file area in
-//! the data directory) and the same `Backend` contract that runs use locally. Clients log
+//! the data directory) and the same `Writer` and `Reader` contract that runs use locally. Clients log
 //! through `neptune_core`'s HTTP backend (`NEPTUNE_URL`, `NEPTUNE_API_TOKEN`).
 //!
 //! - Tokens ([`tokens`]): per project, read or write scope, hashed at rest; handlers take

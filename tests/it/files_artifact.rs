@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use neptune::plumbing::operation::ArtifactFile;
 use neptune::plumbing::store::Store;
-use neptune::plumbing::{Backend, OpenRequest, Operation};
+use neptune::plumbing::{OpenRequest, Operation, Reader, Writer};
 use neptune::{Error, FieldPath, Mode, ObjectKind, Run, Value};
 
 fn s(p: &Path) -> &str {

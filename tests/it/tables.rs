@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
 use neptune::plumbing::store::Store;
-use neptune::plumbing::{Backend, MemoryBackend, OpenRequest, Operation, TableScope};
+use neptune::plumbing::{MemoryBackend, OpenRequest, Operation, Reader, TableScope, Writer};
 use neptune::{
     Cell, Error, FieldPath, FieldType, File, GitInfo, GitRef, Mode, Model, ModelVersion,
     ObjectKind, ProgressBar, Project, Run, RunState, Table, TableQuery,
@@ -86,7 +86,7 @@ fn four_runs(b: &Store) -> [String; 4] {
     ]
 }
 
-fn runs(b: &dyn Backend, q: TableQuery) -> Vec<String> {
+fn runs(b: &dyn Reader, q: TableQuery) -> Vec<String> {
     let t = b.fetch_table(&TableScope::runs(PROJECT), &q).unwrap();
     t.ids().into_iter().map(str::to_owned).collect()
 }

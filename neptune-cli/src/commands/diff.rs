@@ -31,7 +31,7 @@ struct Summary {
 }
 
 fn summaries(src: &Source, id: &str, all: bool) -> CliResult<BTreeMap<String, Summary>> {
-    let b = &src.backend;
+    let b = src.backend.reader();
     let fields = src.structure(id)?;
     let values: BTreeMap<FieldPath, neptune_core::Value> =
         b.fetch_values_below(id, None)?.into_iter().collect();

@@ -51,7 +51,7 @@ fn with_ext(base: &Path, rel: &Path, ext: &str) -> PathBuf {
 pub(crate) fn run(src: &Source, id: &str, format: ExportFormat, dir: &Path) -> CliResult {
     let fields = src.structure(id)?;
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let b = &src.backend;
+    let b = src.backend.reader();
     let values: std::collections::HashMap<FieldPath, Value> =
         b.fetch_values_below(id, None)?.into_iter().collect();
     let mut object = None;

@@ -32,6 +32,7 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
         Some(_) => {
             let v = src
                 .backend
+                .reader()
                 .fetch_value(id, &p)?
                 .ok_or_else(|| source::missing(id, path, &fields))?;
             match output {
@@ -49,7 +50,7 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
             if !fields.iter().any(|(q, _)| q.as_str().starts_with(&below)) {
                 return Err(source::missing(id, path, &fields));
             }
-            let values = src.backend.fetch_values_below(id, Some(&p))?;
+            let values = src.backend.reader().fetch_values_below(id, Some(&p))?;
             write_namespace(&mut out, &p, &values, output)?;
         }
     }

@@ -66,6 +66,7 @@ pub(crate) fn run(src: &Source, a: RunsArgs, output: Output) -> CliResult {
     }
     let table = src
         .backend
+        .reader()
         .fetch_table(&TableScope::runs(&project), &q)
         .map_err(|e| match e {
             neptune_core::Error::ObjectNotFound { .. } => src.no_project(&project),

@@ -53,6 +53,7 @@ pub(crate) fn run(src: &Source, id: &str, under: Option<&str>) -> CliResult {
     };
     let values: HashMap<FieldPath, Value> = src
         .backend
+        .reader()
         .fetch_values_below(id, None)?
         .into_iter()
         .collect();
@@ -108,7 +109,7 @@ fn describe(
     t: FieldType,
     values: &HashMap<FieldPath, Value>,
 ) -> CliResult<String> {
-    let b = &src.backend;
+    let b = src.backend.reader();
     Ok(match t {
         FieldType::FloatSeries => {
             let page = src.float_points(id, path)?;

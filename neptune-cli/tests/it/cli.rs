@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use neptune_core::store::Store;
-use neptune_core::{Backend, FieldPath, File, GitRef, ObjectKind, OpenRequest, Operation, Run};
+use neptune_core::{FieldPath, File, GitRef, ObjectKind, OpenRequest, Operation, Run, Writer};
 use serde_json::Value as J;
 
 const PROJECT: &str = "team/cli";

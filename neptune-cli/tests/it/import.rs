@@ -77,7 +77,7 @@ fn skipped_reasons(report: &J) -> Vec<String> {
 fn values(home: &Path, run: &Run) -> Vec<(String, Value)> {
     run.wait().unwrap();
     let store = neptune_core::store::Store::open(home).unwrap();
-    let backend: &dyn neptune_core::Backend = &store;
+    let backend: &dyn neptune_core::Reader = &store;
     backend
         .fetch_values_below(run.id(), None)
         .unwrap()
@@ -327,7 +327,7 @@ fn stored_points(home: &Path, runs: usize) -> u64 {
     let Ok(store) = neptune_core::store::Store::open(home) else {
         return 0;
     };
-    let backend: &dyn neptune_core::Backend = &store;
+    let backend: &dyn neptune_core::Reader = &store;
     let loss = FieldPath::parse("train/loss").unwrap();
     let mut n = 0;
     for r in 1..=runs {

@@ -1,6 +1,7 @@
 //! Choosing the HTTP backend when a server URL is set (NEPTUNE_URL or the builder's `url`).
 
 use std::path::Path;
+#[cfg(feature = "http")]
 use std::sync::Arc;
 
 use crate::backend::Backend;
@@ -25,12 +26,7 @@ pub(crate) fn token_from_env() -> Option<String> {
 /// The backend of an object logged to the server at `url`: through the durable queue in
 /// `home/queue` (async, sync and offline modes), or directly (read-only mode).
 #[cfg(feature = "http")]
-pub(crate) fn remote(
-    url: &str,
-    token: Option<String>,
-    home: &Path,
-    mode: Mode,
-) -> Result<Arc<dyn Backend>> {
+pub(crate) fn remote(url: &str, token: Option<String>, home: &Path, mode: Mode) -> Result<Backend> {
     use crate::backend::http::{HttpBackend, QueueMode, QueuedBackend};
     let token = match (token.or_else(token_from_env), mode) {
         (Some(t), _) => t,
@@ -42,14 +38,15 @@ pub(crate) fn remote(
             )))
         }
     };
-    let http = HttpBackend::new(url, &token)?;
+    let http = Arc::new(HttpBackend::new(url, &token)?);
     let mode = match mode {
         Mode::Async => QueueMode::Async,
         Mode::Sync => QueueMode::Sync,
         Mode::Offline => QueueMode::Offline,
-        Mode::ReadOnly | Mode::Debug => return Ok(Arc::new(http)),
+        Mode::ReadOnly | Mode::Debug => return Ok(Backend::of(http)),
     };
-    Ok(Arc::new(QueuedBackend::new(http, home, mode)))
+    let queued = Arc::new(QueuedBackend::new(http.clone(), home, mode));
+    Ok(Backend::new(queued, http))
 }
 
 /// Without the `http` feature: a clear error.
@@ -59,7 +56,7 @@ pub(crate) fn remote(
     _token: Option<String>,
     _home: &Path,
     _mode: Mode,
-) -> Result<Arc<dyn Backend>> {
+) -> Result<Backend> {
     Err(Error::Config(format!(
         "a server URL is set ({url}, from NEPTUNE_URL or the builder) but this build has no HTTP \
          backend: enable the `http` feature of neptune, or unset NEPTUNE_URL to log to the \

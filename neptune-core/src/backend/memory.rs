@@ -1,22 +1,21 @@
-//! The memory backend: an in-memory [`Store`] that also records every operation it is given.
+//! The memory backend: a [`Writer`] that records every operation it is given and passes it on
+//! to another writer (by default an in-memory [`Store`], which is also the reader).
 //!
 //! Used by debug mode and by tests that assert the exact operation stream of a handle.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::{Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage};
+use super::{Backend, ObjectInfo, OpenRequest, Reader, Rejected, Writer};
 use crate::error::Result;
-use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
-use crate::model::path::FieldPath;
-use crate::model::types::{FieldType, Value};
+use crate::model::operation::{FileRef, Operation};
 use crate::store::Store;
 
-/// An in-memory store plus a recorder of every operation passed to [`Backend::execute`],
-/// per object, in order (rejected ones included).
+/// A recorder of every operation passed to [`Writer::execute`], per object, in order
+/// (rejected ones included), in front of the writer that stores them.
 ///
 /// ```
-/// use neptune_core::{Backend, FieldPath, MemoryBackend, ObjectKind, OpenRequest, Operation};
+/// use neptune_core::{FieldPath, MemoryBackend, ObjectKind, OpenRequest, Operation, Writer};
 /// let b = MemoryBackend::new();
 /// let run = b.open_object(&OpenRequest {
 ///     kind: ObjectKind::Run, project: "p".into(), with_id: None,
@@ -26,23 +25,50 @@ use crate::store::Store;
 /// b.execute(&run.id, &[op.clone()]).unwrap();
 /// assert_eq!(b.operations(&run.id), vec![op]);
 /// ```
-#[derive(Debug)]
 pub struct MemoryBackend {
-    store: Store,
+    writer: Arc<dyn Writer>,
+    reader: Arc<dyn Reader>,
+    store: Option<Arc<Store>>,
     recorded: Mutex<HashMap<String, Vec<Operation>>>,
 }
 
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBackend")
+            .field("location", &self.writer.location())
+            .finish()
+    }
+}
+
 impl MemoryBackend {
-    /// A new, empty memory backend.
+    /// A recorder in front of a new, empty in-memory store.
     ///
     /// # Panics
     /// Only if SQLite cannot open an in-memory database (out of memory).
     pub fn new() -> Self {
-        let store = Store::in_memory().expect("SQLite could not open an in-memory database");
+        let store =
+            Arc::new(Store::in_memory().expect("SQLite could not open an in-memory database"));
         MemoryBackend {
-            store,
+            writer: store.clone(),
+            reader: store.clone(),
+            store: Some(store),
             recorded: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A recorder in front of `writer`, whose writes `reader` reads.
+    pub fn recording(writer: Arc<dyn Writer>, reader: Arc<dyn Reader>) -> Self {
+        MemoryBackend {
+            writer,
+            reader,
+            store: None,
+            recorded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The backend of objects that write through this recorder.
+    pub fn backend(self: &Arc<Self>) -> Backend {
+        Backend::new(self.clone(), self.reader.clone())
     }
 
     /// Every operation given to `execute` for `object`, in order.
@@ -55,9 +81,15 @@ impl MemoryBackend {
         self.lock().clear();
     }
 
-    /// The store underneath, for reads that the trait does not offer.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The in-memory store underneath, for reads that the [`Reader`] does not offer (`None`
+    /// for a recorder made with [`MemoryBackend::recording`]).
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_deref()
+    }
+
+    /// The reader of what was written.
+    pub fn reader(&self) -> &dyn Reader {
+        &*self.reader
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Operation>>> {
@@ -71,13 +103,13 @@ impl Default for MemoryBackend {
     }
 }
 
-impl Backend for MemoryBackend {
+impl Writer for MemoryBackend {
     fn location(&self) -> String {
-        self.store.location()
+        self.writer.location()
     }
 
     fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo> {
-        self.store.open_object(req)
+        self.writer.open_object(req)
     }
 
     fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>> {
@@ -85,88 +117,34 @@ impl Backend for MemoryBackend {
             .entry(object.to_owned())
             .or_default()
             .extend_from_slice(ops);
-        self.store.execute(object, ops)
-    }
-
-    fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>> {
-        self.store.fetch_structure(object)
-    }
-
-    fn fetch_value(&self, object: &str, path: &FieldPath) -> Result<Option<Value>> {
-        self.store.fetch_value(object, path)
-    }
-
-    fn fetch_values_below(
-        &self,
-        object: &str,
-        prefix: Option<&FieldPath>,
-    ) -> Result<Vec<(FieldPath, Value)>> {
-        self.store.fetch_values_below(object, prefix)
-    }
-
-    fn fetch_series_info(&self, object: &str, path: &FieldPath) -> Result<Option<SeriesInfo>> {
-        self.store.fetch_series_info(object, path)
-    }
-
-    fn fetch_float_points(
-        &self,
-        object: &str,
-        path: &FieldPath,
-        after_step: Option<f64>,
-        limit: usize,
-    ) -> Result<SeriesPage<f64>> {
-        self.store
-            .fetch_float_points(object, path, after_step, limit)
-    }
-
-    fn fetch_string_points(
-        &self,
-        object: &str,
-        path: &FieldPath,
-        after_step: Option<f64>,
-        limit: usize,
-    ) -> Result<SeriesPage<String>> {
-        self.store
-            .fetch_string_points(object, path, after_step, limit)
-    }
-
-    fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
-        self.store.list_objects(project, kind)
-    }
-
-    fn fetch_table(
-        &self,
-        scope: &crate::TableScope,
-        q: &crate::TableQuery,
-    ) -> Result<crate::Table> {
-        self.store.fetch_table(scope, q)
+        self.writer.execute(object, ops)
     }
 
     fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {
-        self.store.put_file(content, extension)
+        self.writer.put_file(content, extension)
     }
 
-    fn has_file(&self, digest: &str) -> Result<bool> {
-        self.store.has_file(digest)
+    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
+        self.writer.wait_acknowledged()
     }
 
-    fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>> {
-        self.store.open_file(digest)
+    fn stopping(&self, deadline: std::time::Instant) {
+        self.writer.stopping(deadline)
     }
 
-    fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>> {
-        self.store.file_ref(object, path)
+    fn close(&self, deadline: std::time::Instant) -> Result<Vec<Rejected>> {
+        self.writer.close(deadline)
     }
 
-    fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>> {
-        self.store.fileset_entries(object, path)
+    fn settle(&self) -> Result<()> {
+        self.writer.settle()
     }
 
-    fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>> {
-        self.store.file_points(object, path)
+    fn reachable(&self) -> Result<()> {
+        self.writer.reachable()
     }
 
-    fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
-        self.store.artifact_files(object, path)
+    fn pending_file(&self, digest: &str) -> Option<Box<dyn std::io::Read + Send>> {
+        self.writer.pending_file(digest)
     }
 }

@@ -1,24 +1,30 @@
 //! Backends: where operations go and where fetches come from.
 //!
-//! One trait, implemented by the embedded [`Store`](crate::store::Store) (SQLite), the
-//! [`MemoryBackend`] (debug mode and tests; records every operation) and, later, the HTTP client
-//! of `neptune-server`. Every method takes the object's `sys/id`.
+//! Two traits: a [`Writer`] (open objects, execute batches, put files, flush, close) and a
+//! [`Reader`] (fields, series pages, tables, files). Objects, handles and the worker hold a
+//! [`Backend`]: one writer and one reader. The embedded [`Store`](crate::store::Store) (SQLite)
+//! is both; the [`MemoryBackend`] (debug mode and tests) is a writer that records every
+//! operation and passes it on to a store, which is the reader; with the `http` feature a run
+//! writes through the disk queue (`http::QueuedBackend`) and reads from the server
+//! (`http::HttpBackend`). Every method takes the object's `sys/id`.
 
 #[cfg(feature = "http")]
 pub mod http;
 pub(crate) mod http_choice;
 mod memory;
+mod traits;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
 use crate::model::path::FieldPath;
 use crate::model::types::{FieldType, Value};
 
 pub use memory::MemoryBackend;
+pub use traits::{Reader, Writer};
 
 /// The kinds of objects that hold fields (their names: `rules/kinds.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -130,114 +136,89 @@ impl<T> SeriesPage<T> {
     }
 }
 
-/// The storage contract. Implementations validate every operation again (types, paths, steps):
-/// a batch's invalid operations are rejected one by one and reported, the rest applied.
-pub trait Backend: Send + Sync + 'static {
-    /// Where the data lives, for messages (`"/home/me/.neptune"`, `"memory"`).
-    fn location(&self) -> String;
+/// The backend of an object: where its writes go and where its reads come from.
+///
+/// Cheap to clone (two `Arc`s). [`Backend::read`] is the way to read what the object wrote:
+/// it lets the writer make its accepted writes readable first ([`Writer::settle`]).
+#[derive(Clone)]
+pub struct Backend {
+    writer: Arc<dyn Writer>,
+    reader: Arc<dyn Reader>,
+}
 
-    /// Creates or resumes an object. Fails with `ObjectNotFound` for an unknown `with_id`.
-    fn open_object(&self, req: &OpenRequest) -> Result<ObjectInfo>;
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backend")
+            .field("location", &self.writer.location())
+            .finish()
+    }
+}
 
-    /// Applies a batch of operations to an object in one transaction, in order.
-    /// `Err` means nothing of the batch was applied (the caller may retry it).
-    fn execute(&self, object: &str, ops: &[Operation]) -> Result<Vec<Rejected>>;
-
-    /// Every field of the object with its type.
-    fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>>;
-
-    /// The value of a single-value field (Float … RunState, GitRef, Artifact hash);
-    /// `None` when the path holds no field.
-    fn fetch_value(&self, object: &str, path: &FieldPath) -> Result<Option<Value>>;
-
-    /// Every single-value field at or below `prefix` (the whole object for `None`).
-    fn fetch_values_below(
-        &self,
-        object: &str,
-        prefix: Option<&FieldPath>,
-    ) -> Result<Vec<(FieldPath, Value)>>;
-
-    /// Summary of a series field; `None` when the path holds no field.
-    fn fetch_series_info(&self, object: &str, path: &FieldPath) -> Result<Option<SeriesInfo>>;
-
-    /// Points of a FloatSeries with step greater than `after_step`, at most `limit`, in step order.
-    fn fetch_float_points(
-        &self,
-        object: &str,
-        path: &FieldPath,
-        after_step: Option<f64>,
-        limit: usize,
-    ) -> Result<SeriesPage<f64>>;
-
-    /// Entries of a StringSeries with step greater than `after_step`, at most `limit`.
-    fn fetch_string_points(
-        &self,
-        object: &str,
-        path: &FieldPath,
-        after_step: Option<f64>,
-        limit: usize,
-    ) -> Result<SeriesPage<String>>;
-
-    /// Ids of the objects of a kind in a project, oldest first.
-    fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>>;
-
-    /// The table of the objects in `scope` that `query` selects (filters, sort, limit,
-    /// columns and cells as the reference's `fetch_runs_table(...).to_pandas()`).
-    fn fetch_table(
-        &self,
-        scope: &crate::TableScope,
-        query: &crate::TableQuery,
-    ) -> Result<crate::Table>;
-
-    // ---- files ----------------------------------------------------------------------------
-
-    /// Streams `content` into the content-addressed file area and returns its reference
-    /// (SHA-256 digest, size, and the given `extension`). Content is stored once however many
-    /// fields or objects log it; it never sits whole in memory on the way (except in memory
-    /// backends), and no partial content is ever visible under a digest. Operations that
-    /// refer to the content ([`Operation::UploadFile`], `UploadFileSet`, `LogImages`) are sent
-    /// after it.
-    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef>;
-
-    /// Whether the file area holds the content with this digest.
-    fn has_file(&self, digest: &str) -> Result<bool>;
-
-    /// Opens the content with this digest for reading (streamed).
-    fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>>;
-
-    /// The file of a File field; `None` when the path holds no File.
-    fn file_ref(&self, object: &str, path: &FieldPath) -> Result<Option<FileRef>>;
-
-    /// The entries of a FileSet field, sorted by path (empty when the field is missing).
-    fn fileset_entries(&self, object: &str, path: &FieldPath) -> Result<Vec<FileSetEntry>>;
-
-    /// The entries of a FileSeries field, in step order (empty when the field is missing).
-    fn file_points(&self, object: &str, path: &FieldPath) -> Result<Vec<FilePoint>>;
-
-    /// The files of an Artifact field, sorted by path (empty when the field is missing).
-    fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>>;
-
-    // ---- backends that forward writes (the HTTP backend's durable queue) -------------------
-
-    /// Waits until every batch `execute` accepted has reached where this backend forwards it
-    /// (the server, for the HTTP backend's queue on disk) and returns the operations refused
-    /// there since the last call. Backends that store during `execute` return at once.
-    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
-        Ok(Vec::new())
+impl Backend {
+    /// Writes go to `writer`, reads come from `reader`.
+    pub fn new(writer: Arc<dyn Writer>, reader: Arc<dyn Reader>) -> Backend {
+        Backend { writer, reader }
     }
 
-    /// Called when the object begins to stop, before its last `execute`: a backend whose writes
-    /// may wait (for room on a full disk) stops waiting at `deadline` and reports what it did
-    /// not keep, so that `stop()` keeps to its timeout.
-    fn stopping(&self, deadline: std::time::Instant) {
-        let _ = deadline;
+    /// One value that is both the writer and the reader (the embedded store).
+    pub fn of<T: Writer + Reader>(both: Arc<T>) -> Backend {
+        Backend {
+            writer: both.clone(),
+            reader: both,
+        }
     }
 
-    /// Called once when the object stops, after its last `execute`: waits at most until
-    /// `deadline` for the forwarding to finish, then releases what the backend holds for the
-    /// object. `Err` says what is left and how to send it (`neptune sync`).
-    fn close(&self, deadline: std::time::Instant) -> Result<Vec<Rejected>> {
-        let _ = deadline;
-        Ok(Vec::new())
+    /// The write side.
+    pub fn writer(&self) -> &dyn Writer {
+        &*self.writer
+    }
+
+    /// The read side as it is, without waiting for this process's writes to be readable (for
+    /// reads of other objects, and tools that only read).
+    pub fn reader(&self) -> &dyn Reader {
+        &*self.reader
+    }
+
+    /// The read side, once the writes accepted so far are readable ([`Writer::settle`]).
+    pub fn read(&self) -> Result<&dyn Reader> {
+        self.writer.settle()?;
+        Ok(&*self.reader)
+    }
+
+    /// Whether the content with this digest can be read: written by this process and not yet
+    /// forwarded ([`Writer::pending_file`]), or in the reader's file area.
+    pub fn has_file(&self, digest: &str) -> Result<bool> {
+        if self.writer.pending_file(digest).is_some() {
+            return Ok(true);
+        }
+        self.writer.reachable()?;
+        self.reader.has_file(digest)
+    }
+
+    /// Opens the content with this digest: from the writer while it is not yet forwarded,
+    /// else from the reader once the writes are readable.
+    pub fn open_file(&self, digest: &str) -> Result<Box<dyn std::io::Read + Send>> {
+        if let Some(f) = self.writer.pending_file(digest) {
+            return Ok(f);
+        }
+        self.read()?.open_file(digest)
+    }
+
+    /// The ids of the objects of a kind in a project, oldest first.
+    pub fn list_objects(&self, project: &str, kind: ObjectKind) -> Result<Vec<String>> {
+        self.writer.reachable()?;
+        self.reader.list_objects(project, kind)
+    }
+}
+
+impl<T: Writer + Reader> From<Arc<T>> for Backend {
+    fn from(both: Arc<T>) -> Backend {
+        Backend::of(both)
+    }
+}
+
+impl From<Arc<MemoryBackend>> for Backend {
+    fn from(m: Arc<MemoryBackend>) -> Backend {
+        m.backend()
     }
 }

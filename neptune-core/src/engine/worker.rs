@@ -2,7 +2,7 @@
 //!
 //! Data and control travel apart: data through the [`Queue`], control (flush, stop) as
 //! requests with a reply on a channel of their own. The worker writes on every tick of the flush
-//! interval, when a buffer fills, and when asked; a batch is one call of `Backend::execute`.
+//! interval, when a buffer fills, and when asked; a batch is one call of `Writer::execute`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +40,7 @@ struct Failures {
 /// What the object and its worker share.
 pub(crate) struct Shared {
     pub queue: Queue,
-    pub backend: Arc<dyn Backend>,
+    pub backend: Backend,
     pub object_id: String,
     /// Whether every call waits for its write (failures then reach the caller at once).
     sync_mode: bool,
@@ -56,12 +56,7 @@ pub(crate) fn no_subscriber() -> bool {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        queue: Queue,
-        backend: Arc<dyn Backend>,
-        object_id: String,
-        sync_mode: bool,
-    ) -> Self {
+    pub(crate) fn new(queue: Queue, backend: Backend, object_id: String, sync_mode: bool) -> Self {
         Shared {
             queue,
             backend,
@@ -171,7 +166,7 @@ impl Shared {
     fn execute(&self, batch: &[Operation]) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=ATTEMPTS {
-            match self.backend.execute(&self.object_id, batch) {
+            match self.backend.writer().execute(&self.object_id, batch) {
                 Ok(rejected) => {
                     self.record(Ok(rejected));
                     return;
@@ -183,7 +178,7 @@ impl Shared {
                             "a batch of {} operation(s) could not be written to {} after \
                              {ATTEMPTS} attempts: {e}",
                             batch.len(),
-                            self.backend.location()
+                            self.backend.writer().location()
                         ),
                     );
                 }
@@ -322,11 +317,11 @@ fn run(shared: &Shared, ctrl: &Receiver<Control>, wake: &Receiver<()>, interval:
                 let _ = reply.send(());
             }
             Some(Control::Wait(reply)) => {
-                shared.record(shared.backend.wait_acknowledged());
+                shared.record(shared.backend.writer().wait_acknowledged());
                 let _ = reply.send(());
             }
             Some(Control::Stop(reply, deadline)) => {
-                let outcome = match shared.backend.close(deadline) {
+                let outcome = match shared.backend.writer().close(deadline) {
                     Ok(rejected) => {
                         shared.record(Ok(rejected));
                         Ok(())

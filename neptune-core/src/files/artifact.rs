@@ -296,7 +296,12 @@ impl ArtifactHandle {
     /// The artifact's hash (SHA-256 over its entries).
     pub fn fetch_hash(&self) -> Result<String> {
         self.obj.flush_for_read()?;
-        match self.obj.backend().fetch_value(&self.obj.id, &self.path)? {
+        match self
+            .obj
+            .backend()
+            .read()?
+            .fetch_value(&self.obj.id, &self.path)?
+        {
             Some(Value::Artifact(h)) => Ok(h),
             Some(other) => Err(Error::TypeMismatch {
                 path: self.path.to_string(),
@@ -324,6 +329,7 @@ impl ArtifactHandle {
         let files = self
             .obj
             .backend()
+            .read()?
             .artifact_files(&self.obj.id, &self.path)?;
         Ok(ArtifactValue { hash, files })
     }

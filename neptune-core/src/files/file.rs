@@ -83,7 +83,12 @@ impl FileHandle {
 
     fn stored(&self) -> Result<FileRef> {
         self.obj.flush_for_read()?;
-        match self.obj.backend().file_ref(&self.obj.id, &self.path)? {
+        match self
+            .obj
+            .backend()
+            .read()?
+            .file_ref(&self.obj.id, &self.path)?
+        {
             Some(f) => Ok(f),
             None => Err(self.not_a_file()?),
         }

@@ -305,7 +305,7 @@ impl FileSetHandle {
                 inner: f,
                 progress: &bar,
             };
-            let file: FileRef = backend.put_file(&mut r, ext)?;
+            let file: FileRef = backend.writer().put_file(&mut r, ext)?;
             Ok(FileSetEntry {
                 path: set_path.clone(),
                 file,
@@ -378,12 +378,13 @@ impl FileSetHandle {
         let entries = self
             .obj
             .backend()
+            .read()?
             .fileset_entries(&self.obj.id, &self.path)?;
         if entries.is_empty() {
             let t = self.obj.schema().type_of(self.path.as_str());
             match t {
                 None => {
-                    let stored = self.obj.backend().fetch_structure(&self.obj.id)?;
+                    let stored = self.obj.backend().read()?.fetch_structure(&self.obj.id)?;
                     if !stored.iter().any(|(p, _)| *p == self.path) {
                         return Err(missing(&self.obj, &self.path));
                     }

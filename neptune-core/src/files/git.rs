@@ -168,7 +168,8 @@ pub(crate) fn capture(obj: &ObjectInner, git_ref: &GitRef) {
         // are what tests use: the default looks for no repository there; an explicit
         // GitRef::new(path) still does.
         GitRef::WorkingDirectory
-            if obj.mode == crate::config::Mode::Debug || obj.backend().location() == "memory" =>
+            if obj.mode == crate::config::Mode::Debug
+                || obj.backend().writer().location() == "memory" =>
         {
             return
         }
@@ -199,7 +200,7 @@ pub(crate) fn capture(obj: &ObjectInner, git_ref: &GitRef) {
     let diff = run_git(
         &root,
         &["diff", "HEAD", "--no-color", "--no-ext-diff", "--binary"],
-        |r| backend.put_file(r, "patch"),
+        |r| backend.writer().put_file(r, "patch"),
     );
     match diff {
         Some(Ok(file)) if file.size > 0 => obj.write_internal(Operation::UploadFile {

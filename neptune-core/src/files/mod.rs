@@ -1,7 +1,7 @@
 //! Every file-holding field type: File, FileSeries, FileSet, Artifact, and the GitRef captured
 //! at run creation.
 //!
-//! Content goes into the backend's content-addressed file area ([`Backend::put_file`]) at the
+//! Content goes into the backend's content-addressed file area ([`Writer::put_file`]) at the
 //! call, streamed, before the operation that refers to it is queued: what is logged is what the
 //! file held at the call, and a later change or deletion of the source changes nothing.
 //!
@@ -17,7 +17,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`Backend::put_file`]: crate::Backend::put_file
+//! [`Writer::put_file`]: crate::Writer::put_file
 
 mod artifact;
 mod file;

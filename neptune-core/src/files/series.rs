@@ -308,7 +308,11 @@ impl FileSeriesHandle {
     /// Every entry (step, timestamp, file reference, name, description), in step order.
     pub fn fetch_entries(&self) -> Result<Vec<FilePoint>> {
         self.obj.flush_for_read()?;
-        let points = self.obj.backend().file_points(&self.obj.id, self.path())?;
+        let points = self
+            .obj
+            .backend()
+            .read()?
+            .file_points(&self.obj.id, self.path())?;
         if points.is_empty() && self.obj.schema().type_of(self.path().as_str()).is_none() {
             return Err(missing(&self.obj, self.path()));
         }

@@ -233,7 +233,7 @@ pub(crate) fn write_atomically(
 
 /// Copies stored content into `out`, checking its digest and size on the way.
 pub(crate) fn copy_content(
-    backend: &dyn Backend,
+    backend: &Backend,
     file: &FileRef,
     out: &mut dyn Write,
     progress: &Bytes,
@@ -267,7 +267,7 @@ pub(crate) fn copy_content(
 
 /// Downloads one stored file to `dest` (atomically, verified).
 pub(crate) fn download_one(
-    backend: &dyn Backend,
+    backend: &Backend,
     file: &FileRef,
     dest: &Path,
     progress: &Bytes,

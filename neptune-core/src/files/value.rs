@@ -306,7 +306,7 @@ impl File {
     /// Stores the content in the backend's file area now; its reference.
     pub(crate) fn store(
         &self,
-        backend: &dyn Backend,
+        backend: &Backend,
         field: &FieldPath,
         progress: &crate::options::ProgressBar,
     ) -> Result<FileRef> {
@@ -317,7 +317,7 @@ impl File {
             inner: reader,
             progress: &bar,
         };
-        let stored = backend.put_file(&mut counting, &self.extension);
+        let stored = backend.writer().put_file(&mut counting, &self.extension);
         bar.finish();
         stored.map_err(|e| match (e, &self.source) {
             (Error::Io { context, source }, Source::Path(p)) => Error::Io {

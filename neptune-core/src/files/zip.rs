@@ -38,7 +38,7 @@ fn zip_time(ms: i64) -> Option<zip::DateTime> {
 
 /// Writes every entry (paths already checked) into `out` as a zip archive.
 pub(crate) fn write_zip(
-    backend: &dyn Backend,
+    backend: &Backend,
     entries: &[FileSetEntry],
     out: &mut fs::File,
     progress: &Bytes,

@@ -276,6 +276,7 @@ impl Reader {
             let file = self
                 .obj
                 .backend()
+                .read()?
                 .file_ref(&self.object, &path)?
                 .ok_or_else(missing)?;
             let content = self.obj.backend().open_file(&file.digest)?;
@@ -475,12 +476,14 @@ impl Handler {
         };
         let values = obj
             .backend()
+            .read()?
             .fetch_values_below(&obj.id, base.as_ref())?
             .into_iter()
             .map(|(p, v)| (String::from(p), v))
             .collect();
         let types = obj
             .backend()
+            .read()?
             .fetch_structure(&obj.id)?
             .into_iter()
             .filter(|(p, _)| inside(p))

@@ -160,6 +160,7 @@ impl<T: Scalar> ScalarHandle<T> {
         let v = self
             .obj
             .backend()
+            .read()?
             .fetch_value(&self.obj.id, &self.path)?
             .ok_or_else(|| missing(&self.obj, &self.path))?;
         let got = v.field_type();
@@ -233,6 +234,7 @@ impl SeriesValue for f64 {
         limit: usize,
     ) -> Result<crate::backend::SeriesPage<f64>> {
         obj.backend()
+            .read()?
             .fetch_float_points(&obj.id, path, after, limit)
     }
     fn from_value(v: Value) -> Option<Self> {
@@ -265,6 +267,7 @@ impl SeriesValue for String {
         limit: usize,
     ) -> Result<crate::backend::SeriesPage<String>> {
         obj.backend()
+            .read()?
             .fetch_string_points(&obj.id, path, after, limit)
     }
     fn from_value(v: Value) -> Option<Self> {
@@ -443,6 +446,7 @@ impl<V: SeriesValue> SeriesHandle<V> {
         let info = self
             .obj
             .backend()
+            .read()?
             .fetch_series_info(&self.obj.id, self.path())?
             .ok_or_else(|| missing(&self.obj, self.path()))?;
         info.last
@@ -484,6 +488,7 @@ pub(crate) fn fetch_series<V: SeriesValue>(
 ) -> Result<SeriesValues<V>> {
     let info = obj
         .backend()
+        .read()?
         .fetch_series_info(&obj.id, path)?
         .ok_or_else(|| missing(obj, path))?;
     if info.field_type != V::TYPE {
@@ -627,7 +632,12 @@ impl StringSetHandle {
     /// The strings of the set.
     pub fn fetch(&self) -> Result<BTreeSet<String>> {
         self.obj.flush_for_read()?;
-        match self.obj.backend().fetch_value(&self.obj.id, &self.path)? {
+        match self
+            .obj
+            .backend()
+            .read()?
+            .fetch_value(&self.obj.id, &self.path)?
+        {
             Some(Value::StringSet(s)) => Ok(s),
             Some(other) => Err(Error::TypeMismatch {
                 path: self.path.to_string(),

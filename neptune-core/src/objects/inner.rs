@@ -77,7 +77,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ObjectInner {
     pub(crate) fn start(
         info: ObjectInfo,
-        backend: Arc<dyn Backend>,
+        backend: Backend,
         mode: Mode,
         flush_interval: Duration,
         stop_timeout: Duration,
@@ -110,8 +110,8 @@ impl ObjectInner {
         })
     }
 
-    pub(crate) fn backend(&self) -> &dyn Backend {
-        &*self.shared.backend
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.shared.backend
     }
 
     /// Whether writes are refused (cheap; the full reason comes from [`check_writable`]).
@@ -216,6 +216,7 @@ impl ObjectInner {
         let last_step = match existing {
             Some(_) => self
                 .backend()
+                .read()?
                 .fetch_series_info(&self.id, path)?
                 .and_then(|i| i.last_step),
             None => None,
@@ -284,7 +285,7 @@ impl ObjectInner {
     /// Reloads the schema from the backend (fields written by other processes appear).
     pub(crate) fn sync(&self) -> Result<()> {
         self.flush_for_read()?;
-        let fields = self.backend().fetch_structure(&self.id)?;
+        let fields = self.backend().read()?.fetch_structure(&self.id)?;
         *self.schema() = Schema::from_fields(fields);
         Ok(())
     }
@@ -325,7 +326,7 @@ impl ObjectInner {
     /// Every single value at or below `ns`, as a nested map (relative to `ns`).
     pub(crate) fn fetch_namespace(&self, ns: Option<&FieldPath>) -> Result<Value> {
         self.flush_for_read()?;
-        let items = self.backend().fetch_values_below(&self.id, ns)?;
+        let items = self.backend().read()?.fetch_values_below(&self.id, ns)?;
         let mut root = BTreeMap::new();
         for (path, value) in items {
             let rel = match ns {
@@ -354,6 +355,7 @@ impl ObjectInner {
         });
         self.shared
             .backend
+            .writer()
             .stopping(std::time::Instant::now() + self.stop_timeout);
         if !w.stop(self.stop_timeout)? {
             return Err(Error::Worker(format!(

@@ -282,7 +282,7 @@ pub struct Builder<T> {
     tags: Vec<String>,
     mode: Option<Mode>,
     home: Option<PathBuf>,
-    backend: Option<Arc<dyn Backend>>,
+    backend: Option<Backend>,
     url: Option<String>,
     api_token: Option<String>,
     flush_interval: Duration,
@@ -376,9 +376,10 @@ impl<T: ObjectType> Builder<T> {
         self
     }
 
-    /// Use this backend instead of the one the mode chooses (tests, custom storage).
-    pub fn backend(mut self, backend: Arc<dyn Backend>) -> Self {
-        self.backend = Some(backend);
+    /// Use this backend instead of the one the mode chooses (tests, custom storage): a
+    /// [`Backend`], or an `Arc` of a store (writer and reader) or of a [`MemoryBackend`].
+    pub fn backend(mut self, backend: impl Into<Backend>) -> Self {
+        self.backend = Some(backend.into());
         self
     }
 
@@ -431,16 +432,16 @@ impl<T: ObjectType> Builder<T> {
             ));
         }
         let url = self.url.or_else(crate::backend::http_choice::url_from_env);
-        let backend: Arc<dyn Backend> = match (self.backend, mode, url) {
+        let backend: Backend = match (self.backend, mode, url) {
             (Some(b), _, _) => b,
-            (None, Mode::Debug, _) => Arc::new(MemoryBackend::new()),
+            (None, Mode::Debug, _) => Arc::new(MemoryBackend::new()).backend(),
             (None, _, Some(url)) => {
                 let home = self.home.unwrap_or_else(config::home_from_env);
                 crate::backend::http_choice::remote(&url, self.api_token, &home, mode)?
             }
             (None, _, None) => {
                 let home = self.home.unwrap_or_else(config::home_from_env);
-                Arc::new(Store::open(&home)?)
+                Backend::of(Arc::new(Store::open(&home)?))
             }
         };
         let req = OpenRequest {
@@ -452,7 +453,7 @@ impl<T: ObjectType> Builder<T> {
             owner: config::owner(),
             read_only: mode == Mode::ReadOnly,
         };
-        let info = backend.open_object(&req)?;
+        let info = backend.writer().open_object(&req)?;
         let created = info.created;
         let inner = ObjectInner::start(
             info,

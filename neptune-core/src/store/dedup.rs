@@ -222,7 +222,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::Backend;
+    use crate::backend::{Reader, Writer};
     use crate::model::path::FieldPath;
     use crate::model::types::Value;
 

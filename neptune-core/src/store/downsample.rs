@@ -333,7 +333,7 @@ pub(crate) fn m4_of(x: &[f64], y: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, ObjectKind, OpenRequest};
+    use crate::backend::{ObjectKind, OpenRequest, Writer};
     use crate::model::operation::{FloatPoint, Operation};
 
     fn store_with(points: &[(f64, f64, i64)]) -> (Store, String) {

@@ -236,7 +236,7 @@ fn info(c: &Connection, obj: &Obj, project: &str, created: bool) -> R<ObjectInfo
     })
 }
 
-/// Opens an object as `req` asks (see [`crate::Backend::open_object`]).
+/// Opens an object as `req` asks (see [`crate::Writer::open_object`]).
 pub(crate) fn open_object(c: &Connection, req: &OpenRequest) -> R<ObjectInfo> {
     let name = req.project.as_str();
     if name.trim().is_empty() {

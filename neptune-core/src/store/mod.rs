@@ -45,7 +45,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::backend::{
-    Backend, ObjectInfo, ObjectKind, OpenRequest, Rejected, SeriesInfo, SeriesPage,
+    ObjectInfo, ObjectKind, OpenRequest, Reader, Rejected, SeriesInfo, SeriesPage, Writer,
 };
 use crate::error::{Error, Result};
 use crate::model::operation::{ArtifactFile, FilePoint, FileRef, FileSetEntry, Operation};
@@ -123,7 +123,7 @@ pub(crate) fn corrupt(what: impl Into<String>) -> Fail {
 ///
 /// ```
 /// use neptune_core::store::Store;
-/// use neptune_core::{Backend, ObjectKind, OpenRequest};
+/// use neptune_core::{ObjectKind, OpenRequest, Writer};
 /// let store = Store::in_memory().unwrap();
 /// let run = store
 ///     .open_object(&OpenRequest {
@@ -356,7 +356,7 @@ impl Store {
     }
 }
 
-impl Backend for Store {
+impl Writer for Store {
     fn location(&self) -> String {
         self.location.clone()
     }
@@ -371,6 +371,28 @@ impl Backend for Store {
         self.write(|tx| apply::execute(tx, object, ops))
     }
 
+    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {
+        let (digest, size) = self.files.put(content)?;
+        Ok(FileRef {
+            digest,
+            size,
+            extension: extension.to_owned(),
+        })
+    }
+
+    /// Everything `execute` applied is in the database; this makes it durable.
+    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
+        self.sync_to_disk()?;
+        Ok(Vec::new())
+    }
+
+    fn close(&self, _deadline: std::time::Instant) -> Result<Vec<Rejected>> {
+        self.sync_to_disk()?;
+        Ok(Vec::new())
+    }
+}
+
+impl Reader for Store {
     fn fetch_structure(&self, object: &str) -> Result<Vec<(FieldPath, FieldType)>> {
         self.read(|tx| fetch::structure(tx, object))
     }
@@ -423,15 +445,6 @@ impl Backend for Store {
         table::fetch(self, scope, q)
     }
 
-    fn put_file(&self, content: &mut dyn std::io::Read, extension: &str) -> Result<FileRef> {
-        let (digest, size) = self.files.put(content)?;
-        Ok(FileRef {
-            digest,
-            size,
-            extension: extension.to_owned(),
-        })
-    }
-
     fn has_file(&self, digest: &str) -> Result<bool> {
         self.files.has(digest)
     }
@@ -454,16 +467,5 @@ impl Backend for Store {
 
     fn artifact_files(&self, object: &str, path: &FieldPath) -> Result<Vec<ArtifactFile>> {
         Store::artifact_files(self, object, path)
-    }
-
-    /// Everything `execute` applied is in the database; this makes it durable.
-    fn wait_acknowledged(&self) -> Result<Vec<Rejected>> {
-        self.sync_to_disk()?;
-        Ok(Vec::new())
-    }
-
-    fn close(&self, _deadline: std::time::Instant) -> Result<Vec<Rejected>> {
-        self.sync_to_disk()?;
-        Ok(Vec::new())
     }
 }

@@ -91,7 +91,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, ObjectKind, OpenRequest};
+    use crate::backend::{ObjectKind, OpenRequest, Writer};
     use crate::model::operation::{FilePoint, FileRef, FileSetEntry, Operation};
     use crate::model::path::FieldPath;
 

@@ -481,7 +481,7 @@ fn fetch_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, OpenRequest};
+    use crate::backend::{OpenRequest, Writer};
     use crate::model::operation::Operation;
     use crate::model::path::FieldPath;
 

@@ -792,22 +792,50 @@ fn memory_backend_records_operations_per_object() {
     assert_eq!(b.operations(&r2), vec![l]);
     assert!(b.operations("nope").is_empty());
     assert_eq!(
-        b.fetch_value(&r1, &p("a")).unwrap(),
+        b.reader().fetch_value(&r1, &p("a")).unwrap(),
         Some(Value::Integer(1))
     );
     assert_eq!(
-        b.fetch_float_points(&r1, &p("l"), None, 10).unwrap().len(),
+        b.reader()
+            .fetch_float_points(&r1, &p("l"), None, 10)
+            .unwrap()
+            .len(),
         1
     );
     assert_eq!(
-        b.list_objects("p", ObjectKind::Run).unwrap(),
+        b.reader().list_objects("p", ObjectKind::Run).unwrap(),
         [r1.clone(), r2]
     );
     b.clear_operations();
     assert!(b.operations(&r1).is_empty());
     assert_eq!(
-        b.fetch_value(&r1, &p("a")).unwrap(),
+        b.reader().fetch_value(&r1, &p("a")).unwrap(),
         Some(Value::Integer(1)),
         "data stays"
     );
+}
+
+#[test]
+fn a_recorder_wraps_another_writer_and_reads_from_its_reader() {
+    let store = std::sync::Arc::new(Store::in_memory().unwrap());
+    let b = std::sync::Arc::new(MemoryBackend::recording(store.clone(), store.clone()));
+    assert!(b.store().is_none());
+    let r = b.open_object(&req(ObjectKind::Run, "p")).unwrap().id;
+    let a = Operation::AssignInt {
+        path: p("a"),
+        value: 7,
+    };
+    b.execute(&r, std::slice::from_ref(&a)).unwrap();
+    assert_eq!(b.operations(&r), vec![a]);
+    // The write reached the wrapped store, and the backend reads it there.
+    assert_eq!(
+        store.fetch_value(&r, &p("a")).unwrap(),
+        Some(Value::Integer(7))
+    );
+    let backend = b.backend();
+    assert_eq!(
+        backend.read().unwrap().fetch_value(&r, &p("a")).unwrap(),
+        Some(Value::Integer(7))
+    );
+    assert_eq!(backend.writer().location(), "memory");
 }

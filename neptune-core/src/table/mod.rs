@@ -539,13 +539,21 @@ impl Project {
     /// What this process queued for other runs is not flushed: call their `wait()` first.
     pub fn fetch_runs_table(&self, query: TableQuery) -> Result<Table> {
         let scope = TableScope::runs(self.project());
-        self.root().object().backend().fetch_table(&scope, &query)
+        self.root()
+            .object()
+            .backend()
+            .read()?
+            .fetch_table(&scope, &query)
     }
 
     /// The models of the project (the reference's `fetch_models_table`).
     pub fn fetch_models_table(&self, query: TableQuery) -> Result<Table> {
         let scope = TableScope::models(self.project());
-        self.root().object().backend().fetch_table(&scope, &query)
+        self.root()
+            .object()
+            .backend()
+            .read()?
+            .fetch_table(&scope, &query)
     }
 }
 
@@ -553,7 +561,11 @@ impl Model {
     /// The versions of the model (the reference's `fetch_model_versions_table`).
     pub fn fetch_model_versions_table(&self, query: TableQuery) -> Result<Table> {
         let scope = TableScope::model_versions(self.project(), self.id());
-        self.root().object().backend().fetch_table(&scope, &query)
+        self.root()
+            .object()
+            .backend()
+            .read()?
+            .fetch_table(&scope, &query)
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
-use neptune_core::{Backend, FieldPath, FieldType, Value};
+use neptune_core::{FieldPath, FieldType, Reader, Value};
 use serde_json::json;
 
 use super::auth::Viewer;

@@ -148,7 +148,7 @@ pub(crate) async fn status(
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             viewer.object_project(&st, &id)?;
-            use neptune_core::Backend;
+            use neptune_core::Reader;
             let state = st
                 .store
                 .fetch_value(&id, &state_path)?

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use neptune_core::operation::Operation;
-use neptune_core::{Backend, FieldPath, Value};
+use neptune_core::{FieldPath, Reader, Value, Writer};
 
 use super::auth::{same_origin, Viewer};
 use super::layout::{blocking, UiError};

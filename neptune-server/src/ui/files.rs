@@ -13,7 +13,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use neptune_core::operation::FileRef;
-use neptune_core::{Backend, FieldPath, FieldType};
+use neptune_core::{FieldPath, FieldType, Reader};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Viewer;

@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{html, Markup};
 use neptune_core::ProgressBar;
-use neptune_core::{Backend, RunState, Table, TableQuery, TableScope};
+use neptune_core::{Reader, RunState, Table, TableQuery, TableScope};
 
 use super::auth::Viewer;
 use super::layout::{self, blocking, UiError};

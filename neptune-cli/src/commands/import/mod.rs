@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use neptune_core::store::Store;
-use neptune_core::Backend;
+use neptune_core::{Backend, Writer};
 
 use self::parquet::Batch;
 use self::report::Report;
@@ -67,7 +67,7 @@ pub(crate) fn run(home: &Path, cmd: ImportCommand) -> CliResult {
 
 /// The server of `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`), else the embedded store in `home`
 /// (created when missing).
-fn backend(home: &Path) -> CliResult<(Arc<dyn Backend>, String)> {
+fn backend(home: &Path) -> CliResult<(Backend, String)> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(url) = env("NEPTUNE_URL") {
         let token = env("NEPTUNE_API_TOKEN").ok_or_else(|| {
@@ -79,11 +79,11 @@ fn backend(home: &Path) -> CliResult<(Arc<dyn Backend>, String)> {
             )
         })?;
         let http = neptune_core::backend::http::HttpBackend::new(&url, &token)?;
-        return Ok((Arc::new(http), format!("the server at {url}")));
+        return Ok((Backend::of(Arc::new(http)), format!("the server at {url}")));
     }
     let store = Store::open(home)?;
     let location = store.location();
-    Ok((Arc::new(store), location))
+    Ok((Backend::of(Arc::new(store)), location))
 }
 
 /// Folders a `file_value.path` of `parquet` may be relative to: the exporter keeps files under

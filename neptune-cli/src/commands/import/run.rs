@@ -20,7 +20,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::DateTime;
 use neptune_core::{
@@ -35,7 +34,7 @@ use crate::CliResult;
 
 /// Where files are looked for, and the store or server written to.
 pub(crate) struct Target {
-    pub backend: Arc<dyn Backend>,
+    pub backend: Backend,
     /// Folders that `file_value.path` may be relative to, tried in order.
     pub file_roots: Vec<PathBuf>,
     /// Every run goes to this project instead of its exported `project_id`.
@@ -102,7 +101,7 @@ pub(crate) struct RunImport {
     pub run_id: String,
     exported_project: String,
     run: Run,
-    backend: Arc<dyn Backend>,
+    backend: Backend,
     values: HashMap<String, Value>,
     types: HashMap<String, FieldType>,
     series: Vec<SeriesState>,
@@ -150,7 +149,7 @@ impl RunImport {
             .map_err(|e| format!("run {run_id:?} of project {project:?}: {e}"))?;
         let b = target.backend.clone();
         let id = run.id().to_owned();
-        let structure = b.fetch_structure(&id)?;
+        let structure = b.reader().fetch_structure(&id)?;
         // A new run holds only what the store and the builder wrote.
         let created = structure
             .iter()
@@ -161,6 +160,7 @@ impl RunImport {
             report.runs_resumed += 1;
         }
         let values = b
+            .reader()
             .fetch_values_below(&id, None)?
             .into_iter()
             .map(|(p, v)| (p.to_string(), v))
@@ -262,6 +262,7 @@ impl RunImport {
                     (Series::Refused(_), _) | (_, false) => None,
                     _ => self
                         .backend
+                        .reader()
                         .fetch_series_info(self.run.id(), &FieldPath::parse(&path)?)?
                         .and_then(|info| info.last_step),
                 };
@@ -453,6 +454,7 @@ impl RunImport {
                 if self.types.get(&path) == Some(&FieldType::File) {
                     let stored = self
                         .backend
+                        .reader()
                         .file_ref(self.run.id(), &FieldPath::parse(&path)?)?;
                     let digest = sha256_hex(&file)
                         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -501,6 +503,7 @@ impl RunImport {
             entries.sort_by(|a, b| a.step.total_cmp(&b.step));
             let stored = if self.types.contains_key(&path) {
                 self.backend
+                    .reader()
                     .file_points(self.run.id(), &FieldPath::parse(&path)?)?
                     .last()
                     .and_then(|p| p.step)

@@ -1,8 +1,9 @@
 //! The HTTP backend: runs logged to a team `neptune-server` (feature `http`).
 //!
-//! Two layers. [`HttpBackend`] is the `Backend` trait over the server's JSON API (`/api/v1`,
-//! see [`crate::wire`]), one request per call, on a thread of its own with its own tokio runtime.
-//! [`QueuedBackend`] is what a run uses: every write is first made durable in a local queue
+//! Two layers. [`HttpBackend`] is a [`Writer`](crate::Writer) and a [`Reader`](crate::Reader)
+//! over the server's JSON API (`/api/v1`, see [`crate::wire`]), one request per call, on a
+//! thread of its own with its own tokio runtime. [`QueuedBackend`] is the writer a run uses
+//! (with the `HttpBackend` as its reader): every write is first made durable in a local queue
 //! on disk (`NEPTUNE_HOME/queue/<queue id>/`), then uploaded in order by a background thread
 //! that retries for as long as the run lives; offline runs only fill the queue, and
 //! [`sync`] uploads what a stopped, killed or offline run left there.

@@ -151,6 +151,7 @@ pub fn sync_one(dir: &Path, opts: &SyncOptions) -> Result<Synced> {
                 Err(Fail::Transient {
                     reason,
                     retry_after,
+                    ..
                 }) if attempt < attempts => {
                     tracing::warn!("{what}: {reason}; retrying");
                     nap(backoff.pause(retry_after), &stop);
