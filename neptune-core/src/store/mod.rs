@@ -36,6 +36,8 @@ mod tests_disk;
 #[cfg(test)]
 mod tests_fields;
 #[cfg(test)]
+mod tests_files;
+#[cfg(test)]
 mod tests_sys;
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ mod scope;
 mod ui_browser;
 mod ui_data;
 mod ui_seed;
+mod unavailable;
 
 /// The work of a child process, chosen by `NEPTUNE_TEST_ROLE`; nothing in a normal run.
 #[test]
