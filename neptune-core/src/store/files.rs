@@ -8,7 +8,12 @@
 //! flushed to disk before the rename and the directory after it, so content whose reference a
 //! store acknowledged survives a crash of the operating system. Content that is already present
 //! is not written again. In memory ([`Store::in_memory`](super::Store)), the
-//! area is a map from digest to bytes.
+//! area is a map from digest to bytes. With the `object-store` feature, the area may be an
+//! object store instead (module `files_object`: S3-compatible storage for a team server).
+//!
+//! A write is two steps, [`FileArea::stage`] (stream in and hash, invisible) and
+//! [`FileArea::place`] (visible under the digest), so that a server can record an upload in
+//! between (module `files_gc`).
 
 use std::collections::HashMap;
 use std::fs;
