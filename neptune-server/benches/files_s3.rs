@@ -104,7 +104,9 @@ fn main() {
     let r = http(&addr, &put(5), b"warm!");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     let idle = status_kib(pid, "VmRSS:") / 1024.0;
-    let mut block: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let mut block: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let mut rates = Vec::new();
     for run in 0..3u8 {
         block[0] = run; // new content each run: no dedup

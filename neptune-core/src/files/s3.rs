@@ -278,4 +278,3 @@ pub(crate) fn download_checked(
     }
     Ok(())
 }
-

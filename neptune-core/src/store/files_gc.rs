@@ -111,7 +111,9 @@ impl FileArea {
     /// Removes the entry at `rel` (a key [`FileArea::visit`] gave).
     pub(crate) fn remove(&self, rel: &str) -> Result<()> {
         if rel.contains("..") || rel.starts_with('/') {
-            return Err(Error::Corrupt(format!("{rel:?} is not a key of the file area")));
+            return Err(Error::Corrupt(format!(
+                "{rel:?} is not a key of the file area"
+            )));
         }
         match self {
             FileArea::Disk { dir } => {
@@ -297,8 +299,12 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let store = Store::open(home.path()).unwrap();
         let id = run(&store, "team/a");
-        let used = store.put_file_for("team/a", &mut &b"used"[..], "txt").unwrap();
-        let unused = store.put_file_for("team/a", &mut &b"unused!"[..], "txt").unwrap();
+        let used = store
+            .put_file_for("team/a", &mut &b"used"[..], "txt")
+            .unwrap();
+        let unused = store
+            .put_file_for("team/a", &mut &b"unused!"[..], "txt")
+            .unwrap();
         let op = Operation::UploadFile {
             path: FieldPath::parse("f").unwrap(),
             file: used.clone(),

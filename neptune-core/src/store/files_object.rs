@@ -130,7 +130,10 @@ pub(crate) struct ObjectReader {
 
 impl ObjectReader {
     /// Reads `stream`; `what` names the object in errors.
-    pub(crate) fn new(stream: BoxStream<'static, object_store::Result<Bytes>>, what: String) -> Self {
+    pub(crate) fn new(
+        stream: BoxStream<'static, object_store::Result<Bytes>>,
+        what: String,
+    ) -> Self {
         ObjectReader {
             stream,
             current: Bytes::new(),
@@ -142,8 +145,7 @@ impl ObjectReader {
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
-            let next = block_on(self.stream.next())
-                .map_err(|e| io::Error::other(e.to_string()))?;
+            let next = block_on(self.stream.next()).map_err(|e| io::Error::other(e.to_string()))?;
             match next {
                 None => return Ok(0),
                 Some(Ok(b)) => self.current = b,
@@ -173,7 +175,10 @@ impl ObjectArea {
                 if bucket.is_empty() {
                     return Err(bad("names no bucket"));
                 }
-                (s3_from_env(bucket, None)?, prefix.trim_matches('/').to_owned())
+                (
+                    s3_from_env(bucket, None)?,
+                    prefix.trim_matches('/').to_owned(),
+                )
             } else if let Some(dir) = url.strip_prefix("file://") {
                 if !dir.starts_with('/') {
                     return Err(bad("is not an absolute folder"));
@@ -329,7 +334,10 @@ impl ObjectArea {
         let key = self.key(".ready");
         match block_on(self.store.head(&key))? {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(obj_err(format!("the file store {} does not answer", self.url), e)),
+            Err(e) => Err(obj_err(
+                format!("the file store {} does not answer", self.url),
+                e,
+            )),
         }
     }
 

@@ -54,11 +54,18 @@ fn the_systemd_unit_is_valid() {
             .map(|(_, v)| v.clone())
             .collect()
     };
-    assert_eq!(get("Service", "ExecStart"), ["/usr/local/bin/neptune-server"]);
+    assert_eq!(
+        get("Service", "ExecStart"),
+        ["/usr/local/bin/neptune-server"]
+    );
     assert_eq!(get("Service", "KillSignal"), ["SIGTERM"]);
     assert_eq!(get("Install", "WantedBy"), ["multi-user.target"]);
     let env: Vec<String> = get("Service", "Environment");
-    for want in ["NEPTUNE_SERVER_DATA=", "NEPTUNE_SERVER_LISTEN=", "RUST_LOG="] {
+    for want in [
+        "NEPTUNE_SERVER_DATA=",
+        "NEPTUNE_SERVER_LISTEN=",
+        "RUST_LOG=",
+    ] {
         assert!(env.iter().any(|e| e.starts_with(want)), "{want} in {env:?}");
     }
     // The stop timeout leaves the server's own shutdown bound (30 s) room to finish.
@@ -70,11 +77,7 @@ fn the_systemd_unit_is_valid() {
     if verify.is_ok_and(|o| o.status.success()) {
         let dir = tempfile::tempdir().unwrap();
         let unit = dir.path().join("neptune-server.service");
-        std::fs::write(
-            &unit,
-            text.replace("/usr/local/bin/neptune-server", BIN),
-        )
-        .unwrap();
+        std::fs::write(&unit, text.replace("/usr/local/bin/neptune-server", BIN)).unwrap();
         let out = Command::new("systemd-analyze")
             .args(["verify", "--man=no"])
             .arg(&unit)
@@ -93,8 +96,24 @@ fn the_systemd_unit_is_valid() {
 }
 
 const INSTRUCTIONS: [&str; 18] = [
-    "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
-    "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "MAINTAINER",
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+    "MAINTAINER",
 ];
 
 /// The instructions of a Dockerfile: (keyword, arguments), continuation lines joined.
@@ -112,7 +131,9 @@ fn instructions(text: &str) -> Vec<(String, String)> {
             continue;
         }
         current.push_str(t);
-        let (k, rest) = current.split_once(char::is_whitespace).unwrap_or((&current, ""));
+        let (k, rest) = current
+            .split_once(char::is_whitespace)
+            .unwrap_or((&current, ""));
         out.push((k.to_owned(), rest.trim().to_owned()));
         current.clear();
     }
@@ -125,11 +146,18 @@ fn the_dockerfile_parses_and_runs_the_server_with_settings_it_accepts() {
     let (_, text) = deploy("Dockerfile");
     let ins = instructions(&text);
     for (k, args) in &ins {
-        assert!(INSTRUCTIONS.contains(&k.as_str()), "unknown instruction {k} {args}");
+        assert!(
+            INSTRUCTIONS.contains(&k.as_str()),
+            "unknown instruction {k} {args}"
+        );
         assert!(!args.is_empty(), "{k} without arguments");
     }
     assert_eq!(ins[0].0, "FROM");
-    let froms: Vec<&String> = ins.iter().filter(|(k, _)| k == "FROM").map(|(_, a)| a).collect();
+    let froms: Vec<&String> = ins
+        .iter()
+        .filter(|(k, _)| k == "FROM")
+        .map(|(_, a)| a)
+        .collect();
     assert_eq!(froms.len(), 2, "a build stage and a run stage");
     assert!(froms[0].ends_with(" AS build"), "{}", froms[0]);
     let entry = &ins.iter().find(|(k, _)| k == "ENTRYPOINT").unwrap().1;

@@ -177,7 +177,9 @@ fn download(addr: &str, token: &str, digest: &str) -> (u16, u64, String) {
         if line == "\r\n" {
             break;
         }
-        chunked |= line.to_ascii_lowercase().starts_with("transfer-encoding: chunked");
+        chunked |= line
+            .to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked");
     }
     let mut hasher = Sha256::new();
     let mut size = 0u64;
@@ -218,7 +220,13 @@ fn download(addr: &str, token: &str, digest: &str) -> (u16, u64, String) {
 }
 
 fn small_upload(addr: &str, token: &str, bytes: &[u8]) -> String {
-    let r = raw(addr, "PUT", "/api/v1/files?extension=txt", Some(token), bytes);
+    let r = raw(
+        addr,
+        "PUT",
+        "/api/v1/files?extension=txt",
+        Some(token),
+        bytes,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()["digest"].as_str().unwrap().to_owned()
 }
@@ -246,7 +254,10 @@ fn s3_files_upload_download_dedup_large_and_gc() {
     // Upload, download, dedup.
     let kept = small_upload(a, &write, b"weights that a field refers to");
     assert_eq!(kept, sha(b"weights that a field refers to"));
-    assert_eq!(small_upload(a, &write, b"weights that a field refers to"), kept);
+    assert_eq!(
+        small_upload(a, &write, b"weights that a field refers to"),
+        kept
+    );
     let (status, size, got) = download(a, &write, &kept);
     assert_eq!((status, size, got.as_str()), (200, 30, kept.as_str()));
     assert!(!data.path().join("files").join(&kept[..2]).exists());
@@ -285,7 +296,9 @@ fn s3_files_upload_download_dedup_large_and_gc() {
     // Past it, the unreferenced content goes; the referred content stays.
     let report = gc(data.path(), &files, &endpoint, 0);
     assert!(
-        report.starts_with(&format!("removed 1 unreferenced file(s), freeing {big_size} bytes")),
+        report.starts_with(&format!(
+            "removed 1 unreferenced file(s), freeing {big_size} bytes"
+        )),
         "{report}"
     );
     assert_eq!(download(a, &write, &big).0, 404);
