@@ -84,6 +84,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let ui = crate::ui::UiState::team(state.store.clone(), state.tokens.clone());
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(crate::ops::ready))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/objects", post(open_object).get(list_objects))
         .route("/api/v1/objects/{id}/batches", post(batches))

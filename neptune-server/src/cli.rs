@@ -12,12 +12,10 @@ pub fn serve_command(
     max_body_mib: usize,
     max_upload_mib: u64,
 ) -> Result<(), String> {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .try_init();
+    crate::ops::init_logging();
     crate::run(ServerConfig {
         data: data.to_path_buf(),
+        files: None,
         listen,
         limits: Limits {
             max_body: max_body_mib.saturating_mul(1 << 20),

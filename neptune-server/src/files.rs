@@ -114,13 +114,16 @@ pub(crate) async fn upload(
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(8);
     let store = s.store.clone();
     let ext = q.extension.clone();
+    let project = grant.project.clone();
+    // Streamed in, recorded for the project, then put under its digest (the order `gc`
+    // relies on): one blocking task, answered when the content is in place.
     let task = tokio::task::spawn_blocking(move || {
         let mut r = ChunkReader {
             rx,
             current: Bytes::new(),
             _room: None,
         };
-        store.put_file(&mut r, &ext)
+        store.put_file_for(&project, &mut r, &ext)
     });
     let mut reader = BodyReader::new(body, &s.bodies, &s.limits);
     let mut total = 0u64;
@@ -156,11 +159,7 @@ pub(crate) async fn upload(
     if let Some(e) = refused {
         return Err(e);
     }
-    let file = stored?;
-    let store = s.store.clone();
-    let digest = file.digest.clone();
-    blocking(move || Ok(store.record_upload(&grant.project, &digest)?)).await?;
-    Ok(Json(file))
+    Ok(Json(stored?))
 }
 
 pub(crate) async fn has(

@@ -32,6 +32,7 @@ pub mod error;
 pub mod extract;
 mod files;
 pub mod openapi;
+pub mod ops;
 pub mod screen;
 pub mod tokens;
 pub mod ui;
@@ -49,6 +50,9 @@ pub use tokens::{Scope, Tokens};
 pub struct ServerConfig {
     /// The data directory: `store.db`, `files/`, `server.db` (tokens).
     pub data: PathBuf,
+    /// Where file content lives instead of `data/files/`: `s3://bucket/prefix` or
+    /// `file:///absolute/folder` (see [`Store::open_with_files`]).
+    pub files: Option<String>,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The limits requests are held to.
@@ -61,6 +65,7 @@ impl ServerConfig {
     pub fn new(data: impl Into<PathBuf>, listen: SocketAddr) -> Self {
         ServerConfig {
             data: data.into(),
+            files: None,
             listen,
             limits: Limits::default(),
         }
@@ -69,7 +74,26 @@ impl ServerConfig {
 
 /// Opens the store and the tokens of a data directory.
 pub fn open_state(data: &std::path::Path, limits: Limits) -> Result<Arc<AppState>, String> {
-    let store = Store::open(data).map_err(|e| e.to_string())?;
+    open_state_with(data, None, limits)
+}
+
+/// Opens the store of `data`, with its file content at `files` when given (see
+/// [`ServerConfig::files`]).
+pub fn open_store(data: &std::path::Path, files: Option<&str>) -> Result<Store, String> {
+    match files {
+        None => Store::open(data),
+        Some(url) => Store::open_with_files(data, url),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// [`open_state`] with file content at `files` when given.
+pub fn open_state_with(
+    data: &std::path::Path,
+    files: Option<&str>,
+    limits: Limits,
+) -> Result<Arc<AppState>, String> {
+    let store = open_store(data, files)?;
     let tokens = Tokens::open(data)?;
     Ok(Arc::new(AppState {
         store: Arc::new(store),
@@ -86,8 +110,14 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
     let limits = state.limits;
-    conns::serve(listener, router(state), limits, shutdown).await
+    let logged = router(state).layer(
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+    );
+    conns::serve(listener, logged, limits, shutdown).await
 }
 
 /// Raises this process's limit of open files to its hard limit (Unix), and returns the limit
@@ -165,7 +195,11 @@ pub(crate) async fn shutdown_signal() {
 /// Runs a server until Ctrl-C or SIGTERM (blocking; builds its own runtime). Prints
 /// `neptune-server listening on http://ADDR` on stdout once it accepts connections.
 pub fn run(config: ServerConfig) -> Result<(), String> {
-    let state = open_state(&config.data, fit_connections(config.limits))?;
+    let state = open_state_with(
+        &config.data,
+        config.files.as_deref(),
+        fit_connections(config.limits),
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -178,8 +212,9 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
             .local_addr()
             .map_err(|e| format!("cannot read the listening address: {e}"))?;
         println!(
-            "neptune-server listening on http://{addr} (data in {})",
-            config.data.display()
+            "neptune-server listening on http://{addr} (data in {}, files in {})",
+            config.data.display(),
+            config.files.as_deref().unwrap_or("the data directory")
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();

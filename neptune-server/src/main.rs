@@ -5,7 +5,12 @@
 //! neptune-server --data DIR token create --project ml-team/nli --scope write
 //! neptune-server --data DIR token list
 //! neptune-server --data DIR token revoke ID
+//! neptune-server --data DIR --files s3://bucket/prefix gc --grace-hours 24
 //! ```
+//!
+//! Every setting has a flag and an environment variable (`NEPTUNE_SERVER_DATA`,
+//! `NEPTUNE_SERVER_LISTEN`, `NEPTUNE_SERVER_FILES`, …); logs go to stderr, filtered by
+//! `RUST_LOG`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,24 +31,31 @@ struct Cli {
         env = "NEPTUNE_SERVER_DATA"
     )]
     data: PathBuf,
+    /// Where file content lives instead of DATA/files: s3://bucket/prefix (S3-compatible
+    /// storage: credentials from the AWS chain, endpoint from AWS_ENDPOINT_URL) or
+    /// file:///absolute/folder.
+    #[arg(long, global = true, env = "NEPTUNE_SERVER_FILES")]
+    files: Option<String>,
     /// Address to listen on (port 0: any free port, printed at start).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "NEPTUNE_SERVER_LISTEN")]
     listen: SocketAddr,
     /// Largest JSON request body, in MiB.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, env = "NEPTUNE_SERVER_MAX_BODY_MIB")]
     max_body_mib: usize,
     /// Largest file upload, in MiB.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, env = "NEPTUNE_SERVER_MAX_UPLOAD_MIB")]
     max_upload_mib: u64,
     /// Most connections open at once; past it the oldest idle one is closed.
     #[arg(long, default_value_t = 1024, env = "NEPTUNE_SERVER_MAX_CONNECTIONS",
           value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
     /// Seconds a client has to send a request's headers (and an idle connection stays open).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 30, env = "NEPTUNE_SERVER_HEADER_TIMEOUT_SECS",
+          value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout_secs: u64,
     /// Longest pause, in seconds, while a request body arrives.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 30, env = "NEPTUNE_SERVER_BODY_TIMEOUT_SECS",
+          value_parser = clap::value_parser!(u64).range(1..))]
     body_timeout_secs: u64,
     /// Most MiB of request bodies held in memory at once, across all requests.
     #[arg(long, default_value_t = 256, env = "NEPTUNE_SERVER_BODY_MEMORY_MIB")]
@@ -58,6 +70,13 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Removes file content nothing refers to (no field, no upload recorded within the grace
+    /// period) and leftovers of interrupted uploads. Safe while servers run.
+    Gc {
+        /// Hours within which recorded uploads and new content are kept.
+        #[arg(long, default_value_t = 24, env = "NEPTUNE_SERVER_GC_GRACE_HOURS")]
+        grace_hours: u64,
     },
 }
 
@@ -82,12 +101,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_max_level(tracing::Level::INFO)
-                .init();
+            neptune_server::ops::init_logging();
             neptune_server::run(ServerConfig {
                 data: cli.data,
+                files: cli.files,
                 listen: cli.listen,
                 limits: Limits {
                     max_body: cli.max_body_mib.saturating_mul(1 << 20),
@@ -101,6 +118,7 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Token { action }) => token(&cli.data, action),
+        Some(Command::Gc { grace_hours }) => gc(&cli.data, cli.files.as_deref(), grace_hours),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +127,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn gc(data: &std::path::Path, files: Option<&str>, grace_hours: u64) -> Result<(), String> {
+    neptune_server::ops::init_logging();
+    let store = neptune_server::open_store(data, files)?;
+    let grace = Duration::from_secs(grace_hours.saturating_mul(3600));
+    let r = store.collect_garbage(grace).map_err(|e| e.to_string())?;
+    println!(
+        "removed {} unreferenced file(s), freeing {} bytes; kept {}; removed {} leftover(s) of \
+         interrupted uploads ({} bytes)",
+        r.removed, r.freed_bytes, r.kept, r.leftovers_removed, r.leftovers_bytes
+    );
+    Ok(())
 }
 
 fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {

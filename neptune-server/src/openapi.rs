@@ -63,7 +63,7 @@ pub fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Experiment metadata: objects (runs, models, model versions, projects) \
                 and their typed fields. Writes are batches of operations from a client's upload \
-                queue, applied once per (queue, seq). Every route but /health and this document \
+                queue, applied once per (queue, seq). Every route but /health, /ready and this document \
                 needs `Authorization: Bearer <token>` (per project; read or write scope)."
         },
         "security": [{"bearer": []}],
@@ -71,6 +71,10 @@ pub fn document() -> Value {
             "/health": {"get": {"summary": "Liveness", "security": [],
                 "responses": {"200": {"description": "ok",
                     "content": {"application/json": {"schema": r("Health")}}}}}},
+            "/ready": {"get": {"summary": "Readiness: the database and the file store answer",
+                "security": [],
+                "responses": {"200": {"description": "ready"},
+                    "503": {"description": "unavailable; `error` says what does not answer"}}}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/api/v1/objects": {

@@ -29,7 +29,6 @@ mod image;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod series;
-mod sigv4;
 mod transfer;
 mod value;
 mod zip;

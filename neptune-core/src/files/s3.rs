@@ -1,23 +1,29 @@
-//! A small blocking client for S3-compatible storage (AWS S3, MinIO, moto, …): list objects
-//! with their ETags and sizes, get, put, create a bucket. SigV4-signed with hmac and sha2,
-//! over ureq with rustls. Enabled by the `s3` feature.
+//! S3-compatible storage (AWS S3, MinIO, moto, …) for Artifact tracking, through the
+//! `object_store` crate: list objects with their ETags and sizes, get, put. Enabled by the `s3`
+//! feature.
 //!
-//! Settings from the environment ([`S3Client::from_env`]): the endpoint from
-//! `NEPTUNE_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (path-style
-//! addressing, `http://` allowed); without one, AWS itself (virtual-hosted addressing). The
-//! region from `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`. Credentials from
-//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, when set, `AWS_SESSION_TOKEN`.
+//! Settings from the environment ([`S3Client::from_env`]): the whole AWS credential chain
+//! (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, web identity, container
+//! and instance metadata), the region (`AWS_REGION`, else `AWS_DEFAULT_REGION`, else
+//! `us-east-1`), and the endpoint from `NEPTUNE_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`,
+//! else `AWS_ENDPOINT_URL` (path-style addressing, `http://` allowed); without one, AWS
+//! itself.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::artifact::S3;
-use super::sigv4::{uri_encode, Credentials, Request, EMPTY_SHA256};
 use super::transfer::Bytes;
 use crate::error::{Error, Result};
 use crate::model::operation::ArtifactFile;
 use crate::model::path::FieldPath;
-use crate::store::files::{hex, BUF};
+use crate::store::files::BUF;
+use crate::store::files_object::{block_on, obj_err, s3_from_env, ObjectReader};
 
 /// One listed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,327 +38,113 @@ pub struct S3Object {
     pub last_modified_ms: i64,
 }
 
-/// A client for one endpoint and account.
+impl From<ObjectMeta> for S3Object {
+    fn from(m: ObjectMeta) -> Self {
+        S3Object {
+            key: m.location.to_string(),
+            etag: m.e_tag.unwrap_or_default().trim_matches('"').to_owned(),
+            size: m.size,
+            last_modified_ms: m.last_modified.timestamp_millis(),
+        }
+    }
+}
+
+/// A client for one endpoint and account (a store per bucket, made on first use).
 pub struct S3Client {
-    /// `scheme://host[:port]` of a custom endpoint; `None` for AWS.
-    endpoint: Option<(String, String)>,
-    region: String,
-    creds: Credentials,
-    agent: ureq::Agent,
+    endpoint: Option<String>,
+    buckets: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
 }
 
 impl std::fmt::Debug for S3Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Client")
             .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
             .finish_non_exhaustive()
     }
-}
-
-fn s3_error(context: String, reason: impl Into<String>) -> Error {
-    Error::io(context, std::io::Error::other(reason.into()))
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The text of the first `<name>…</name>` in `xml`.
-fn tag<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&close)? + start;
-    Some(&xml[start..end])
-}
-
-/// The text of every `<name>…</name>` in `xml`.
-fn blocks<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
-        let start = i + open.len();
-        let Some(len) = rest[start..].find(&close) else {
-            break;
-        };
-        out.push(&rest[start..start + len]);
-        rest = &rest[start + len + close.len()..];
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i..];
-        let Some(end) = after.find(';') else {
-            out.push_str(after);
-            return out;
-        };
-        let entity = &after[1..end];
-        let ch = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match ch {
-            Some(c) => out.push(c),
-            None => out.push_str(&after[..=end]),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 impl S3Client {
     /// A client configured from the environment (see the module documentation).
     pub fn from_env() -> Result<S3Client> {
-        let endpoint = env("NEPTUNE_S3_ENDPOINT")
-            .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-            .or_else(|| env("AWS_ENDPOINT_URL"));
-        let region = env("AWS_REGION")
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into());
-        let (Some(access_key), Some(secret_key)) =
-            (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-        else {
-            return Err(Error::Config(
-                "S3 credentials are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-                    .into(),
-            ));
-        };
-        S3Client::new(
-            endpoint.as_deref(),
-            &region,
-            &access_key,
-            &secret_key,
-            env("AWS_SESSION_TOKEN"),
-        )
-    }
-
-    /// A client for `endpoint` (`http://127.0.0.1:9000`; `None` for AWS) and an account.
-    pub fn new(
-        endpoint: Option<&str>,
-        region: &str,
-        access_key: &str,
-        secret_key: &str,
-        session_token: Option<String>,
-    ) -> Result<S3Client> {
-        let endpoint = match endpoint {
-            None => None,
-            Some(e) => {
-                let e = e.trim_end_matches('/');
-                let (scheme, authority) = e.split_once("://").ok_or_else(|| {
-                    Error::Config(format!(
-                        "S3 endpoint {e:?} needs a scheme: http:// or https://"
-                    ))
-                })?;
-                if (scheme != "http" && scheme != "https")
-                    || authority.is_empty()
-                    || authority.contains('/')
-                {
-                    return Err(Error::Config(format!(
-                        "S3 endpoint {e:?} must be scheme://host[:port], e.g. http://127.0.0.1:9000"
-                    )));
-                }
-                Some((scheme.to_owned(), authority.to_owned()))
+        let endpoint = env("NEPTUNE_S3_ENDPOINT");
+        if let Some(e) = &endpoint {
+            let ok = e
+                .split_once("://")
+                .is_some_and(|(s, a)| (s == "http" || s == "https") && !a.is_empty());
+            if !ok {
+                return Err(Error::Config(format!(
+                    "S3 endpoint {e:?} must be scheme://host[:port], e.g. http://127.0.0.1:9000"
+                )));
             }
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .build()
-            .into();
+        }
         Ok(S3Client {
             endpoint,
-            region: region.to_owned(),
-            creds: Credentials {
-                access_key: access_key.to_owned(),
-                secret_key: secret_key.to_owned(),
-                session_token,
-            },
-            agent,
+            buckets: Mutex::new(HashMap::new()),
         })
     }
 
-    /// (scheme, host, path) of an object (`key` empty: the bucket).
-    fn locate(&self, bucket: &str, key: &str) -> (String, String, String) {
-        match &self.endpoint {
-            Some((scheme, authority)) => (
-                scheme.clone(),
-                authority.clone(),
-                if key.is_empty() {
-                    format!("/{bucket}")
-                } else {
-                    format!("/{bucket}/{key}")
-                },
-            ),
-            None => (
-                "https".into(),
-                format!("{bucket}.s3.{}.amazonaws.com", self.region),
-                format!("/{key}"),
-            ),
+    fn bucket(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get(bucket) {
+            return Ok(s.clone());
+        }
+        let store = s3_from_env(bucket, self.endpoint.clone())?;
+        map.insert(bucket.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    /// The object whose key is `key`; `None` when there is none.
+    pub fn head_object(&self, bucket: &str, key: &str) -> Result<Option<S3Object>> {
+        let store = self.bucket(bucket)?;
+        match block_on(store.head(&ObjPath::from(key)))? {
+            Ok(m) => Ok(Some(m.into())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(obj_err(format!("S3 HEAD s3://{bucket}/{key}"), e)),
         }
     }
 
-    fn request(
-        &self,
-        method: &str,
-        bucket: &str,
-        key: &str,
-        query: &[(String, String)],
-        body: Option<&[u8]>,
-    ) -> Result<ureq::http::Response<ureq::Body>> {
-        let (scheme, host, path) = self.locate(bucket, key);
-        let payload = match body {
-            Some(b) => hex(&<sha2::Sha256 as sha2::Digest>::digest(b)),
-            None => EMPTY_SHA256.to_owned(),
-        };
-        let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-        let req = Request {
-            method,
-            path: &path,
-            query,
-            headers: &[],
-            host: &host,
-            payload_sha256: &payload,
-            amz_date: &amz_date,
-            region: &self.region,
-        };
-        let auth = req.authorization(&self.creds);
-        let q = req.canonical_query();
-        let url = format!(
-            "{scheme}://{host}{}{}{q}",
-            uri_encode(&path, false),
-            if q.is_empty() { "" } else { "?" }
-        );
-        let what = format!("S3 {method} s3://{bucket}/{key}");
-        let mut headers = req.signed_headers(&self.creds);
-        headers.retain(|(k, _)| k != "host");
-        let result = match (method, body) {
-            ("PUT", b) => {
-                let mut r = self.agent.put(&url);
-                for (k, v) in &headers {
-                    r = r.header(k.as_str(), v.as_str());
-                }
-                r.header("authorization", &auth).send(b.unwrap_or(&[]))
-            }
-            _ => {
-                let mut r = self.agent.get(&url);
-                for (k, v) in &headers {
-                    r = r.header(k.as_str(), v.as_str());
-                }
-                r.header("authorization", &auth).call()
-            }
-        };
-        let resp = result.map_err(|e| s3_error(what.clone(), e.to_string()))?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            let text = resp
-                .into_body()
-                .with_config()
-                .limit(64 * 1024)
-                .read_to_string()
-                .unwrap_or_default();
-            let code = tag(&text, "Code").unwrap_or("");
-            let message = tag(&text, "Message").map(unescape).unwrap_or_default();
-            return Err(s3_error(
-                what,
-                format!("HTTP {status} {code} {message}").trim().to_owned(),
-            ));
-        }
-        Ok(resp)
-    }
-
-    /// Every object whose key starts with `prefix`, in key order.
+    /// Every object below the folder `prefix` (all of the bucket when empty), in key order.
     pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<S3Object>> {
+        let store = self.bucket(bucket)?;
+        let folder = ObjPath::from(prefix);
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut query = vec![
-                ("list-type".to_owned(), "2".to_owned()),
-                ("prefix".to_owned(), prefix.to_owned()),
-            ];
-            if let Some(t) = &token {
-                query.push(("continuation-token".to_owned(), t.clone()));
+        block_on(async {
+            let mut list = store.list((!prefix.is_empty()).then_some(&folder));
+            while let Some(m) = list.next().await {
+                out.push(S3Object::from(m?));
             }
-            let resp = self.request("GET", bucket, "", &query, None)?;
-            let xml = resp
-                .into_body()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_string()
-                .map_err(|e| s3_error(format!("S3 list s3://{bucket}/{prefix}"), e.to_string()))?;
-            for c in blocks(&xml, "Contents") {
-                let key = unescape(tag(c, "Key").unwrap_or_default());
-                let etag = unescape(tag(c, "ETag").unwrap_or_default())
-                    .trim_matches('"')
-                    .to_owned();
-                let size = tag(c, "Size")
-                    .and_then(|s| s.trim().parse().ok())
-                    .unwrap_or(0);
-                let last_modified_ms = tag(c, "LastModified")
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
-                    .map_or(0, |t| t.timestamp_millis());
-                out.push(S3Object {
-                    key,
-                    etag,
-                    size,
-                    last_modified_ms,
-                });
-            }
-            let truncated = tag(&xml, "IsTruncated").is_some_and(|t| t.trim() == "true");
-            token = tag(&xml, "NextContinuationToken").map(unescape);
-            if !truncated || token.is_none() {
-                break;
-            }
-        }
+            Ok::<(), object_store::Error>(())
+        })?
+        .map_err(|e| obj_err(format!("S3 list s3://{bucket}/{prefix}"), e))?;
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
 
     /// Opens an object for reading (streamed); its ETag without quotes.
     pub fn get_object(&self, bucket: &str, key: &str) -> Result<(Box<dyn Read + Send>, String)> {
-        let resp = self.request("GET", bucket, key, &[], None)?;
-        let etag = resp
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        let store = self.bucket(bucket)?;
+        let what = format!("S3 GET s3://{bucket}/{key}");
+        let got = block_on(store.get(&ObjPath::from(key)))?.map_err(|e| obj_err(&what, e))?;
+        let etag = got
+            .meta
+            .e_tag
+            .clone()
+            .unwrap_or_default()
             .trim_matches('"')
             .to_owned();
-        Ok((Box::new(resp.into_body().into_reader()), etag))
+        Ok((Box::new(ObjectReader::new(got.into_stream(), what)), etag))
     }
 
     /// Stores an object.
     pub fn put_object(&self, bucket: &str, key: &str, body: &[u8]) -> Result<()> {
-        self.request("PUT", bucket, key, &[], Some(body)).map(drop)
-    }
-
-    /// Creates a bucket (in the client's region).
-    pub fn create_bucket(&self, bucket: &str) -> Result<()> {
-        let body = if self.region == "us-east-1" {
-            String::new()
-        } else {
-            format!(
-                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
-                 <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                self.region
-            )
-        };
-        self.request("PUT", bucket, "", &[], Some(body.as_bytes()))
+        let store = self.bucket(bucket)?;
+        let payload = PutPayload::from(body.to_vec());
+        block_on(store.put(&ObjPath::from(key), payload))?
+            .map_err(|e| obj_err(format!("S3 PUT s3://{bucket}/{key}"), e))
             .map(drop)
     }
 }
@@ -372,28 +164,35 @@ pub(crate) fn artifact_files(
             "an S3 path is s3://bucket/prefix; the bucket is missing",
         ));
     }
-    let listed = client.list_objects(bucket, prefix).map_err(|e| match e {
+    let with_field = |e: Error| match e {
         Error::Io { context, source } => Error::Io {
             context: format!("\"{field}\": {context}"),
             source,
         },
         e => e,
-    })?;
-    let folder = if prefix.is_empty() || prefix.ends_with('/') {
-        prefix.to_owned()
-    } else {
-        format!("{prefix}/")
     };
-    let chosen: Vec<(String, &S3Object)> = match listed
-        .iter()
-        .find(|o| o.key == prefix && !prefix.is_empty())
-    {
+    // One object whose key is `prefix`, else the folder `prefix/`.
+    let single = if prefix.is_empty() || prefix.ends_with('/') {
+        None
+    } else {
+        client.head_object(bucket, prefix).map_err(with_field)?
+    };
+    let chosen: Vec<(String, S3Object)> = match single {
         Some(o) => vec![(prefix.rsplit('/').next().unwrap_or(prefix).to_owned(), o)],
-        None => listed
-            .iter()
-            .filter(|o| o.key.starts_with(&folder) && !o.key.ends_with('/'))
-            .map(|o| (o.key[folder.len()..].to_owned(), o))
-            .collect(),
+        None => {
+            let folder = if prefix.is_empty() || prefix.ends_with('/') {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}/")
+            };
+            client
+                .list_objects(bucket, prefix)
+                .map_err(with_field)?
+                .into_iter()
+                .filter(|o| o.key.starts_with(&folder) && !o.key.ends_with('/'))
+                .map(|o| (o.key[folder.len()..].to_owned(), o))
+                .collect()
+        }
     };
     if chosen.is_empty() {
         return Err(Error::invalid(
@@ -478,21 +277,4 @@ pub(crate) fn download_checked(
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_helpers() {
-        let xml = "<R><IsTruncated>false</IsTruncated><Contents><Key>a&amp;b</Key><ETag>&quot;x&quot;</ETag>\
-                   <Size>3</Size></Contents><Contents><Key>c</Key></Contents></R>";
-        let c = blocks(xml, "Contents");
-        assert_eq!(c.len(), 2);
-        assert_eq!(unescape(tag(c[0], "Key").unwrap()), "a&b");
-        assert_eq!(unescape(tag(c[0], "ETag").unwrap()), "\"x\"");
-        assert_eq!(unescape("&#65;&#x42;&bogus;"), "AB&bogus;");
-        assert!(S3Client::new(Some("127.0.0.1:9000"), "us-east-1", "a", "b", None).is_err());
-    }
 }

@@ -8,7 +8,12 @@
 //! flushed to disk before the rename and the directory after it, so content whose reference a
 //! store acknowledged survives a crash of the operating system. Content that is already present
 //! is not written again. In memory ([`Store::in_memory`](super::Store)), the
-//! area is a map from digest to bytes.
+//! area is a map from digest to bytes. With the `object-store` feature, the area may be an
+//! object store instead (module `files_object`: S3-compatible storage for a team server).
+//!
+//! A write is two steps, [`FileArea::stage`] (stream in and hash, invisible) and
+//! [`FileArea::place`] (visible under the digest), so that a server can record an upload in
+//! between (module `files_gc`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -27,8 +32,31 @@ pub(crate) const BUF: usize = 1 << 20;
 
 /// Where file content lives.
 pub(crate) enum FileArea {
-    Disk { dir: PathBuf },
+    Disk {
+        dir: PathBuf,
+    },
     Memory(Mutex<HashMap<String, Arc<[u8]>>>),
+    /// On an object store (S3-compatible storage, or a folder through `object_store`).
+    #[cfg(feature = "object-store")]
+    Object(super::files_object::ObjectArea),
+}
+
+/// Content streamed into the area and hashed, not yet visible under its digest: see
+/// [`FileArea::stage`] and [`FileArea::place`]. Dropped unplaced, it leaves at most a
+/// temporary file or object behind (removed when the store opens, or by `gc`).
+pub(crate) struct Staged {
+    /// The SHA-256 of the content.
+    pub(crate) digest: String,
+    /// Its size in bytes.
+    pub(crate) size: u64,
+    pending: Pending,
+}
+
+enum Pending {
+    Disk(PathBuf, fs::File),
+    Memory(Vec<u8>),
+    #[cfg(feature = "object-store")]
+    Object(super::files_object::Pending),
 }
 
 /// Lowercase hex of a digest.
@@ -72,7 +100,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// A unique temporary name in this process.
-fn temp_name() -> String {
+pub(crate) fn temp_name() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -119,21 +147,72 @@ impl FileArea {
 
     /// Streams `content` into the area; returns its digest and size.
     pub(crate) fn put(&self, content: &mut dyn Read) -> Result<(String, u64)> {
+        let staged = self.stage(content)?;
+        let out = (staged.digest.clone(), staged.size);
+        self.place(staged)?;
+        Ok(out)
+    }
+
+    /// Streams `content` in while hashing it, without making it visible under its digest
+    /// yet: [`FileArea::place`] does that. Between the two, a server records the upload (see
+    /// `gc` in module `files_gc`).
+    pub(crate) fn stage(&self, content: &mut dyn Read) -> Result<Staged> {
         match self {
-            FileArea::Disk { dir } => put_disk(dir, content),
-            FileArea::Memory(map) => {
+            FileArea::Disk { dir } => stage_disk(dir, content),
+            FileArea::Memory(_) => {
                 let mut bytes = Vec::new();
                 content
                     .read_to_end(&mut bytes)
                     .map_err(|e| Error::io("cannot read the content to store", e))?;
-                let digest = hex(&Sha256::digest(&bytes));
-                let size = bytes.len() as u64;
+                Ok(Staged {
+                    digest: hex(&Sha256::digest(&bytes)),
+                    size: bytes.len() as u64,
+                    pending: Pending::Memory(bytes),
+                })
+            }
+            #[cfg(feature = "object-store")]
+            FileArea::Object(area) => {
+                let (digest, size, pending) = area.stage(content)?;
+                Ok(Staged {
+                    digest,
+                    size,
+                    pending: Pending::Object(pending),
+                })
+            }
+        }
+    }
+
+    /// Makes staged content visible under its digest; content already there stays as it is.
+    pub(crate) fn place(&self, staged: Staged) -> Result<()> {
+        let Staged {
+            digest, pending, ..
+        } = staged;
+        match (self, pending) {
+            (FileArea::Disk { dir }, Pending::Disk(tmp, out)) => place_disk(dir, &digest, tmp, out),
+            (FileArea::Memory(map), Pending::Memory(bytes)) => {
                 map.lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .entry(digest.clone())
+                    .entry(digest)
                     .or_insert_with(|| bytes.into());
-                Ok((digest, size))
+                Ok(())
             }
+            #[cfg(feature = "object-store")]
+            (FileArea::Object(area), Pending::Object(p)) => area.place(&digest, p),
+            (_, pending) => {
+                discard(pending);
+                Err(Error::Corrupt(
+                    "staged content placed in another file area".into(),
+                ))
+            }
+        }
+    }
+
+    /// Drops staged content that will not be placed.
+    pub(crate) fn discard(&self, staged: Staged) {
+        match (self, staged.pending) {
+            #[cfg(feature = "object-store")]
+            (FileArea::Object(area), Pending::Object(p)) => area.discard(p),
+            (_, p) => discard(p),
         }
     }
 
@@ -146,6 +225,8 @@ impl FileArea {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .contains_key(digest),
+            #[cfg(feature = "object-store")]
+            FileArea::Object(area) => area.has(digest)?,
         })
     }
 
@@ -175,11 +256,22 @@ impl FileArea {
                     .ok_or_else(missing)?;
                 Ok(Box::new(io::Cursor::new(bytes)))
             }
+            #[cfg(feature = "object-store")]
+            FileArea::Object(area) => area.open_content(digest),
         }
     }
 }
 
-fn put_disk(dir: &Path, content: &mut dyn Read) -> Result<(String, u64)> {
+/// Removes what staged content left (a temporary file; nothing in memory or on an object
+/// store, where [`FileArea::discard`] is needed).
+fn discard(pending: Pending) {
+    if let Pending::Disk(tmp, out) = pending {
+        drop(out);
+        let _ = fs::remove_file(tmp);
+    }
+}
+
+fn stage_disk(dir: &Path, content: &mut dyn Read) -> Result<Staged> {
     let tmp = dir.join("tmp").join(temp_name());
     let io_err = |what: &str, e| Error::io(format!("{what} {}", tmp.display()), e);
     let mut out = fs::File::create(&tmp).map_err(|e| io_err("cannot create", e))?;
@@ -201,21 +293,28 @@ fn put_disk(dir: &Path, content: &mut dyn Read) -> Result<(String, u64)> {
         }
         Ok((hex(&hasher.finalize()), size))
     })();
-    let (digest, size) = match written {
-        Ok(v) => v,
+    match written {
+        Ok((digest, size)) => Ok(Staged {
+            digest,
+            size,
+            pending: Pending::Disk(tmp, out),
+        }),
         Err(e) => {
             drop(out);
             let _ = fs::remove_file(&tmp);
-            return Err(e);
+            Err(e)
         }
-    };
-    let dest = FileArea::path_of(dir, &digest);
+    }
+}
+
+fn place_disk(dir: &Path, digest: &str, tmp: PathBuf, out: fs::File) -> Result<()> {
+    let dest = FileArea::path_of(dir, digest);
     if dest.is_file() {
         // Stored before (by this or another field, object or process): keep one copy, and
         // flush nothing.
         drop(out);
         let _ = fs::remove_file(&tmp);
-        return Ok((digest, size));
+        return Ok(());
     }
     let parent = dir.join(&digest[..2]);
     let new_parent = !parent.is_dir();
@@ -237,7 +336,7 @@ fn put_disk(dir: &Path, content: &mut dyn Read) -> Result<(String, u64)> {
     if new_parent {
         sync_dir(dir)?;
     }
-    Ok((digest, size))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -24,6 +24,10 @@ mod downsample;
 mod fetch;
 mod fields;
 pub(crate) mod files;
+mod files_gc;
+pub use files_gc::GcReport;
+#[cfg(feature = "object-store")]
+pub(crate) mod files_object;
 mod ids;
 mod m4;
 mod project_files;
@@ -176,6 +180,11 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 impl Store {
     /// Opens the store in `home` (created if needed): the database `home/store.db`.
     pub fn open(home: &Path) -> Result<Store> {
+        Store::open_area(home, None)
+    }
+
+    /// [`Store::open`] with file content in `files` rather than `home/files/`.
+    fn open_area(home: &Path, files: Option<files::FileArea>) -> Result<Store> {
         std::fs::create_dir_all(home).map_err(|e| {
             Error::io(
                 format!("cannot create the store directory {}", home.display()),
@@ -206,7 +215,10 @@ impl Store {
                 other => break other.map_err(|f| f.into_error(&location))?,
             }
         };
-        let files = files::FileArea::open(home)?;
+        let files = match files {
+            Some(area) => area,
+            None => files::FileArea::open(home)?,
+        };
         Ok(Store {
             home: Some(home.to_path_buf()),
             location,

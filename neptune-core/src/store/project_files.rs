@@ -49,13 +49,16 @@ fn holds(c: &Connection, project: &str, digest: &str) -> R<bool> {
 
 impl Store {
     /// Records that `digest` was uploaded through `project`, which may then read it and refer
-    /// to it (see [`Store::project_has_file`]).
+    /// to it (see [`Store::project_has_file`]), and when: `gc` keeps content whose upload was
+    /// recorded within its grace period.
     pub fn record_upload(&self, project: &str, digest: &str) -> Result<()> {
+        let now = crate::model::rules::clock::now_ms();
         self.write(|tx| {
             tx.prepare_cached(
-                "INSERT INTO project_files (project, digest) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                "INSERT INTO project_files (project, digest, uploaded_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (project, digest) DO UPDATE SET uploaded_ms = excluded.uploaded_ms",
             )?
-            .execute(params![project, digest])?;
+            .execute(params![project, digest, now])?;
             Ok(())
         })
     }

@@ -18,7 +18,7 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Migration `i` takes the schema from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: projects, objects, fields and the tables of the fields' contents.
 ///
@@ -186,6 +186,13 @@ CREATE INDEX fileset_entries_by_digest ON fileset_entries(digest);
 CREATE INDEX file_fields_by_digest
     ON fields(CASE WHEN json_valid(value) THEN json_extract(value, '$.digest') END)
     WHERE type = 'File';
+"#;
+
+/// Version 3: when each upload was last recorded (Unix ms; 0 for uploads before version 3),
+/// so that `gc` keeps content recorded within its grace period (module `files_gc`).
+const V3: &str = r#"
+ALTER TABLE project_files ADD COLUMN uploaded_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX project_files_by_digest ON project_files(digest, uploaded_ms);
 "#;
 
 /// Settings of every connection; `file` for connections to a file on disk.
