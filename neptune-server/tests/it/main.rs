@@ -8,6 +8,7 @@ mod concurrent;
 mod crash;
 mod limits;
 mod loss;
+mod py_client;
 mod scope;
 mod ui_browser;
 mod ui_data;
