@@ -136,7 +136,10 @@ fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
                 scope.as_str()
             );
             match url.filter(|_| python_client) {
-                Some(url) => println!("{}", neptune_server::compat::python_client_token(&url, &token)),
+                Some(url) => println!(
+                    "{}",
+                    neptune_server::compat::python_client_token(&url, &token)
+                ),
                 None => println!("{token}"),
             }
         }

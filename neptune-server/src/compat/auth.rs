@@ -98,7 +98,8 @@ fn claims_of(token: &str, typ: &str) -> Option<Claims> {
     let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
     let want = hmac(claims.nep.as_bytes(), signed.as_bytes());
     let got = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    let same = got.len() == want.len() && got.iter().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    let same =
+        got.len() == want.len() && got.iter().zip(want).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
     (same && claims.typ == typ && claims.exp * 1000 > now_ms()).then_some(claims)
 }
 
@@ -208,8 +209,10 @@ pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatRes
 pub(super) async fn exchange(State(s): St, headers: HeaderMap) -> CompatResult<Response> {
     let (_, key) = api_token_grant(&s, &headers)?;
     let (access, refresh) = tokens_for(&key, &realm(&headers));
-    Ok(Json(json!({"accessToken": access, "refreshToken": refresh, "username": "neptune"}))
-        .into_response())
+    Ok(
+        Json(json!({"accessToken": access, "refreshToken": refresh, "username": "neptune"}))
+            .into_response(),
+    )
 }
 
 fn realm(headers: &HeaderMap) -> String {
@@ -223,11 +226,7 @@ struct RefreshForm {
 }
 
 /// The OAuth refresh (`{iss}/protocol/openid-connect/token`, form-encoded).
-pub(super) async fn refresh(
-    State(s): St,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+pub(super) async fn refresh(State(s): St, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let oauth_error = |code: &str, why: &str| {
         let mut r = (
             axum::http::StatusCode::BAD_REQUEST,
@@ -241,7 +240,10 @@ pub(super) async fn refresh(
         r
     };
     let Ok(form) = serde_urlencoded::from_bytes::<RefreshForm>(&body) else {
-        return oauth_error("invalid_request", "a form with grant_type and refresh_token");
+        return oauth_error(
+            "invalid_request",
+            "a form with grant_type and refresh_token",
+        );
     };
     if form.grant_type != "refresh_token" {
         return oauth_error("unsupported_grant_type", "only refresh_token");

@@ -154,7 +154,11 @@ pub(super) async fn attribute(
         "floatSeries" => FieldType::FloatSeries,
         "stringSeries" => FieldType::StringSeries,
         "stringSet" => FieldType::StringSet,
-        _ => return Err(super::not_served_path(&format!("/api/leaderboard/v1/attributes/{kind}"))),
+        _ => {
+            return Err(super::not_served_path(&format!(
+                "/api/leaderboard/v1/attributes/{kind}"
+            )))
+        }
     };
     let path = field(&q.attribute)?;
     blocking(move || {
@@ -188,7 +192,11 @@ pub(super) async fn attribute(
                     .fetch_value(&id, &path)?
                     .filter(|v| v.field_type() == Some(want))
                     .ok_or_else(|| missing(&name, type_name(want)))?;
-                let key = if want == FieldType::StringSet { "values" } else { "value" };
+                let key = if want == FieldType::StringSet {
+                    "values"
+                } else {
+                    "value"
+                };
                 out[key] = value_json(&v);
             }
         }
@@ -283,9 +291,13 @@ pub(super) async fn float_values(
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
     blocking(move || {
-        let (count, p) = page(&s, &grant, &q, FieldType::FloatSeries, |id, path, after, n| {
-            s.store.fetch_float_points(id, path, after, n)
-        })?;
+        let (count, p) = page(
+            &s,
+            &grant,
+            &q,
+            FieldType::FloatSeries,
+            |id, path, after, n| s.store.fetch_float_points(id, path, after, n),
+        )?;
         Ok(Json(values_json(count, p)))
     })
     .await
@@ -299,9 +311,13 @@ pub(super) async fn string_values(
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
     blocking(move || {
-        let (count, p) = page(&s, &grant, &q, FieldType::StringSeries, |id, path, after, n| {
-            s.store.fetch_string_points(id, path, after, n)
-        })?;
+        let (count, p) = page(
+            &s,
+            &grant,
+            &q,
+            FieldType::StringSeries,
+            |id, path, after, n| s.store.fetch_string_points(id, path, after, n),
+        )?;
         Ok(Json(values_json(count, p)))
     })
     .await

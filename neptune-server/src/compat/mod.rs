@@ -114,7 +114,13 @@ impl IntoResponse for CompatError {
             &self
                 .title
                 .chars()
-                .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+                .map(|c| {
+                    if c.is_ascii() && !c.is_ascii_control() {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
                 .collect::<String>(),
         )
         .ok();
@@ -139,9 +145,9 @@ impl IntoResponse for CompatError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CompatResult<T> + Send + 'static,
 ) -> CompatResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| CompatError::from(ApiError::internal(format!("a request's work failed: {e}"))))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        CompatError::from(ApiError::internal(format!("a request's work failed: {e}")))
+    })?
 }
 
 async fn not_served(uri: axum::http::Uri) -> CompatError {
@@ -166,15 +172,33 @@ fn not_served_path(path: &str) -> CompatError {
 pub fn router() -> Router<Arc<AppState>> {
     let lb = |p: &str| format!("/api/leaderboard/v1{p}");
     Router::new()
-        .route("/api/backend/swagger.json", get(|| async { Json(swagger::backend()) }))
-        .route("/api/leaderboard/swagger.json", get(|| async { Json(swagger::leaderboard()) }))
-        .route("/api/artifacts/swagger.json", get(|| async { Json(swagger::artifacts()) }))
+        .route(
+            "/api/backend/swagger.json",
+            get(|| async { Json(swagger::backend()) }),
+        )
+        .route(
+            "/api/leaderboard/swagger.json",
+            get(|| async { Json(swagger::leaderboard()) }),
+        )
+        .route(
+            "/api/artifacts/swagger.json",
+            get(|| async { Json(swagger::artifacts()) }),
+        )
         .route("/api/backend/v1/clients/config", get(auth::client_config))
-        .route("/api/backend/v1/authorization/oauth-token", get(auth::exchange))
-        .route("/auth/realms/neptune/protocol/openid-connect/token", post(auth::refresh))
+        .route(
+            "/api/backend/v1/authorization/oauth-token",
+            get(auth::exchange),
+        )
+        .route(
+            "/auth/realms/neptune/protocol/openid-connect/token",
+            post(auth::refresh),
+        )
         .route("/api/backend/v1/projects/get", get(objects::get_project))
         .route("/api/backend/v1/projects", get(objects::list_projects))
-        .route("/api/backend/v1/organizations2", get(objects::list_organizations))
+        .route(
+            "/api/backend/v1/organizations2",
+            get(objects::list_organizations),
+        )
         .route(&lb("/experiments"), post(objects::create_experiment))
         .route(&lb("/experiments/get"), get(objects::get_experiment))
         .route(&lb("/experiments/ping"), post(objects::ping))
@@ -184,10 +208,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(&lb("/attributes/series/float"), get(fetch::float_values))
         .route(&lb("/attributes/series/string"), get(fetch::string_values))
         .route(&lb("/attributes/series/image"), get(fetch::image_values))
-        .route(&lb("/attributes/storage/file/download"), get(fetch::download))
+        .route(
+            &lb("/attributes/storage/file/download"),
+            get(fetch::download),
+        )
         .route(&lb("/attributes/storage/file/upload"), post(upload::file))
-        .route(&lb("/attributes/storage/fileset/upload"), post(upload::fileset_file))
-        .route(&lb("/attributes/storage/fileset/tar"), post(upload::fileset_tar))
+        .route(
+            &lb("/attributes/storage/fileset/upload"),
+            post(upload::fileset_file),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/tar"),
+            post(upload::fileset_tar),
+        )
         .route("/api/backend/{*rest}", any(not_served))
         .route("/api/leaderboard/{*rest}", any(not_served))
         .route("/api/artifacts/{*rest}", any(not_served))

@@ -99,11 +99,16 @@ pub(super) async fn list_projects(
     } else {
         Vec::new()
     };
-    Ok(Json(json!({"entries": entries, "matchingItemCount": entries.len()})))
+    Ok(Json(
+        json!({"entries": entries, "matchingItemCount": entries.len()}),
+    ))
 }
 
 /// `listOrganizations`: the token's project's workspace.
-pub(super) async fn list_organizations(State(s): St, headers: HeaderMap) -> CompatResult<Json<Value>> {
+pub(super) async fn list_organizations(
+    State(s): St,
+    headers: HeaderMap,
+) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
     let (ws, _) = workspace_and_name(&grant.project);
     Ok(Json(json!([{"id": ws, "name": ws}])))

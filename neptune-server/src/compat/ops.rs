@@ -88,7 +88,11 @@ fn convert(
     let mut it = op.into_iter();
     let (name, v) = match (it.next(), it.next()) {
         (Some(nv), None) => nv,
-        _ => return Err(fail("an operation needs exactly one operation name besides \"path\"".into())),
+        _ => {
+            return Err(fail(
+                "an operation needs exactly one operation name besides \"path\"".into(),
+            ))
+        }
     };
     let out = match name.as_str() {
         "assignFloat" => Operation::AssignFloat {

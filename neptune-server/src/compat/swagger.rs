@@ -24,9 +24,27 @@ const ID: &str = "query:experimentId:s";
 const ATTR: &str = "query:attribute:s";
 
 const BACKEND: &[Op] = &[
-    ("getClientConfig", "get", "/api/backend/v1/clients/config", &[API_TOKEN, "query:alpha:s"], "ClientConfig"),
-    ("exchangeApiToken", "get", "/api/backend/v1/authorization/oauth-token", &[API_TOKEN], "NeptuneOauthToken"),
-    ("getProject", "get", "/api/backend/v1/projects/get", &["query:projectIdentifier:s"], "Project"),
+    (
+        "getClientConfig",
+        "get",
+        "/api/backend/v1/clients/config",
+        &[API_TOKEN, "query:alpha:s"],
+        "ClientConfig",
+    ),
+    (
+        "exchangeApiToken",
+        "get",
+        "/api/backend/v1/authorization/oauth-token",
+        &[API_TOKEN],
+        "NeptuneOauthToken",
+    ),
+    (
+        "getProject",
+        "get",
+        "/api/backend/v1/projects/get",
+        &["query:projectIdentifier:s"],
+        "Project",
+    ),
     (
         "listProjects",
         "get",
@@ -42,19 +60,40 @@ const BACKEND: &[Op] = &[
         ],
         "ProjectList",
     ),
-    ("listOrganizations", "get", "/api/backend/v1/organizations2", &[], "[Organization]"),
+    (
+        "listOrganizations",
+        "get",
+        "/api/backend/v1/organizations2",
+        &[],
+        "[Organization]",
+    ),
 ];
 
 const LEADERBOARD: &[Op] = &[
-    ("getExperiment", "get", "/api/leaderboard/v1/experiments/get", &[ID], "Experiment"),
+    (
+        "getExperiment",
+        "get",
+        "/api/leaderboard/v1/experiments/get",
+        &[ID],
+        "Experiment",
+    ),
     (
         "createExperiment",
         "post",
         "/api/leaderboard/v1/experiments",
-        &["body:experimentCreationParams:o", "header:X-Neptune-CliVersion:s"],
+        &[
+            "body:experimentCreationParams:o",
+            "header:X-Neptune-CliVersion:s",
+        ],
         "Experiment",
     ),
-    ("ping", "post", "/api/leaderboard/v1/experiments/ping", &[ID], ""),
+    (
+        "ping",
+        "post",
+        "/api/leaderboard/v1/experiments/ping",
+        &[ID],
+        "",
+    ),
     (
         "executeOperations",
         "post",
@@ -62,16 +101,76 @@ const LEADERBOARD: &[Op] = &[
         &[ID, "body:operations:o"],
         "[Error]",
     ),
-    ("getExperimentAttributes", "get", "/api/leaderboard/v1/attributes", &[ID], "Attributes"),
-    ("getFloatAttribute", "get", "/api/leaderboard/v1/attributes/float", &[ID, ATTR], "FloatAttribute"),
-    ("getIntAttribute", "get", "/api/leaderboard/v1/attributes/int", &[ID, ATTR], "IntAttribute"),
-    ("getBoolAttribute", "get", "/api/leaderboard/v1/attributes/bool", &[ID, ATTR], "BoolAttribute"),
-    ("getStringAttribute", "get", "/api/leaderboard/v1/attributes/string", &[ID, ATTR], "StringAttribute"),
-    ("getDatetimeAttribute", "get", "/api/leaderboard/v1/attributes/datetime", &[ID, ATTR], "DatetimeAttribute"),
-    ("getFileAttribute", "get", "/api/leaderboard/v1/attributes/file", &[ID, ATTR], "FileAttribute"),
-    ("getFloatSeriesAttribute", "get", "/api/leaderboard/v1/attributes/floatSeries", &[ID, ATTR], "FloatSeriesAttribute"),
-    ("getStringSeriesAttribute", "get", "/api/leaderboard/v1/attributes/stringSeries", &[ID, ATTR], "StringSeriesAttribute"),
-    ("getStringSetAttribute", "get", "/api/leaderboard/v1/attributes/stringSet", &[ID, ATTR], "StringSetAttribute"),
+    (
+        "getExperimentAttributes",
+        "get",
+        "/api/leaderboard/v1/attributes",
+        &[ID],
+        "Attributes",
+    ),
+    (
+        "getFloatAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/float",
+        &[ID, ATTR],
+        "FloatAttribute",
+    ),
+    (
+        "getIntAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/int",
+        &[ID, ATTR],
+        "IntAttribute",
+    ),
+    (
+        "getBoolAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/bool",
+        &[ID, ATTR],
+        "BoolAttribute",
+    ),
+    (
+        "getStringAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/string",
+        &[ID, ATTR],
+        "StringAttribute",
+    ),
+    (
+        "getDatetimeAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/datetime",
+        &[ID, ATTR],
+        "DatetimeAttribute",
+    ),
+    (
+        "getFileAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/file",
+        &[ID, ATTR],
+        "FileAttribute",
+    ),
+    (
+        "getFloatSeriesAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/floatSeries",
+        &[ID, ATTR],
+        "FloatSeriesAttribute",
+    ),
+    (
+        "getStringSeriesAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/stringSeries",
+        &[ID, ATTR],
+        "StringSeriesAttribute",
+    ),
+    (
+        "getStringSetAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/stringSet",
+        &[ID, ATTR],
+        "StringSetAttribute",
+    ),
     (
         "getFloatSeriesValues",
         "get",
@@ -100,7 +199,13 @@ const LEADERBOARD: &[Op] = &[
         &[ID, ATTR, "query:index:i"],
         "",
     ),
-    ("downloadAttribute", "get", "/api/leaderboard/v1/attributes/storage/file/download", &[ID, ATTR], ""),
+    (
+        "downloadAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/storage/file/download",
+        &[ID, ATTR],
+        "",
+    ),
     (
         "fileAtomUpload",
         "post",
@@ -112,7 +217,12 @@ const LEADERBOARD: &[Op] = &[
         "fileAtomMultipartUploadStart",
         "post",
         "/api/leaderboard/v1/attributes/storage/file/upload/start",
-        &["query:experimentIdentifier:s", ATTR, "query:ext:s", "query:totalLength:i"],
+        &[
+            "query:experimentIdentifier:s",
+            ATTR,
+            "query:ext:s",
+            "query:totalLength:i",
+        ],
         "",
     ),
     (
@@ -122,7 +232,13 @@ const LEADERBOARD: &[Op] = &[
         &["query:experimentIdentifier:s", ATTR, "query:uploadId:s"],
         "",
     ),
-    ("fileAtomMultipartUploadPart", "post", "/api/leaderboard/v1/attributes/storage/file/upload/part", &[], ""),
+    (
+        "fileAtomMultipartUploadPart",
+        "post",
+        "/api/leaderboard/v1/attributes/storage/file/upload/part",
+        &[],
+        "",
+    ),
     (
         "fileSetFileUpload",
         "post",
@@ -134,17 +250,33 @@ const LEADERBOARD: &[Op] = &[
         "fileSetFileMultipartUploadStart",
         "post",
         "/api/leaderboard/v1/attributes/storage/fileset/upload/start",
-        &["query:experimentIdentifier:s", ATTR, "query:subPath:s", "query:totalLength:i"],
+        &[
+            "query:experimentIdentifier:s",
+            ATTR,
+            "query:subPath:s",
+            "query:totalLength:i",
+        ],
         "",
     ),
     (
         "fileSetFileMultipartUploadFinish",
         "post",
         "/api/leaderboard/v1/attributes/storage/fileset/upload/finish",
-        &["query:experimentIdentifier:s", ATTR, "query:subPath:s", "query:uploadId:s"],
+        &[
+            "query:experimentIdentifier:s",
+            ATTR,
+            "query:subPath:s",
+            "query:uploadId:s",
+        ],
         "",
     ),
-    ("fileSetFileMultipartUploadPart", "post", "/api/leaderboard/v1/attributes/storage/fileset/upload/part", &[], ""),
+    (
+        "fileSetFileMultipartUploadPart",
+        "post",
+        "/api/leaderboard/v1/attributes/storage/fileset/upload/part",
+        &[],
+        "",
+    ),
     (
         "uploadFileSetAttributeTar",
         "post",
@@ -166,7 +298,13 @@ const LEADERBOARD: &[Op] = &[
         &[ID, ATTR],
         "",
     ),
-    ("getArtifactAttribute", "get", "/api/leaderboard/v1/attributes/artifact", &[ID, ATTR], ""),
+    (
+        "getArtifactAttribute",
+        "get",
+        "/api/leaderboard/v1/attributes/artifact",
+        &[ID, ATTR],
+        "",
+    ),
     (
         "createEmptyCheckpoint",
         "post",
@@ -185,7 +323,12 @@ const LEADERBOARD: &[Op] = &[
         "searchLeaderboardAttributes",
         "post",
         "/api/leaderboard/v1/leaderboard/attributes/search",
-        &["query:projectIdentifier:s", "query:search:s", "query:type:a", "body:params:o"],
+        &[
+            "query:projectIdentifier:s",
+            "query:search:s",
+            "query:type:a",
+            "body:params:o",
+        ],
         "",
     ),
 ];
@@ -302,9 +445,7 @@ fn answer(model: &str) -> Value {
 fn document(title: &str, ops: &[Op]) -> Value {
     let mut paths = Map::new();
     for (id, method, path, params, model) in ops {
-        let entry = paths
-            .entry((*path).to_owned())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[*method] = json!({
             "operationId": id,
             "consumes": ["application/json"],
@@ -329,7 +470,10 @@ pub(super) fn backend() -> Value {
 
 /// `/api/leaderboard/swagger.json`.
 pub(super) fn leaderboard() -> Value {
-    document("neptune leaderboard (for the original Python client)", LEADERBOARD)
+    document(
+        "neptune leaderboard (for the original Python client)",
+        LEADERBOARD,
+    )
 }
 
 /// `/api/artifacts/swagger.json`: no operation; the client config says artifacts are off.

@@ -82,7 +82,12 @@ pub(super) fn each_file(
                 };
                 let name = name.trim_start_matches("./").to_owned();
                 let mut content = (&mut r).take(size);
-                f(&name, size, (mtime as i64).saturating_mul(1000), &mut content)?;
+                f(
+                    &name,
+                    size,
+                    (mtime as i64).saturating_mul(1000),
+                    &mut content,
+                )?;
                 let left = content.limit();
                 skip(&mut r, left + padding(size))?;
             }

@@ -136,7 +136,10 @@ pub(super) async fn fileset_tar(
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Write)?;
     let path = field(&q.attribute)?;
-    let reset = q.reset.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("true"));
+    let reset = q
+        .reset
+        .as_deref()
+        .is_some_and(|r| r.eq_ignore_ascii_case("true"));
     blocking(move || {
         let (id, _) = check_object(&s, &grant, &q.id)?;
         let limit = s.limits.max_upload;
@@ -165,7 +168,13 @@ pub(super) async fn fileset_tar(
             Ok(())
         })
         .map_err(|e| CompatError::bad_request(format!("the file set's tar.gz: {e}")))?;
-        apply(&s, &grant, &id, Operation::UploadFileSet { path, files, reset }).map(Json)
+        apply(
+            &s,
+            &grant,
+            &id,
+            Operation::UploadFileSet { path, files, reset },
+        )
+        .map(Json)
     })
     .await
 }

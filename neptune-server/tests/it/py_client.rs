@@ -36,11 +36,22 @@ fn python_token(server: &Server, project: &str) -> (String, String) {
     let out = Command::new(BIN)
         .arg("--data")
         .arg(&server.data)
-        .args(["token", "create", "--project", project, "--python-client", "--url"])
+        .args([
+            "token",
+            "create",
+            "--project",
+            project,
+            "--python-client",
+            "--url",
+        ])
         .arg(&server.url)
         .output()
         .expect("token create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(&token)
@@ -77,7 +88,12 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
     let (token, nep) = python_token(&server, "team/py");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let out = run_py(&py, &token, &work, &["online", "team/py", work.to_str().unwrap()]);
+    let out = run_py(
+        &py,
+        &token,
+        &work,
+        &["online", "team/py", work.to_str().unwrap()],
+    );
 
     // What the client fetched back.
     let id = out["id"].as_str().unwrap().to_owned();
@@ -93,15 +109,25 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
     assert_eq!(out["tags"], serde_json::json!(["b", "c", "d"]));
     assert_eq!(out["name"], "py-run");
     assert_eq!(out["weights_ok"], true);
-    assert_eq!(out["resumed_id"], id.as_str(), "the custom run id resumes the run");
+    assert_eq!(
+        out["resumed_id"],
+        id.as_str(),
+        "the custom run id resumes the run"
+    );
 
     // The same run through our Rust API.
     let home = dir.path().join("home");
     let r = common::reader(&server, &nep, &id, &home);
     assert_eq!(r.field("params/lr").fetch().unwrap().as_f64(), Some(0.125));
     assert_eq!(r.field("params/epochs").fetch().unwrap().as_i64(), Some(10));
-    assert_eq!(r.field("params/nesterov").fetch().unwrap().as_bool(), Some(true));
-    assert_eq!(r.field("params/resumed").fetch().unwrap().as_bool(), Some(true));
+    assert_eq!(
+        r.field("params/nesterov").fetch().unwrap().as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        r.field("params/resumed").fetch().unwrap().as_bool(),
+        Some(true)
+    );
     assert_eq!(
         r.field("params/started")
             .fetch()
@@ -121,22 +147,40 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
         .field("train/loss")
         .fetch_values_with(FetchOptions::new())
         .unwrap();
-    assert_eq!(loss.floats().unwrap().values(), [1.0, 0.5, 1.0 / 3.0, 0.25, 0.2]);
+    assert_eq!(
+        loss.floats().unwrap().values(),
+        [1.0, 0.5, 1.0 / 3.0, 0.25, 0.2]
+    );
     let log = r
         .field("train/log")
         .fetch_values_with(FetchOptions::new())
         .unwrap();
     assert_eq!(log.strings().unwrap().values()[0], "epoch 0");
     assert_eq!(
-        r.field("model/weights").file().unwrap().fetch_bytes().unwrap(),
+        r.field("model/weights")
+            .file()
+            .unwrap()
+            .fetch_bytes()
+            .unwrap(),
         b"\x00\x01weights".repeat(100)
     );
     // The refused write was refused, and reported to the client's user (not silently).
-    assert_eq!(r.field("sys/owner").fetch().unwrap().as_str(), Some("python-client"));
+    assert_eq!(
+        r.field("sys/owner").fetch().unwrap().as_str(),
+        Some("python-client")
+    );
     drop(r);
 
     // File sets (two files as a tar.gz, one file alone) and the images, by the HTTP API.
-    let get = |p: &str| raw(&server.addr, "GET", &format!("/api/v1/objects/{id}/{p}"), Some(&nep), b"");
+    let get = |p: &str| {
+        raw(
+            &server.addr,
+            "GET",
+            &format!("/api/v1/objects/{id}/{p}"),
+            Some(&nep),
+            b"",
+        )
+    };
     let files = get("fileset?path=data/files").json();
     let names: Vec<&str> = files
         .as_array()
@@ -145,9 +189,19 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
         .map(|e| e["path"].as_str().unwrap())
         .collect();
     assert_eq!(names.len(), 2, "{files}");
-    assert!(names[0].ends_with("a.txt") && names[1].ends_with("b.txt"), "{names:?}");
+    assert!(
+        names[0].ends_with("a.txt") && names[1].ends_with("b.txt"),
+        "{names:?}"
+    );
     assert_eq!(files[0]["file"]["size"], 17);
-    assert_eq!(get("fileset?path=data/one").json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        get("fileset?path=data/one")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let images = get("file-series?path=images").json();
     assert_eq!(images.as_array().unwrap().len(), 2);
     assert_eq!(images[0]["name"], "first");
@@ -192,7 +246,10 @@ fn python_client_offline_run_is_synced() {
     let id = ids["ids"][0].as_str().expect("one run").to_owned();
     let r = common::reader(&server, &nep, &id, &dir.path().join("home"));
     assert_eq!(r.field("params/lr").fetch().unwrap().as_f64(), Some(0.5));
-    assert_eq!(r.field("sys/name").fetch().unwrap().as_str(), Some("offline-run"));
+    assert_eq!(
+        r.field("sys/name").fetch().unwrap().as_str(),
+        Some("offline-run")
+    );
     assert_eq!(common::steps_of(&r, "train/loss"), [0.0, 1.0, 2.0]);
 }
 
@@ -213,7 +270,12 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
     let server = Server::start(&dir.path().join("data"));
     let (token_a, nep_a) = python_token(&server, "team/a");
     let (token_b, _) = python_token(&server, "team/b");
-    let access = |t: &str| exchange(&server, t).json()["accessToken"].as_str().unwrap().to_owned();
+    let access = |t: &str| {
+        exchange(&server, t).json()["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let a = access(&token_a);
     let b = access(&token_b);
 
@@ -222,7 +284,13 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
     assert_eq!(bad.status, 401);
     assert_eq!(bad.json()["errorType"], "UNAUTHORIZED");
     let forged = format!("{}x", a);
-    let r = raw(&server.addr, "GET", "/api/backend/v1/projects/get?projectIdentifier=team/a", Some(&forged), b"");
+    let r = raw(
+        &server.addr,
+        "GET",
+        "/api/backend/v1/projects/get?projectIdentifier=team/a",
+        Some(&forged),
+        b"",
+    );
     assert_eq!(r.status, 401, "{}", r.body);
 
     // A run of project a, created through the original API.
@@ -236,10 +304,22 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.json()["id"].as_str().unwrap().to_owned();
     // Project b's token can neither see it nor write to it, nor create in project a.
-    let seen = raw(&server.addr, "GET", &format!("/api/leaderboard/v1/experiments/get?experimentId={id}"), Some(&b), b"");
+    let seen = raw(
+        &server.addr,
+        "GET",
+        &format!("/api/leaderboard/v1/experiments/get?experimentId={id}"),
+        Some(&b),
+        b"",
+    );
     assert_eq!(seen.status, 404, "{}", seen.body);
     let ops = br#"[{"path":"x","assignFloat":{"value":1.0}}]"#;
-    let w = raw(&server.addr, "POST", &format!("/api/leaderboard/v1/attributes/operations?experimentId={id}"), Some(&b), ops);
+    let w = raw(
+        &server.addr,
+        "POST",
+        &format!("/api/leaderboard/v1/attributes/operations?experimentId={id}"),
+        Some(&b),
+        ops,
+    );
     assert_eq!(w.status, 404, "{}", w.body);
     let c = raw(
         &server.addr,
@@ -256,7 +336,13 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
                    {"path":"y","assignInt":{"value":"seven"}},
                    {"path":"sys/id","assignString":{"value":"HACK"}},
                    {"path":"z","trackFilesToArtifact":{}}]"#;
-    let w = raw(&server.addr, "POST", &format!("/api/leaderboard/v1/attributes/operations?experimentId={id}"), Some(&a), ops);
+    let w = raw(
+        &server.addr,
+        "POST",
+        &format!("/api/leaderboard/v1/attributes/operations?experimentId={id}"),
+        Some(&a),
+        ops,
+    );
     assert_eq!(w.status, 200, "{}", w.body);
     let errors: Vec<String> = w
         .json()
@@ -267,21 +353,53 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
         .collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert!(errors[0].starts_with("y: "), "{errors:?}");
-    assert!(errors.iter().any(|e| e.starts_with("sys/id: ")), "{errors:?}");
-    assert!(errors.iter().any(|e| e.starts_with("z: ") && e.contains("not served")), "{errors:?}");
-    let v = raw(&server.addr, "GET", &format!("/api/v1/objects/{id}/value?path=x"), Some(&nep_a), b"");
+    assert!(
+        errors.iter().any(|e| e.starts_with("sys/id: ")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("z: ") && e.contains("not served")),
+        "{errors:?}"
+    );
+    let v = raw(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/objects/{id}/value?path=x"),
+        Some(&nep_a),
+        b"",
+    );
     assert_eq!(v.json()["value"], serde_json::json!({"Float": 1.5}));
-    let v = raw(&server.addr, "GET", &format!("/api/v1/objects/{id}/value?path=sys/id"), Some(&nep_a), b"");
+    let v = raw(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/objects/{id}/value?path=sys/id"),
+        Some(&nep_a),
+        b"",
+    );
     assert_eq!(v.json()["value"], serde_json::json!({"String": id}));
 
     // What is not served says so, in the shape the client prints.
-    let n = raw(&server.addr, "POST", "/api/leaderboard/v1/attributes/storage/fileset/zip?experimentId=x&attribute=y", Some(&a), b"");
+    let n = raw(
+        &server.addr,
+        "POST",
+        "/api/leaderboard/v1/attributes/storage/fileset/zip?experimentId=x&attribute=y",
+        Some(&a),
+        b"",
+    );
     assert_eq!(n.status, 501);
     assert_eq!(n.json()["errorType"], "NOT_SERVED");
     assert!(n.json()["title"].as_str().unwrap().contains("not serve"));
 
     // A revoked API token ends its access tokens at once.
     common::revoke(&server.data, &nep_a);
-    let r = raw(&server.addr, "GET", &format!("/api/leaderboard/v1/experiments/get?experimentId={id}"), Some(&a), b"");
+    let r = raw(
+        &server.addr,
+        "GET",
+        &format!("/api/leaderboard/v1/experiments/get?experimentId={id}"),
+        Some(&a),
+        b"",
+    );
     assert_eq!(r.status, 401, "{}", r.body);
 }
