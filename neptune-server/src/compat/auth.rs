@@ -191,8 +191,10 @@ pub(super) fn bearer_grant(
     Ok(grant)
 }
 
-/// `getClientConfig`: where the API is, which client versions it takes, and no optional
-/// features (no multipart upload, no artifacts service).
+/// `getClientConfig`: where the API is, which client versions it takes, and its features: no
+/// artifacts service; "multipart upload" on only so that its largest single upload is the
+/// server's upload limit (the client then sends every file up to it in one streamed request,
+/// and a larger one is refused when it asks to send it in parts).
 pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatResult<Response> {
     api_token_grant(&s, &headers)?;
     let url = origin(&headers);
@@ -200,6 +202,13 @@ pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatRes
         "apiUrl": url,
         "applicationUrl": url,
         "pyLibVersions": {"minCompatibleVersion": "1.0.0", "maxCompatibleVersion": "1.99.0"},
+        "multiPartUpload": {
+            "enabled": true,
+            "minChunkSize": 5 << 20,
+            "maxChunkSize": 1 << 30,
+            "maxChunkCount": 1000,
+            "maxSinglePartSize": s.limits.max_upload,
+        },
         "sysNameSetByBackend": false
     }))
     .into_response())

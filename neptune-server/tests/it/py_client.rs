@@ -164,6 +164,9 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
             .unwrap(),
         b"\x00\x01weights".repeat(100)
     );
+    let big = r.field("model/big").file().unwrap().fetch_bytes().unwrap();
+    assert_eq!(big.len(), 6 << 20);
+    assert_eq!(&big[..256], (0..=255u8).collect::<Vec<_>>().as_slice());
     // The refused write was refused, and reported to the client's user (not silently).
     assert_eq!(
         r.field("sys/owner").fetch().unwrap().as_str(),
