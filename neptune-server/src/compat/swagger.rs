@@ -383,6 +383,7 @@ fn definitions() -> Value {
             ("floatProperties", r("FloatAttribute")), ("intProperties", r("IntAttribute")),
             ("boolProperties", r("BoolAttribute")), ("stringProperties", r("StringAttribute")),
             ("datetimeProperties", r("DatetimeAttribute")),
+            ("experimentStateProperties", r("StringAttribute")),
             ("floatSeriesProperties", r("FloatSeriesAttribute")),
             ("stringSeriesProperties", r("StringSeriesAttribute")),
             ("stringSetProperties", r("StringSetAttribute")),
