@@ -130,5 +130,4 @@ mod tests {
         // Cut short: an error, not a panic.
         assert!(super::each_file(&t[..700], |_, _, _, _| Ok(())).is_err());
     }
-    use std::io::Read;
 }
