@@ -44,12 +44,19 @@ pub(super) fn each_file(
     let mut long_name: Option<String> = None;
     loop {
         let mut h = [0u8; BLOCK];
-        if let Err(e) = r.read_exact(&mut h) {
-            return if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                Ok(())
-            } else {
-                Err(e.to_string())
-            };
+        let mut got = 0;
+        while got < BLOCK {
+            match r.read(&mut h[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        match got {
+            0 => return Ok(()),
+            BLOCK => {}
+            _ => return Err("the archive ends inside a header".into()),
         }
         if h.iter().all(|&b| b == 0) {
             return Ok(());
@@ -127,7 +134,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![("dir/a.txt".into(), 3, 10_000, "abc".into())]);
-        // Cut short: an error, not a panic.
+        // Cut short, in a header or in a file: an error, not a panic.
         assert!(super::each_file(&t[..700], |_, _, _, _| Ok(())).is_err());
+        assert!(super::each_file(&t[..1025], |_, _, _, _| Ok(())).is_err());
     }
 }
