@@ -108,6 +108,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/files/{digest}",
             get(crate::files::download).head(crate::files::has),
         )
+        .merge(crate::compat::router())
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(state.limits.max_body))

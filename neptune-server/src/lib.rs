@@ -27,6 +27,7 @@
 pub mod api;
 pub mod body;
 pub mod cli;
+pub mod compat;
 mod conns;
 pub mod error;
 pub mod extract;

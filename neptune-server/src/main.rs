@@ -3,6 +3,7 @@
 //! ```text
 //! neptune-server --data DIR --listen 127.0.0.1:8080
 //! neptune-server --data DIR token create --project ml-team/nli --scope write
+//! neptune-server --data DIR token create --project ml-team/nli --python-client --url http://HOST:8080
 //! neptune-server --data DIR token list
 //! neptune-server --data DIR token revoke ID
 //! neptune-server --data DIR --files s3://bucket/prefix gc --grace-hours 24
@@ -90,6 +91,13 @@ enum TokenAction {
         /// read or write.
         #[arg(long, default_value = "write")]
         scope: String,
+        /// Print the token for the original Python client (`neptune` 1.x): base64 JSON with
+        /// this server's address (`--url`) and the token.
+        #[arg(long, requires = "url")]
+        python_client: bool,
+        /// This server's address as the Python client reaches it, e.g. http://HOST:8080.
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Lists tokens (ids, projects, scopes; never the secrets).
     List,
@@ -145,7 +153,12 @@ fn gc(data: &std::path::Path, files: Option<&str>, grace_hours: u64) -> Result<(
 fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
     let tokens = Tokens::open(data)?;
     match action {
-        TokenAction::Create { project, scope } => {
+        TokenAction::Create {
+            project,
+            scope,
+            python_client,
+            url,
+        } => {
             let scope = Scope::parse(&scope)
                 .ok_or_else(|| format!("unknown scope {scope:?}; use read or write"))?;
             let (id, token) = tokens.create(&project, scope)?;
@@ -153,7 +166,13 @@ fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
                 "created {} token {id} for project \"{project}\"; it is shown only once:",
                 scope.as_str()
             );
-            println!("{token}");
+            match url.filter(|_| python_client) {
+                Some(url) => println!(
+                    "{}",
+                    neptune_server::compat::python_client_token(&url, &token)
+                ),
+                None => println!("{token}"),
+            }
         }
         TokenAction::List => {
             for t in tokens.list()? {

@@ -1,0 +1,232 @@
+//! Projects and experiments (runs, models, model versions) as the client looks them up and
+//! creates them, and its pings. The project is always the API token's: another name answers
+//! 404 (the client then lists projects to suggest the right one).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use neptune_core::backend::{ObjectKind, OpenRequest};
+use neptune_core::Backend;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::bearer_grant;
+use super::{blocking, CompatError, CompatResult, St};
+use crate::extract::Query;
+use crate::tokens::{Grant, Scope};
+
+/// The client's name of a kind of object.
+pub(super) fn kind_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Run => "run",
+        ObjectKind::Model => "model",
+        ObjectKind::ModelVersion => "modelVersion",
+        ObjectKind::Project => "project",
+    }
+}
+
+fn workspace_and_name(project: &str) -> (&str, &str) {
+    project.rsplit_once('/').unwrap_or(("", project))
+}
+
+fn project_json(project: &str) -> Value {
+    let (ws, name) = workspace_and_name(project);
+    json!({
+        "id": project,
+        "name": name,
+        "organizationName": ws,
+        "organizationId": ws,
+        "projectKey": name.to_uppercase(),
+        "version": 2,
+    })
+}
+
+fn experiment_json(id: &str, kind: ObjectKind, project: &str) -> Value {
+    let (ws, name) = workspace_and_name(project);
+    json!({
+        "id": id,
+        "shortId": id,
+        "type": kind_name(kind),
+        "organizationName": ws,
+        "projectName": name,
+        "projectId": project,
+        "trashed": false,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProjectQuery {
+    #[serde(rename = "projectIdentifier")]
+    project: String,
+}
+
+/// `getProject`.
+pub(super) async fn get_project(
+    State(s): St,
+    headers: HeaderMap,
+    Query(q): Query<ProjectQuery>,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    if q.project != grant.project {
+        return Err(CompatError::not_found(format!(
+            "no project \"{}\" for this API token; its project is \"{}\"",
+            q.project, grant.project
+        )));
+    }
+    Ok(Json(project_json(&grant.project)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    #[serde(rename = "organizationIdentifier")]
+    workspace: Option<String>,
+    #[serde(rename = "searchTerm")]
+    search: Option<String>,
+}
+
+/// `listProjects`: the token's project, when it matches.
+pub(super) async fn list_projects(
+    State(s): St,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    let (ws, name) = workspace_and_name(&grant.project);
+    let shown = q.workspace.as_deref().is_none_or(|w| w == ws)
+        && q.search.as_deref().is_none_or(|t| name.contains(t));
+    let entries: Vec<Value> = if shown {
+        vec![project_json(&grant.project)]
+    } else {
+        Vec::new()
+    };
+    Ok(Json(
+        json!({"entries": entries, "matchingItemCount": entries.len()}),
+    ))
+}
+
+/// `listOrganizations`: the token's project's workspace.
+pub(super) async fn list_organizations(
+    State(s): St,
+    headers: HeaderMap,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    let (ws, _) = workspace_and_name(&grant.project);
+    Ok(Json(json!([{"id": ws, "name": ws}])))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreationParams {
+    project_identifier: String,
+    parent_id: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+    custom_id: Option<String>,
+    key: Option<String>,
+}
+
+/// `createExperiment`: creates a run, model or model version (a run with a `customId` that
+/// exists is resumed).
+pub(super) async fn create_experiment(
+    State(s): St,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Write)?;
+    let p: CreationParams = crate::api::parse_json(&body)?;
+    if p.project_identifier != grant.project {
+        return Err(CompatError::not_found(format!(
+            "no project \"{}\" for this API token; its project is \"{}\"",
+            p.project_identifier, grant.project
+        )));
+    }
+    let kind = match p.kind.as_str() {
+        "run" => ObjectKind::Run,
+        "model" => ObjectKind::Model,
+        "modelVersion" => ObjectKind::ModelVersion,
+        other => {
+            return Err(CompatError::bad_request(format!(
+                "cannot create an object of type {other:?}; use run, model or modelVersion"
+            )))
+        }
+    };
+    let model = match kind {
+        ObjectKind::Model => p.key.filter(|k| !k.is_empty()),
+        ObjectKind::ModelVersion => p.parent_id,
+        _ => None,
+    };
+    blocking(move || {
+        if let (ObjectKind::ModelVersion, Some(m)) = (kind, &model) {
+            check_object(&s, &grant, m)?;
+        }
+        let info = s.store.open_object(&OpenRequest {
+            kind,
+            project: grant.project.clone(),
+            with_id: None,
+            custom_run_id: p.custom_id.filter(|c| !c.is_empty()),
+            model,
+            owner: "python-client".into(),
+            read_only: false,
+        })?;
+        Ok(Json(experiment_json(&info.id, info.kind, &info.project)))
+    })
+    .await
+}
+
+/// The object `id` names (`ID` or `workspace/project/ID`) in the token's project, with its kind.
+pub(super) fn check_object(
+    s: &super::AppState,
+    grant: &Grant,
+    id: &str,
+) -> CompatResult<(String, ObjectKind)> {
+    let short = match id.rsplit_once('/') {
+        Some((project, short)) if project == grant.project => short,
+        Some(_) => "",
+        None => id,
+    };
+    match s.store.object_project(short)? {
+        Some((kind, project)) if project == grant.project => Ok((short.to_owned(), kind)),
+        _ => Err(CompatError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "EXPERIMENT_NOT_FOUND",
+            format!(
+                "no object \"{id}\" in project \"{}\" of the API token",
+                grant.project
+            ),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct IdQuery {
+    #[serde(rename = "experimentId")]
+    pub(super) id: String,
+}
+
+/// `getExperiment`.
+pub(super) async fn get_experiment(
+    State(s): St,
+    headers: HeaderMap,
+    Query(q): Query<IdQuery>,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    blocking(move || {
+        let (id, kind) = check_object(&s, &grant, &q.id)?;
+        Ok(Json(experiment_json(&id, kind, &grant.project)))
+    })
+    .await
+}
+
+/// `ping`: the object must exist (the client stops on a 404).
+pub(super) async fn ping(
+    State(s): St,
+    headers: HeaderMap,
+    Query(q): Query<IdQuery>,
+) -> CompatResult<Json<Value>> {
+    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    blocking(move || {
+        check_object(&s, &grant, &q.id)?;
+        Ok(Json(json!({})))
+    })
+    .await
+}
