@@ -11,7 +11,7 @@ use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use neptune_core::backend::SeriesPage;
 use neptune_core::rules::SERIES_PAGE;
-use neptune_core::{Backend, FieldPath, FieldType, Value as FieldValue};
+use neptune_core::{FieldPath, FieldType, Reader, Value as FieldValue};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
