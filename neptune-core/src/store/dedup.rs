@@ -417,7 +417,7 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(
             super::super::schema::stored_version(&super::super::lock(&s.writer)).unwrap(),
-            2
+            super::super::schema::SCHEMA_VERSION
         );
         // Content its fields refer to stays reachable through its project only.
         let f = s

@@ -18,7 +18,7 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Migration `i` takes the schema from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: projects, objects, fields and the tables of the fields' contents.
 ///
@@ -186,6 +186,14 @@ CREATE INDEX fileset_entries_by_digest ON fileset_entries(digest);
 CREATE INDEX file_fields_by_digest
     ON fields(CASE WHEN json_valid(value) THEN json_extract(value, '$.digest') END)
     WHERE type = 'File';
+"#;
+
+/// Version 3: the indexes that let a table page be chosen in SQL (module `store::table_page`):
+/// the objects with a field of a path, by type and value (sort keys, `sys/state`, `sys/owner`,
+/// `sys/trashed`, a field compared to a number), and the sets holding a member (`sys/tags`).
+const V3: &str = r#"
+CREATE INDEX fields_by_path ON fields(path, type, value);
+CREATE INDEX string_set_members_by_value ON string_set_members(value);
 "#;
 
 /// Settings of every connection; `file` for connections to a file on disk.

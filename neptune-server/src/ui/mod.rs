@@ -74,6 +74,7 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/signout", post(auth::signout))
         .route("/ui/data/downsample", post(data::ui_downsample))
         .route("/ui/data/status", get(data::status))
+        .route("/ui/data/rows", get(runs::rows))
         .route("/ui/data/strings/{id}", get(files::strings))
         .route("/ui/file/{id}", get(files::file))
         .route("/assets/{name}", get(assets::serve))
