@@ -50,6 +50,7 @@ pub use files::{
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
+pub use files::write_fileset_zip;
 pub use handles::handler::{Appendable, FetchedSeries, Handler};
 #[doc(hidden)]
 pub use handles::loggable::__private;

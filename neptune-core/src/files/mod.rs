@@ -43,4 +43,5 @@ pub use html::{LineChart, ToHtml};
 pub use image::ImagePixel;
 pub use series::{FileExtendOptions, FileLogOptions, FileSeriesHandle};
 pub use transfer::{DownloadOptions, UploadOptions};
+pub use self::zip::write_fileset_zip;
 pub use value::{Content, File, Uploadable};

@@ -184,7 +184,7 @@ fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
     let rows = table.rows().iter();
     let pages = total.div_ceil(v.size).max(1);
     html! {
-        h1 { (v.project) }
+        h1 { (v.project) " " small { a #models-link href={ "/models?" (layout::query(&[("project", &v.project)])) } { "models" } } }
         form.filters method="get" action="/runs" {
             input type="hidden" name="project" value=(v.project);
             input type="hidden" name="sort" value=(v.sort);
