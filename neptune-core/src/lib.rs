@@ -45,12 +45,12 @@ pub use config::{
 pub use error::{Error, Result, StoreError};
 #[cfg(feature = "s3")]
 pub use files::s3;
+pub use files::write_fileset_zip;
 pub use files::{
     ArtifactFileData, ArtifactHandle, ArtifactValue, Content, DownloadOptions, File, FileEntry,
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,
     GitRef, ImagePixel, LineChart, ToHtml, UploadOptions, Uploadable, MAX_FILESET_PATH,
 };
-pub use files::write_fileset_zip;
 pub use handles::handler::{Appendable, FetchedSeries, Handler};
 #[doc(hidden)]
 pub use handles::loggable::__private;

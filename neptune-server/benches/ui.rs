@@ -193,9 +193,15 @@ fn main() {
         ("sorted by a metric", "&sort=metrics%2Fm3".into()),
         ("filtered by a query", "&q=params%2Fp03+%3E+5".into()),
         ("page 100", "&page=99".into()),
-        ("100 rows, last page", format!("&size=100&page={}", runs.div_ceil(100) - 1)),
+        (
+            "100 rows, last page",
+            format!("&size=100&page={}", runs.div_ceil(100) - 1),
+        ),
         ("a tag chip (1 run in 10)", "&tags=t3".into()),
-        ("a tag, state and owner, by a metric", "&tags=t3&state=Active&owner=bench&sort=metrics%2Fm3".into()),
+        (
+            "a tag, state and owner, by a metric",
+            "&tags=t3&state=Active&owner=bench&sort=metrics%2Fm3".into(),
+        ),
         ("a selective query", "&q=params%2Fp00+%3C+0.5".into()),
     ] {
         let uri = format!("/runs?project=bench%2Fui&cols={cols}{extra}");

@@ -34,6 +34,7 @@ mod transfer;
 mod value;
 mod zip;
 
+pub use self::zip::write_fileset_zip;
 pub use artifact::{ArtifactFileData, ArtifactHandle, ArtifactValue};
 pub use file::FileHandle;
 pub use fileset::{FileEntry, FileSetHandle, FileType, MAX_FILESET_PATH};
@@ -43,5 +44,4 @@ pub use html::{LineChart, ToHtml};
 pub use image::ImagePixel;
 pub use series::{FileExtendOptions, FileLogOptions, FileSeriesHandle};
 pub use transfer::{DownloadOptions, UploadOptions};
-pub use self::zip::write_fileset_zip;
 pub use value::{Content, File, Uploadable};

@@ -357,7 +357,11 @@ fn by_time(
     };
     let estimate: i64 = meet.iter().map(|m| m.1).sum();
     let blocks = estimate as f64 / width as f64 >= (4 * m4::BLOCK) as f64;
-    let mut acc = m4::M4::new(first.2.time_range.0.max(lo), last.2.time_range.1.min(hi), width);
+    let mut acc = m4::M4::new(
+        first.2.time_range.0.max(lo),
+        last.2.time_range.1.min(hi),
+        width,
+    );
     let mut points = 0u64;
     b.x.clear();
     b.y.clear();

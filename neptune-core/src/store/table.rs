@@ -324,11 +324,29 @@ fn fetch_table(
 
     // A page of a big table: chosen (and counted) in SQL, then only its rows are read.
     let filter_load = |candidates: Vec<RawRow>, paths: &[String]| {
-        load(home, parallel_rows, c, candidates, Cells::Paths(paths), &plan, &off)
+        load(
+            home,
+            parallel_rows,
+            c,
+            candidates,
+            Cells::Paths(paths),
+            &plan,
+            &off,
+        )
     };
-    if let Some(page) = super::table_page::select(c, &scope_cond, &scope_params, q, &plan, filter_load)? {
+    if let Some(page) =
+        super::table_page::select(c, &scope_cond, &scope_params, q, &plan, filter_load)?
+    {
         let ids: Vec<i64> = page.rows.iter().map(|r| r.order).collect();
-        let raw = load(home, parallel_rows, c, page.rows, Cells::Objects(&ids), &plan, &off)?;
+        let raw = load(
+            home,
+            parallel_rows,
+            c,
+            page.rows,
+            Cells::Objects(&ids),
+            &plan,
+            &off,
+        )?;
         return Ok(build::finish_page(raw, q, &plan, page.total)?);
     }
 
@@ -392,7 +410,8 @@ pub(super) fn load(
         PROGRESS_MIN_OBJECTS,
         "fetching table",
     );
-    const COLS: &str = "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f";
+    const COLS: &str =
+        "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f";
     // A page's few sets are looked up one by one, never by a scan of every member.
     let per_set = matches!(cells, Cells::Objects(_));
     let parts = match cells {
@@ -431,9 +450,8 @@ pub(super) fn load(
         }
         Cells::Scope(cond, mut params) => {
             let path_cond = paths_sql(plan, &mut params);
-            let sql = format!(
-                "{COLS} JOIN objects o ON o.id = f.object_id WHERE {cond}{path_cond}"
-            );
+            let sql =
+                format!("{COLS} JOIN objects o ON o.id = f.object_id WHERE {cond}{path_cond}");
             vec![scan(c, &sql, &params, &index, plan)?]
         }
         Cells::Objects(ids) => {

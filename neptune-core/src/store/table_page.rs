@@ -68,8 +68,14 @@ fn placeholders(n: usize) -> String {
 /// The conditions on `o` of the ids-free arguments: trashed, states, owners, tags.
 fn arguments_sql(q: &TableQuery, sql: &mut String, params: &mut Vec<Sql>) {
     if let Some(trashed) = q.trashed_filter() {
-        sql.push_str(if trashed { " AND o.id IN" } else { " AND o.id NOT IN" });
-        sql.push_str(" (SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = 1)");
+        sql.push_str(if trashed {
+            " AND o.id IN"
+        } else {
+            " AND o.id NOT IN"
+        });
+        sql.push_str(
+            " (SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = 1)",
+        );
         params.push(Sql::Text(TRASHED.to_owned()));
     }
     if !q.state_filter().is_empty() {
@@ -80,7 +86,11 @@ fn arguments_sql(q: &TableQuery, sql: &mut String, params: &mut Vec<Sql>) {
             placeholders(n)
         ));
         params.push(Sql::Text(STATE.to_owned()));
-        params.extend(q.state_filter().iter().map(|s| Sql::Text(s.as_str().to_owned())));
+        params.extend(
+            q.state_filter()
+                .iter()
+                .map(|s| Sql::Text(s.as_str().to_owned())),
+        );
         params.extend(
             q.state_filter()
                 .iter()
@@ -202,7 +212,9 @@ pub(super) fn select(
     );
     let mut params = vec![Sql::Text(sort.to_owned())];
     params.extend(cond_params.iter().cloned());
-    let limit = q.row_limit().map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let limit = q
+        .row_limit()
+        .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
     let offset = i64::try_from(q.row_offset()).unwrap_or(i64::MAX);
     let exact = plan.filter().is_none();
     if exact {

@@ -197,12 +197,17 @@ fn by_wall_time_the_block_summaries_keep_every_peak() {
     let peaks = [17usize, 300_000, 599_990];
     let pts = timed(600_000, &peaks);
     let (store, id) = store_with(&pts);
-    let real: std::collections::HashMap<u64, f64> =
-        pts.iter().map(|(_, v, t)| ((*t as f64).to_bits(), *v)).collect();
+    let real: std::collections::HashMap<u64, f64> = pts
+        .iter()
+        .map(|(_, v, t)| ((*t as f64).to_bits(), *v))
+        .collect();
     let by_time = q(XAxis::Time, None, None, 500);
     let cold = store.downsample(&[(id.clone(), path())], &by_time).unwrap();
     let warm = store.downsample(&[(id.clone(), path())], &by_time).unwrap();
-    assert_eq!(cold, warm, "the cached summaries give the answer decoding gave");
+    assert_eq!(
+        cold, warm,
+        "the cached summaries give the answer decoding gave"
+    );
     let s = &warm[0];
     assert!(s.found && !s.exact);
     assert_eq!(s.points, 600_000);
@@ -212,12 +217,18 @@ fn by_wall_time_the_block_summaries_keep_every_peak() {
         assert_eq!(real.get(&x.to_bits()), Some(y), "({x}, {y}) is not a point");
     }
     for p in peaks {
-        assert!(s.x.contains(&(pts[p].2 as f64)), "the peak at point {p} was lost");
+        assert!(
+            s.x.contains(&(pts[p].2 as f64)),
+            "the peak at point {p} was lost"
+        );
     }
     // Part of the range: the chunks at its ends point by point, the ones inside by blocks.
     let (lo, hi) = (pts[100_000].2 as f64, pts[450_000].2 as f64);
     let part = store
-        .downsample(&[(id.clone(), path())], &q(XAxis::Time, Some(lo), Some(hi), 500))
+        .downsample(
+            &[(id.clone(), path())],
+            &q(XAxis::Time, Some(lo), Some(hi), 500),
+        )
         .unwrap();
     assert_eq!(part[0].points, 350_001);
     assert!(part[0].x.contains(&(pts[300_000].2 as f64)));

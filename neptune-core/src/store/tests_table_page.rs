@@ -48,7 +48,10 @@ fn store() -> (Store, Vec<String>) {
                 path: p("sys/tags"),
                 values: tags,
             },
-            Operation::AssignFloat { path: p("f"), value: f },
+            Operation::AssignFloat {
+                path: p("f"),
+                value: f,
+            },
             Operation::AssignString {
                 path: p("s"),
                 value: format!("s{}", i % 4),
@@ -65,7 +68,11 @@ fn store() -> (Store, Vec<String>) {
             });
         }
         if i % 6 != 5 {
-            let last = if i == 12 { f64::NAN } else { (i * 7 % 11) as f64 / 10.0 };
+            let last = if i == 12 {
+                f64::NAN
+            } else {
+                (i * 7 % 11) as f64 / 10.0
+            };
             ops.push(Operation::LogFloats {
                 path: p("m"),
                 points: float_points(&[1.0, last]),
@@ -95,8 +102,14 @@ fn store() -> (Store, Vec<String>) {
         ids.push(id);
     }
     let other = s.open_object(&req(ObjectKind::Run, "t/other")).unwrap().id;
-    s.execute(&other, &[Operation::AssignFloat { path: p("f"), value: 1.0 }])
-        .unwrap();
+    s.execute(
+        &other,
+        &[Operation::AssignFloat {
+            path: p("f"),
+            value: 1.0,
+        }],
+    )
+    .unwrap();
     s.open_object(&OpenRequest {
         model: Some("M".into()),
         ..req(ObjectKind::Model, PROJECT)
@@ -138,9 +151,15 @@ fn sql_pages_are_the_pages_of_the_whole_read() {
         ("a number", TableQuery::new().query("f > 0.5")),
         ("numbers", TableQuery::new().query("m <= 0.5 AND n >= 2")),
         ("an or", TableQuery::new().query("s = s1 OR f < 0.5")),
-        ("exists", TableQuery::new().query("EXISTS n AND NOT b = true")),
+        (
+            "exists",
+            TableQuery::new().query("EXISTS n AND NOT b = true"),
+        ),
         ("a mixed field", TableQuery::new().query("mixed > 10")),
-        ("a set", TableQuery::new().query("sys/tags CONTAINS x").tag("t0")),
+        (
+            "a set",
+            TableQuery::new().query("sys/tags CONTAINS x").tag("t0"),
+        ),
         ("nothing", TableQuery::new().query("f > 100")),
     ];
     let sorts = [
@@ -176,7 +195,8 @@ fn sql_pages_are_the_pages_of_the_whole_read() {
                     assert_eq!(json(&got), json(&want), "{what}");
                     assert_eq!(got.total(), want.total(), "{what}");
                     assert_eq!(got.total(), whole.len(), "{what}");
-                    let page: Vec<&str> = whole.ids().into_iter().skip(offset).take(limit).collect();
+                    let page: Vec<&str> =
+                        whole.ids().into_iter().skip(offset).take(limit).collect();
                     assert_eq!(got.ids(), page, "{what}");
                     tried += 1;
                 }
@@ -185,7 +205,10 @@ fn sql_pages_are_the_pages_of_the_whole_read() {
     }
     let used = switch::USED.with(std::cell::Cell::get) - before;
     // Every sort but the mixed column and the tags is chosen in SQL.
-    assert!(used * 10 >= tried * 7, "only {used} of {tried} pages were chosen in SQL");
+    assert!(
+        used * 10 >= tried * 7,
+        "only {used} of {tried} pages were chosen in SQL"
+    );
 }
 
 #[test]

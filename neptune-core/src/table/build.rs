@@ -319,7 +319,12 @@ fn filter_columns(raw: &RawTable, f: &Expr) -> HashMap<String, Option<u32>> {
 /// [`finish`] for the rows of one page that a backend selected (and counted: `total` matched)
 /// in its own way: the same rules and conversions, without the offset (the rows are the
 /// page), and without refusing a page none of whose rows has the sort field.
-pub(crate) fn finish_page(raw: RawTable, q: &TableQuery, plan: &Plan, total: usize) -> Result<Table> {
+pub(crate) fn finish_page(
+    raw: RawTable,
+    q: &TableQuery,
+    plan: &Plan,
+    total: usize,
+) -> Result<Table> {
     finish_rows(raw, q, plan, Some(total))
 }
 

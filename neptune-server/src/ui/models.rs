@@ -65,9 +65,10 @@ pub async fn list(
         let base = TableQuery::new()
             .progress_bar(ProgressBar::Off)
             .columns(COLUMNS.iter().copied());
-        let models = st
-            .store
-            .fetch_table(&TableScope::models(&project), &base.clone().limit(MAX_MODELS))?;
+        let models = st.store.fetch_table(
+            &TableScope::models(&project),
+            &base.clone().limit(MAX_MODELS),
+        )?;
         let mut rows = Vec::with_capacity(models.len());
         for (i, m) in models.rows().iter().enumerate() {
             let scope = TableScope::model_versions(&project, m.id());

@@ -126,4 +126,3 @@ pub(super) fn tokenize(s: &str) -> Result<Vec<Tok>> {
     }
     Ok(out)
 }
-

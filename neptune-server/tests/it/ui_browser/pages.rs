@@ -96,9 +96,16 @@ fn models_zip_downloads_and_the_diff_view() {
     let (server, b, _) = setup(data.path(), 1, "read");
 
     // Models: reached from the runs table; each with its versions and those in production.
-    b.go(&format!("{}/runs?project={}", server.url, PROJECT.replace('/', "%2F")));
+    b.go(&format!(
+        "{}/runs?project={}",
+        server.url,
+        PROJECT.replace('/', "%2F")
+    ));
     b.click("#models-link");
-    b.wait_for("the models page", "document.querySelector('#models') !== null");
+    b.wait_for(
+        "the models page",
+        "document.querySelector('#models') !== null",
+    );
     let row = b.js(
         "const r = document.querySelector('#models tbody tr'); return [r.dataset.id, r.children[1].textContent, r.children[2].textContent, r.children[3].textContent.trim()]",
         json!([]),
@@ -106,7 +113,10 @@ fn models_zip_downloads_and_the_diff_view() {
     assert_eq!(row, json!([id, "forest", "3", versions[0]]));
     b.screenshot("models");
     b.click(&format!("#models a[href='/model/{id}']"));
-    b.wait_for("the model page", "document.querySelector('#versions') !== null");
+    b.wait_for(
+        "the model page",
+        "document.querySelector('#versions') !== null",
+    );
     let stages = b.js(
         "return Array.from(document.querySelectorAll('#versions tbody tr')).map(r => [r.dataset.id, r.querySelector('[data-stage]').dataset.stage])",
         json!([]),
@@ -124,7 +134,10 @@ fn models_zip_downloads_and_the_diff_view() {
 
     // The run page: git information, and the diff with its added and removed lines.
     b.go(&format!("{}/run/{run}", server.url));
-    b.wait_for("the source section", "document.querySelector('#source-code') !== null");
+    b.wait_for(
+        "the source section",
+        "document.querySelector('#source-code') !== null",
+    );
     let git = b.js(
         "return ['#git-branch', '#git-dirty', '#git-message'].map(s => document.querySelector(s).textContent.trim()).concat([document.querySelector('#git-commit').textContent.length, document.querySelectorAll('#git-message b').length])",
         json!([]),
@@ -153,9 +166,20 @@ fn models_zip_downloads_and_the_diff_view() {
     assert_eq!(got[2], "attachment; filename=\"inputs.zip\"");
     let bytes: Vec<u8> = serde_json::from_value(got[3].clone()).unwrap();
     assert_eq!(&bytes[..4], b"PK\x03\x04", "not a zip archive");
-    assert_eq!(zip_entries(&bytes), Some(3), "the end record does not count 3 entries");
+    assert_eq!(
+        zip_entries(&bytes),
+        Some(3),
+        "the end record does not count 3 entries"
+    );
     let text = String::from_utf8_lossy(&bytes);
-    for part in ["a.txt", "b.csv", "sub/c.json", "alpha alpha", "x,y\n1,2\n", "{\"gamma\": 3}"] {
+    for part in [
+        "a.txt",
+        "b.csv",
+        "sub/c.json",
+        "alpha alpha",
+        "x,y\n1,2\n",
+        "{\"gamma\": 3}",
+    ] {
         assert!(text.contains(part), "{part:?} is not in the archive");
     }
     // Another path, or a field that is not a FileSet: not found, no archive.

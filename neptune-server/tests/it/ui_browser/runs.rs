@@ -54,7 +54,10 @@ fn a_tag_chip_filters_and_active_rows_update_in_place() {
          return tr ? [tr.dataset.state, tr.children[i].textContent] : null; }})()",
         run.id()
     );
-    assert_eq!(b.js(&format!("return {cell}"), json!([])), json!(["Active", "9"]));
+    assert_eq!(
+        b.js(&format!("return {cell}"), json!([])),
+        json!(["Active", "9"])
+    );
     b.js("window.__same_page = 1; return 0", json!([]));
     for i in 10..50 {
         s.append(i as f64).unwrap();
