@@ -45,6 +45,7 @@ pub use config::{
 pub use error::{Error, Result, StoreError};
 #[cfg(feature = "s3")]
 pub use files::s3;
+pub use files::write_fileset_zip;
 pub use files::{
     ArtifactFileData, ArtifactHandle, ArtifactValue, Content, DownloadOptions, File, FileEntry,
     FileExtendOptions, FileHandle, FileLogOptions, FileSeriesHandle, FileSetHandle, FileType,

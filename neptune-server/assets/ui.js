@@ -227,6 +227,47 @@
     document.addEventListener("visibilitychange", () => { if (!document.hidden) tick(); });
   }
 
+  // ---- Live rows of the runs table ---------------------------------------------------------
+  // Active rows are fetched again every POLL_MS and updated in place, until none is Active.
+  function liveRows() {
+    const form = $("#compare-form"), table = $("#runs");
+    if (!form || !table || !form.dataset.live) return;
+    const paths = $all("thead th", table).map(th => th.dataset.path || null);
+    async function tick() {
+      const ids = $all("tbody tr[data-state=Active]", table).map(tr => tr.dataset.id);
+      if (!ids.length) return;
+      try {
+        const r = await fetch(form.dataset.live + "&ids=" + encodeURIComponent(ids.join(",")), { credentials: "same-origin" });
+        if (!r.ok) { setTimeout(tick, POLL_MS * 3); return; }
+        const rows = await r.json();
+        state.rowPolls = (state.rowPolls || 0) + 1;
+        for (const row of rows) {
+          const tr = $all("tbody tr", table).find(t => t.dataset.id === row.id);
+          if (!tr) continue;
+          tr.dataset.state = row.state;
+          const tds = $all(":scope > td", tr);
+          for (const [path, text] of row.cells) {
+            const i = paths.indexOf(path);
+            if (i < 0 || !tds[i] || path === "sys/id" || path === "sys/tags") continue;
+            if (path === "sys/state") {
+              const b = $(".badge", tds[i]);
+              if (b) {
+                b.textContent = text === "Active" ? "\u25cf live" : text;
+                b.classList.toggle("live", text === "Active");
+                b.dataset.state = text;
+              }
+              tds[i].dataset.state = text;
+            } else if (tds[i].textContent !== text) {
+              tds[i].textContent = text;
+            }
+          }
+        }
+        setTimeout(tick, POLL_MS);
+      } catch (e) { setTimeout(tick, POLL_MS * 3); }
+    }
+    setTimeout(tick, POLL_MS);
+  }
+
   // ---- Log views, galleries, tables ------------------------------------------------------
   function logViews() {
     $all(".log").forEach(box => {
@@ -271,6 +312,7 @@
     // Colours from data attributes: the page policy allows no inline style attributes.
     $all("[data-color]").forEach(e => { e.style.background = e.dataset.color; });
     tables();
+    liveRows();
     galleries();
     logViews();
     const data = pageData();

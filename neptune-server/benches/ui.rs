@@ -6,7 +6,7 @@
 //!    pixels wide, x = step), against a target of 100 ms; and zoomed to 1 % of the range.
 //!
 //! `cargo bench -p neptune-server --bench ui` (release). `NEPTUNE_BENCH_RUNS` and
-//! `NEPTUNE_BENCH_POINTS` scale the two stores. Each figure is the median of 15 requests
+//! `NEPTUNE_BENCH_POINTS` scale the two stores (`NEPTUNE_BENCH_POINTS=0`: the table only). Each figure is the median of 15 requests
 //! after 3 warm-ups.
 
 use std::sync::Arc;
@@ -47,12 +47,17 @@ fn path(p: &str) -> FieldPath {
     FieldPath::parse(p).expect("path")
 }
 
-/// `runs` runs, each with 40 parameters and 10 metrics (10 points each): 50 user fields.
+/// `runs` runs, each with 40 parameters and 10 metrics (10 points each): 50 user fields, and
+/// one of ten tags.
 fn table_store(home: &std::path::Path, runs: usize) -> Store {
     let store = Store::open(home).expect("store");
     for r in 0..runs {
         let id = open_run(&store);
-        let mut ops = Vec::with_capacity(50);
+        let mut ops = Vec::with_capacity(51);
+        ops.push(Operation::AddStrings {
+            path: path("sys/tags"),
+            values: vec![format!("t{}", r % 10)],
+        });
         for p in 0..40 {
             ops.push(Operation::AssignFloat {
                 path: path(&format!("params/p{p:02}")),
@@ -174,7 +179,7 @@ fn main() {
         times.push(t.elapsed());
     }
     println!(
-        "store.fetch_table, {runs} runs, 16 columns: {:.1} ms",
+        "store.fetch_table, {runs} runs, 16 columns, every row: {:.1} ms",
         median(times).as_secs_f64() * 1e3
     );
     let app = neptune_server::ui::router(neptune_server::ui::UiState::local(Arc::new(store)));
@@ -188,6 +193,16 @@ fn main() {
         ("sorted by a metric", "&sort=metrics%2Fm3".into()),
         ("filtered by a query", "&q=params%2Fp03+%3E+5".into()),
         ("page 100", "&page=99".into()),
+        (
+            "100 rows, last page",
+            format!("&size=100&page={}", runs.div_ceil(100) - 1),
+        ),
+        ("a tag chip (1 run in 10)", "&tags=t3".into()),
+        (
+            "a tag, state and owner, by a metric",
+            "&tags=t3&state=Active&owner=bench&sort=metrics%2Fm3".into(),
+        ),
+        ("a selective query", "&q=params%2Fp00+%3C+0.5".into()),
     ] {
         let uri = format!("/runs?project=bench%2Fui&cols={cols}{extra}");
         let (d, size) = time(&rt, &app, || {
@@ -200,6 +215,9 @@ fn main() {
         );
     }
 
+    if points == 0 {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let t = Instant::now();
     let (store, ids) = series_store(dir.path(), 10, points);

@@ -33,6 +33,7 @@ mod transfer;
 mod value;
 mod zip;
 
+pub use self::zip::write_fileset_zip;
 pub use artifact::{ArtifactFileData, ArtifactHandle, ArtifactValue};
 pub use file::FileHandle;
 pub use fileset::{FileEntry, FileSetHandle, FileType, MAX_FILESET_PATH};

@@ -2,6 +2,7 @@
 //! once, at disk speed), ZIP64 for entries of 4 GiB and more.
 
 use std::fs;
+use std::io::Write;
 
 use chrono::{Datelike, Timelike};
 use zip::write::SimpleFileOptions;
@@ -44,6 +45,34 @@ pub(crate) fn write_zip(
     progress: &Bytes,
 ) -> Result<()> {
     let mut zip = ZipWriter::new(out);
+    add_entries(&mut zip, backend, entries, progress)?;
+    zip.finish().map_err(zip_err)?;
+    Ok(())
+}
+
+/// Writes the entries of a FileSet into `out` as a zip archive, front to back (sizes and
+/// checksums follow each entry), so it can be sent as it is made: a server streams a FileSet
+/// download without holding it. Each entry's content is checked against its digest; on a
+/// mismatch or a read error the archive stops short (it has no central directory, so no zip
+/// reader takes it for whole) and the error says which content.
+pub fn write_fileset_zip(
+    backend: &dyn Backend,
+    entries: &[FileSetEntry],
+    out: impl Write,
+) -> Result<()> {
+    let mut zip = ZipWriter::new_stream(out);
+    let progress = Bytes::start(&crate::options::ProgressBar::Off, 0, u64::MAX, "zip");
+    add_entries(&mut zip, backend, entries, &progress)?;
+    zip.finish().map_err(zip_err)?;
+    Ok(())
+}
+
+fn add_entries<W: Write + std::io::Seek>(
+    zip: &mut ZipWriter<W>,
+    backend: &dyn Backend,
+    entries: &[FileSetEntry],
+    progress: &Bytes,
+) -> Result<()> {
     for e in entries {
         let mut opts = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Stored)
@@ -53,8 +82,7 @@ pub(crate) fn write_zip(
             opts = opts.last_modified_time(t);
         }
         zip.start_file(e.path.as_str(), opts).map_err(zip_err)?;
-        copy_content(backend, &e.file, &mut zip, progress)?;
+        copy_content(backend, &e.file, zip, progress)?;
     }
-    zip.finish().map_err(zip_err)?;
     Ok(())
 }

@@ -8,8 +8,10 @@
 //! they are (a zoomed-in chart shows every point).
 //!
 //! With x = step, only the chunks whose step range meets the requested range are read and
-//! decoded (the index on `(field_id, last_step)`); with x = wall time every chunk of the series
-//! is decoded, as timestamps are not indexed.
+//! decoded (the index on `(field_id, last_step)`). With x = wall time every chunk is listed (wall
+//! times are not indexed), but a wide range reads the chunks' cached block summaries by wall
+//! time as the step axis does, when the series' wall times never go backwards; otherwise every
+//! chunk is decoded and its points sorted by time.
 
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
@@ -188,6 +190,11 @@ fn one(
     if q.x == XAxis::Step && per_bucket >= (4 * m4::BLOCK) as f64 {
         return by_blocks(c, summaries, &chunks, lo, hi, q.width, b);
     }
+    if q.x == XAxis::Time && per_bucket >= (4 * m4::BLOCK) as f64 {
+        if let Some(d) = by_time(c, summaries, &chunks, lo, hi, q.width, b)? {
+            return Ok(d);
+        }
+    }
     for &(id, n, _, _) in &chunks {
         decode_chunk(c, id, n, b)?;
         match q.x {
@@ -275,16 +282,8 @@ fn by_blocks(
     let mut points = 0u64;
     for &(id, n, f, l) in chunks {
         if f >= lo && l <= hi {
-            let summary = match summaries.get(id, n) {
-                Some(s) => s,
-                None => {
-                    decode_chunk(c, id, n, b)?;
-                    let s = Arc::new(m4::summarise(&b.steps, &b.values));
-                    summaries.put(id, n, s.clone());
-                    s
-                }
-            };
-            m4::feed(&mut acc, &summary);
+            let summary = summary_of(c, summaries, id, n, b)?;
+            m4::feed(&mut acc, &summary.by_step);
             points += n as u64;
         } else {
             decode_chunk(c, id, n, b)?;
@@ -304,6 +303,115 @@ fn by_blocks(
         exact: false,
         found: true,
     })
+}
+
+/// The cached summary of chunk `id` (of `n` points), made when missing.
+fn summary_of(
+    c: &Connection,
+    summaries: &m4::Summaries,
+    id: i64,
+    n: i64,
+    b: &mut Buffers,
+) -> R<Arc<m4::ChunkSummary>> {
+    if let Some(s) = summaries.get(id, n) {
+        return Ok(s);
+    }
+    decode_chunk(c, id, n, b)?;
+    let s = Arc::new(m4::ChunkSummary::new(&b.steps, &b.values, &b.stamps));
+    summaries.put(id, n, s.clone());
+    Ok(s)
+}
+
+/// Downsampling by wall time from the chunks' cached summaries, for a series with many points:
+/// chunks outside the range are skipped, chunks inside it feed their block points by wall time
+/// (as [`by_blocks`] by step), and a narrow range is answered from its few chunks' points.
+/// `None` when some wall time goes backwards (inside a chunk or from one chunk to the next),
+/// where only a sort of every point gives the order.
+fn by_time(
+    c: &Connection,
+    summaries: &m4::Summaries,
+    chunks: &[(i64, i64, f64, f64)],
+    lo: f64,
+    hi: f64,
+    width: usize,
+    b: &mut Buffers,
+) -> R<Option<Downsampled>> {
+    let mut meet = Vec::with_capacity(chunks.len());
+    let mut prev_last = f64::NEG_INFINITY;
+    for &(id, n, _, _) in chunks {
+        let s = summary_of(c, summaries, id, n, b)?;
+        if s.by_time.is_none() || s.time_range.0 < prev_last {
+            return Ok(None);
+        }
+        prev_last = s.time_range.1;
+        if s.time_range.1 >= lo && s.time_range.0 <= hi {
+            meet.push((id, n, s));
+        }
+    }
+    let (Some(first), Some(last)) = (meet.first(), meet.last()) else {
+        return Ok(Some(Downsampled {
+            found: true,
+            exact: true,
+            ..Downsampled::default()
+        }));
+    };
+    let estimate: i64 = meet.iter().map(|m| m.1).sum();
+    let blocks = estimate as f64 / width as f64 >= (4 * m4::BLOCK) as f64;
+    let mut acc = m4::M4::new(
+        first.2.time_range.0.max(lo),
+        last.2.time_range.1.min(hi),
+        width,
+    );
+    let mut points = 0u64;
+    b.x.clear();
+    b.y.clear();
+    for (id, n, s) in &meet {
+        match &s.by_time {
+            Some(summary) if blocks && s.time_range.0 >= lo && s.time_range.1 <= hi => {
+                m4::feed(&mut acc, summary);
+                points += *n as u64;
+            }
+            _ => {
+                decode_chunk(c, *id, *n, b)?;
+                for (t, v) in b.stamps.iter().zip(&b.values) {
+                    let t = *t as f64;
+                    if t >= lo && t <= hi {
+                        if blocks {
+                            acc.push(t, *v);
+                        } else {
+                            b.x.push(t);
+                            b.y.push(*v);
+                        }
+                        points += 1;
+                    }
+                }
+            }
+        }
+    }
+    if !blocks {
+        // A narrow range: its points, in wall-time order already.
+        let exact = b.x.len() <= width * EXACT_FACTOR;
+        let (x, y) = if exact {
+            (b.x.clone(), b.y.clone())
+        } else {
+            m4_of(&b.x, &b.y, width)
+        };
+        return Ok(Some(Downsampled {
+            x,
+            y,
+            points,
+            exact,
+            found: true,
+        }));
+    }
+    let (x, y) = acc.finish();
+    Ok(Some(Downsampled {
+        x,
+        y,
+        points,
+        exact: false,
+        found: true,
+    }))
 }
 
 /// Orders points by x when wall times went backwards (a clock change, several writers);
@@ -331,180 +439,5 @@ pub(crate) fn m4_of(x: &[f64], y: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::{ObjectKind, OpenRequest, Writer};
-    use crate::model::operation::{FloatPoint, Operation};
-
-    fn store_with(points: &[(f64, f64, i64)]) -> (Store, String) {
-        let store = Store::in_memory().unwrap();
-        let run = store
-            .open_object(&OpenRequest {
-                kind: ObjectKind::Run,
-                project: "team/p".into(),
-                with_id: None,
-                custom_run_id: None,
-                model: None,
-                owner: "me".into(),
-                read_only: false,
-            })
-            .unwrap();
-        let ops: Vec<Operation> = points
-            .chunks(50_000)
-            .map(|part| Operation::LogFloats {
-                path: path(),
-                points: part
-                    .iter()
-                    .map(|(s, v, t)| FloatPoint {
-                        step: Some(*s),
-                        value: *v,
-                        timestamp_ms: *t,
-                    })
-                    .collect(),
-            })
-            .collect();
-        let rejected = store.execute(&run.id, &ops).unwrap();
-        assert!(rejected.is_empty(), "{rejected:?}");
-        (store, run.id)
-    }
-
-    fn q(x: XAxis, from: Option<f64>, to: Option<f64>, width: usize) -> DownsampleQuery {
-        DownsampleQuery { x, from, to, width }
-    }
-
-    fn path() -> FieldPath {
-        FieldPath::parse("m/loss").unwrap()
-    }
-
-    #[test]
-    fn a_million_points_keep_every_peak() {
-        let n = 1_000_000usize;
-        let peaks = [1234usize, 500_001, 999_998];
-        let pts: Vec<(f64, f64, i64)> = (0..n)
-            .map(|i| {
-                let v = if peaks.contains(&i) {
-                    100.0 + i as f64
-                } else if i == 777_777 {
-                    -50.0
-                } else {
-                    (i as f64 * 0.01).sin()
-                };
-                (i as f64, v, 1_000 + i as i64)
-            })
-            .collect();
-        let (store, id) = store_with(&pts);
-        let got = store
-            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 1000))
-            .unwrap();
-        let s = &got[0];
-        assert!(s.found && !s.exact);
-        assert_eq!(s.points, n as u64);
-        assert!(
-            s.x.len() <= 4000 && s.x.len() >= 1000,
-            "{} points",
-            s.x.len()
-        );
-        for p in peaks {
-            assert!(s.x.contains(&(p as f64)), "peak at step {p} was lost");
-        }
-        assert!(s.y.contains(&-50.0), "the dip was lost");
-        assert!(s.x.windows(2).all(|w| w[0] < w[1]), "x is not increasing");
-        // Again, from the cached block summaries: the same answer.
-        let again = store
-            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 1000))
-            .unwrap();
-        assert_eq!(again, got);
-        // The same by wall time.
-        let t = store
-            .downsample(&[(id, path())], &q(XAxis::Time, None, None, 1000))
-            .unwrap();
-        assert!(t[0].x.contains(&(1_000.0 + 500_001.0)));
-        assert!(t[0].y.contains(&-50.0));
-    }
-
-    #[test]
-    fn a_grown_chunk_is_summarised_again() {
-        let pts: Vec<(f64, f64, i64)> = (0..300_000).map(|i| (i as f64, 0.0, i as i64)).collect();
-        let (store, id) = store_with(&pts);
-        let wide = q(XAxis::Step, None, None, 100);
-        let before = store.downsample(&[(id.clone(), path())], &wide).unwrap();
-        assert!(!before[0].y.contains(&9.0));
-        // A peak inside the last (partly filled) chunk, and one past it.
-        let more = Operation::LogFloats {
-            path: path(),
-            points: vec![
-                FloatPoint {
-                    step: Some(300_000.0),
-                    value: 9.0,
-                    timestamp_ms: 1,
-                },
-                FloatPoint {
-                    step: Some(300_001.0),
-                    value: 0.0,
-                    timestamp_ms: 2,
-                },
-            ],
-        };
-        assert!(store.execute(&id, &[more]).unwrap().is_empty());
-        let after = store.downsample(&[(id, path())], &wide).unwrap();
-        assert_eq!(after[0].points, 300_002);
-        assert!(after[0].x.contains(&300_000.0) && after[0].y.contains(&9.0));
-    }
-
-    #[test]
-    fn a_zoomed_range_is_exact() {
-        let pts: Vec<(f64, f64, i64)> = (0..100_000)
-            .map(|i| (i as f64, (i * 7 % 13) as f64, i as i64))
-            .collect();
-        let (store, id) = store_with(&pts);
-        let got = store
-            .downsample(
-                &[(id, path())],
-                &q(XAxis::Step, Some(50_000.0), Some(50_999.0), 800),
-            )
-            .unwrap();
-        let s = &got[0];
-        assert!(s.exact);
-        assert_eq!(s.points, 1000);
-        let want_x: Vec<f64> = (50_000..51_000).map(|i| i as f64).collect();
-        let want_y: Vec<f64> = (50_000..51_000).map(|i| (i * 7 % 13) as f64).collect();
-        assert_eq!(s.x, want_x);
-        assert_eq!(s.y, want_y);
-    }
-
-    #[test]
-    fn missing_fields_are_empty_and_bad_queries_are_refused() {
-        let (store, id) = store_with(&[(1.0, 2.0, 3)]);
-        let got = store
-            .downsample(
-                &[
-                    (id.clone(), FieldPath::parse("m/other").unwrap()),
-                    (id.clone(), path()),
-                ],
-                &q(XAxis::Step, None, None, 10),
-            )
-            .unwrap();
-        assert!(!got[0].found && got[0].x.is_empty());
-        assert_eq!((got[1].x.clone(), got[1].y.clone()), (vec![1.0], vec![2.0]));
-        let e = store
-            .downsample(&[(id.clone(), path())], &q(XAxis::Step, None, None, 0))
-            .unwrap_err();
-        assert!(e.to_string().contains("width"), "{e}");
-        assert!(store
-            .downsample(
-                &[("NOPE-9".into(), path())],
-                &q(XAxis::Step, None, None, 10)
-            )
-            .is_err());
-    }
-
-    #[test]
-    fn m4_keeps_first_min_max_last_in_order() {
-        let x: Vec<f64> = (0..8).map(f64::from).collect();
-        let y = vec![5.0, 9.0, 1.0, 4.0, 3.0, f64::NAN, 2.0, 8.0];
-        let (ox, oy) = m4_of(&x, &y, 2);
-        assert_eq!(ox, vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 7.0]);
-        assert_eq!(oy[..5], [5.0, 9.0, 1.0, 4.0, 3.0]);
-        assert_eq!(oy[5..], [2.0, 8.0]);
-    }
-}
+#[path = "tests_downsample.rs"]
+mod tests;

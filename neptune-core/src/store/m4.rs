@@ -7,6 +7,8 @@
 //! points to [`M4`] gives every bucket its true lowest and highest point (the extremes of the
 //! blocks are real points at their real x), with only a block's worth of imprecision in which
 //! point is first or last; a million points become 62,500 block points, read from memory.
+//! A chunk whose wall times never go backwards has the same summary by wall time, so a chart
+//! by wall time (or relative time) skips decoding too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -125,8 +127,36 @@ pub(crate) fn feed(m4: &mut M4, summary: &[f64]) {
     }
 }
 
-/// A chunk's block summary, by (chunk row id, points in the chunk).
-type ByChunk = HashMap<(i64, i64), Arc<Vec<f64>>>;
+/// What a chunk's blocks hold: its summary by step and, when its wall times never go back,
+/// by wall time (Unix ms as x), with its first and last wall time.
+#[derive(Debug)]
+pub(crate) struct ChunkSummary {
+    /// Block points by step (see [`summarise`]).
+    pub by_step: Vec<f64>,
+    /// Block points by wall time; `None` when a wall time is before the one before it.
+    pub by_time: Option<Vec<f64>>,
+    /// The first and last wall time (Unix ms).
+    pub time_range: (f64, f64),
+}
+
+impl ChunkSummary {
+    /// Summarises a decoded chunk.
+    pub(crate) fn new(steps: &[f64], values: &[f64], stamps: &[i64]) -> ChunkSummary {
+        let monotone = stamps.windows(2).all(|w| w[0] <= w[1]);
+        let times: Vec<f64> = stamps.iter().map(|t| *t as f64).collect();
+        ChunkSummary {
+            by_step: summarise(steps, values),
+            by_time: monotone.then(|| summarise(&times, values)),
+            time_range: (
+                times.first().copied().unwrap_or(0.0),
+                times.last().copied().unwrap_or(0.0),
+            ),
+        }
+    }
+}
+
+/// A chunk's summary, by (chunk row id, points in the chunk).
+type ByChunk = HashMap<(i64, i64), Arc<ChunkSummary>>;
 
 /// Chunk summaries, shared by a store's readers.
 #[derive(Default)]
@@ -135,14 +165,15 @@ pub(crate) struct Summaries {
 }
 
 impl Summaries {
-    pub(crate) fn get(&self, id: i64, n: i64) -> Option<Arc<Vec<f64>>> {
+    pub(crate) fn get(&self, id: i64, n: i64) -> Option<Arc<ChunkSummary>> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&(id, n)).cloned()
     }
 
-    pub(crate) fn put(&self, id: i64, n: i64, s: Arc<Vec<f64>>) {
+    pub(crate) fn put(&self, id: i64, n: i64, s: Arc<ChunkSummary>) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() * (super::chunk::CHUNK_POINTS / BLOCK) >= MAX_BLOCKS {
+        // Two summaries a chunk.
+        if map.len() * 2 * (super::chunk::CHUNK_POINTS / BLOCK) >= MAX_BLOCKS {
             map.clear();
         }
         // A grown chunk's older summary is never asked for again.

@@ -33,6 +33,7 @@ mod m4;
 mod project_files;
 mod schema;
 mod table;
+mod table_page;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -43,6 +44,8 @@ mod tests_fields;
 mod tests_files;
 #[cfg(test)]
 mod tests_sys;
+#[cfg(test)]
+mod tests_table_page;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -189,10 +189,15 @@ CREATE INDEX file_fields_by_digest
 "#;
 
 /// Version 3: when each upload was last recorded (Unix ms; 0 for uploads before version 3),
-/// so that `gc` keeps content recorded within its grace period (module `files_gc`).
+/// so that `gc` keeps content recorded within its grace period (module `files_gc`); and the
+/// indexes that let a table page be chosen in SQL (module `store::table_page`): the objects
+/// with a field of a path, by type and value (sort keys, `sys/state`, `sys/owner`,
+/// `sys/trashed`, a field compared to a number), and the sets holding a member (`sys/tags`).
 const V3: &str = r#"
 ALTER TABLE project_files ADD COLUMN uploaded_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX project_files_by_digest ON project_files(digest, uploaded_ms);
+CREATE INDEX fields_by_path ON fields(path, type, value);
+CREATE INDEX string_set_members_by_value ON string_set_members(value);
 "#;
 
 /// Settings of every connection; `file` for connections to a file on disk.

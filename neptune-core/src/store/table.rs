@@ -320,83 +320,153 @@ fn fetch_table(
 ) -> R<Table> {
     let plan = q.plan()?;
     let (scope_cond, scope_params) = scope_sql(c, scope, q)?;
+    let off = crate::options::ProgressBar::Off;
 
-    let mut raw = RawTable::default();
-    let mut object_ids = Vec::new();
+    // A page of a big table: chosen (and counted) in SQL, then only its rows are read.
+    let filter_load = |candidates: Vec<RawRow>, paths: &[String]| {
+        load(
+            home,
+            parallel_rows,
+            c,
+            candidates,
+            Cells::Paths(paths),
+            &plan,
+            &off,
+        )
+    };
+    if let Some(page) =
+        super::table_page::select(c, &scope_cond, &scope_params, q, &plan, filter_load)?
+    {
+        let ids: Vec<i64> = page.rows.iter().map(|r| r.order).collect();
+        let raw = load(
+            home,
+            parallel_rows,
+            c,
+            page.rows,
+            Cells::Objects(&ids),
+            &plan,
+            &off,
+        )?;
+        return Ok(build::finish_page(raw, q, &plan, page.total)?);
+    }
+
+    let mut rows = Vec::new();
     {
         let sql = format!("SELECT o.id, o.sys_id FROM objects o WHERE {scope_cond} ORDER BY o.id");
         let mut stmt = c.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(scope_params.iter()))?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            object_ids.push(id);
-            raw.rows.push(RawRow {
-                order: id,
+        let mut r = stmt.query(params_from_iter(scope_params.iter()))?;
+        while let Some(r) = r.next()? {
+            rows.push(RawRow {
+                order: r.get(0)?,
                 id: r.get(1)?,
                 cells: Vec::new(),
             });
         }
     }
-    let index = RowIndex::new(&object_ids);
-    let progress = Progress::start(
-        q.progress(),
-        raw.rows.len() as u64,
-        PROGRESS_MIN_OBJECTS,
-        "fetching table",
-    );
-
     // When the scope holds most of the store's objects, a sequential scan of `fields` (rows of
     // other objects skipped by the row index) beats an index lookup per object.
     let total: i64 = c
         .prepare_cached("SELECT count(*) FROM objects")?
         .query_row([], |r| r.get(0))?;
-    let sequential = q.id_filter().is_empty() && raw.rows.len() as i64 * 4 >= total;
-    let parts = if sequential {
-        let (lo, hi): (Option<i64>, Option<i64>) = c
-            .prepare_cached("SELECT min(id), max(id) FROM fields")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let (lo, hi) = (lo.unwrap_or(0), hi.unwrap_or(0));
-        let mut params = Vec::new();
-        let path_cond = paths_sql(&plan, &mut params);
-        let sql = |range: &str| {
-            format!(
-                "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f \
-                 WHERE {range}{path_cond}"
-            )
-        };
-        match home {
-            Some(home) if hi - lo >= parallel_rows => {
-                let mid = lo + (hi - lo) / 2;
-                let first = sql(&format!("f.id <= {mid}"));
-                let second = sql(&format!("f.id > {mid}"));
-                let (index, plan, params) = (&index, &plan, &params);
-                let (a, b) = std::thread::scope(|s| {
-                    let other = s.spawn(move || -> R<Part> {
-                        let mut conn = second_connection(home)?;
-                        let tx = conn.transaction()?;
-                        let part = scan(&tx, &second, params, index, plan)?;
-                        tx.commit()?;
-                        Ok(part)
-                    });
-                    let mine = scan(c, &first, params, index, plan);
-                    let theirs = other
-                        .join()
-                        .unwrap_or_else(|_| Err(corrupt("the second table scan panicked")));
-                    (mine, theirs)
-                });
-                vec![a?, b?]
-            }
-            _ => vec![scan(c, &sql("1"), &params, &index, &plan)?],
-        }
+    let cells = if q.id_filter().is_empty() && rows.len() as i64 * 4 >= total {
+        Cells::Everything
     } else {
-        let mut params = scope_params;
-        let path_cond = paths_sql(&plan, &mut params);
-        let sql = format!(
-            "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id \
-             FROM fields f JOIN objects o ON o.id = f.object_id \
-             WHERE {scope_cond}{path_cond}"
-        );
-        vec![scan(c, &sql, &params, &index, &plan)?]
+        Cells::Scope(&scope_cond, scope_params)
+    };
+    let raw = load(home, parallel_rows, c, rows, cells, &plan, q.progress())?;
+    Ok(build::finish(raw, q, &plan)?)
+}
+
+/// Which field rows [`load`] reads.
+pub(super) enum Cells<'a> {
+    /// Every row of `fields` (the objects not asked for are skipped).
+    Everything,
+    /// The rows of the objects in scope (`fields` joined to `objects o` on this condition).
+    Scope(&'a str, Vec<Sql>),
+    /// The rows of these objects (internal ids).
+    Objects(&'a [i64]),
+    /// The rows at these exact paths (of the objects asked for).
+    Paths(&'a [String]),
+}
+
+/// Reads the cells of `rows` (each with its internal id as `order`) that `cells` and the plan
+/// select, with the members of their string sets.
+pub(super) fn load(
+    home: Option<&std::path::Path>,
+    parallel_rows: i64,
+    c: &Connection,
+    rows: Vec<RawRow>,
+    cells: Cells<'_>,
+    plan: &build::Plan,
+    progress: &crate::options::ProgressBar,
+) -> R<RawTable> {
+    let mut raw = RawTable::default();
+    raw.rows = rows;
+    let object_ids: Vec<i64> = raw.rows.iter().map(|r| r.order).collect();
+    let index = RowIndex::new(&object_ids);
+    let progress = Progress::start(
+        progress,
+        raw.rows.len() as u64,
+        PROGRESS_MIN_OBJECTS,
+        "fetching table",
+    );
+    const COLS: &str =
+        "SELECT f.object_id, f.path, f.type, f.value, f.last_value, f.id FROM fields f";
+    // A page's few sets are looked up one by one, never by a scan of every member.
+    let per_set = matches!(cells, Cells::Objects(_));
+    let parts = match cells {
+        Cells::Everything => {
+            let (lo, hi): (Option<i64>, Option<i64>) = c
+                .prepare_cached("SELECT min(id), max(id) FROM fields")?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (lo, hi) = (lo.unwrap_or(0), hi.unwrap_or(0));
+            let mut params = Vec::new();
+            let path_cond = paths_sql(plan, &mut params);
+            let sql = |range: &str| format!("{COLS} WHERE {range}{path_cond}");
+            match home {
+                Some(home) if hi - lo >= parallel_rows => {
+                    let mid = lo + (hi - lo) / 2;
+                    let first = sql(&format!("f.id <= {mid}"));
+                    let second = sql(&format!("f.id > {mid}"));
+                    let (index, params) = (&index, &params);
+                    let (a, b) = std::thread::scope(|s| {
+                        let other = s.spawn(move || -> R<Part> {
+                            let mut conn = second_connection(home)?;
+                            let tx = conn.transaction()?;
+                            let part = scan(&tx, &second, params, index, plan)?;
+                            tx.commit()?;
+                            Ok(part)
+                        });
+                        let mine = scan(c, &first, params, index, plan);
+                        let theirs = other
+                            .join()
+                            .unwrap_or_else(|_| Err(corrupt("the second table scan panicked")));
+                        (mine, theirs)
+                    });
+                    vec![a?, b?]
+                }
+                _ => vec![scan(c, &sql("1"), &params, &index, plan)?],
+            }
+        }
+        Cells::Scope(cond, mut params) => {
+            let path_cond = paths_sql(plan, &mut params);
+            let sql =
+                format!("{COLS} JOIN objects o ON o.id = f.object_id WHERE {cond}{path_cond}");
+            vec![scan(c, &sql, &params, &index, plan)?]
+        }
+        Cells::Objects(ids) => {
+            let mut params: Vec<Sql> = ids.iter().map(|i| Sql::Integer(*i)).collect();
+            let list = vec!["?"; ids.len()].join(", ");
+            let path_cond = paths_sql(plan, &mut params);
+            let sql = format!("{COLS} WHERE f.object_id IN ({list}){path_cond}");
+            vec![scan(c, &sql, &params, &index, plan)?]
+        }
+        Cells::Paths(paths) => {
+            let params: Vec<Sql> = paths.iter().map(|p| Sql::Text(p.clone())).collect();
+            let list = vec!["?"; paths.len()].join(", ");
+            let sql = format!("{COLS} WHERE f.path IN ({list})");
+            vec![scan(c, &sql, &params, &index, plan)?]
+        }
     };
 
     // Merge the parts: their columns into the table's, their cells into the rows.
@@ -453,7 +523,7 @@ fn fetch_table(
             }
         }
     };
-    if sets.len() > 64 {
+    if sets.len() > 64 && !per_set {
         let mut stmt = c.prepare_cached(
             "SELECT field_id, value FROM string_set_members ORDER BY field_id, value",
         )?;
@@ -475,7 +545,7 @@ fn fetch_table(
     }
     progress.set(raw.rows.len() as u64);
     progress.finish();
-    Ok(build::finish(raw, q, &plan)?)
+    Ok(raw)
 }
 
 #[cfg(test)]

@@ -218,6 +218,11 @@ impl Plan {
         })
     }
 
+    /// The parsed filter text, if any.
+    pub(crate) fn filter(&self) -> Option<&Expr> {
+        self.filter.as_ref()
+    }
+
     /// Whether a backend must load the field at `path`.
     pub(crate) fn loads(&self, path: &str) -> bool {
         self.load.as_ref().is_none_or(|l| l.matches(path))
@@ -269,14 +274,72 @@ fn group(path: &str) -> u8 {
     }
 }
 
-/// Applies the filter rules, the sort, the limit and the column rules to what was loaded.
-pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<Table> {
+/// Applies the filter rules, the sort, the offset, the limit and the column rules to what was
+/// loaded.
+pub(crate) fn finish(raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<Table> {
+    finish_rows(raw, q, plan, None)
+}
+
+/// The rows of `raw` that the query's filter text keeps (every row without one): the filter
+/// rule of [`finish`], for a backend that selects the rest in its own way.
+pub(crate) fn filter_matches(raw: &mut RawTable, plan: &Plan) -> Vec<bool> {
+    let Some(f) = &plan.filter else {
+        return vec![true; raw.rows.len()];
+    };
+    let cols = filter_columns(raw, f);
+    raw.rows
+        .iter_mut()
+        .map(|row| {
+            row.cells.sort_unstable_by_key(|(c, _)| *c);
+            let get = |p: &str| -> Option<&RawValue> { row.get(cols.get(p).copied()?) };
+            f.eval(&get)
+        })
+        .collect()
+}
+
+/// The column of each path the filter reads.
+fn filter_columns(raw: &RawTable, f: &Expr) -> HashMap<String, Option<u32>> {
+    let mut paths = Vec::new();
+    f.paths(&mut paths);
+    let by_path: HashMap<&str, u32> = raw
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.0.as_str(), i as u32))
+        .collect();
+    paths
+        .into_iter()
+        .map(|p| {
+            let c = by_path.get(p.as_str()).copied();
+            (p, c)
+        })
+        .collect()
+}
+
+/// [`finish`] for the rows of one page that a backend selected (and counted: `total` matched)
+/// in its own way: the same rules and conversions, without the offset (the rows are the
+/// page), and without refusing a page none of whose rows has the sort field.
+pub(crate) fn finish_page(
+    raw: RawTable,
+    q: &TableQuery,
+    plan: &Plan,
+    total: usize,
+) -> Result<Table> {
+    finish_rows(raw, q, plan, Some(total))
+}
+
+fn finish_rows(
+    mut raw: RawTable,
+    q: &TableQuery,
+    plan: &Plan,
+    paged: Option<usize>,
+) -> Result<Table> {
     let col_state = raw.find(STATE);
     let col_owner = raw.find(OWNER);
     let col_tags = raw.find(TAGS);
     let col_trashed = raw.find(TRASHED);
     let col_sort = raw.find(&q.sort_by);
-    if col_sort.is_none() && !raw.rows.is_empty() {
+    if col_sort.is_none() && !raw.rows.is_empty() && paged.is_none() {
         return Err(Error::InvalidValue {
             path: q.sort_by.clone(),
             reason: "no object of the table has this field, so the table cannot be sorted by \
@@ -284,24 +347,9 @@ pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<T
                 .to_owned(),
         });
     }
-    let filter_cols: HashMap<String, Option<u32>> = {
-        let mut paths = Vec::new();
-        if let Some(f) = &plan.filter {
-            f.paths(&mut paths);
-        }
-        let by_path: HashMap<&str, u32> = raw
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.0.as_str(), i as u32))
-            .collect();
-        paths
-            .into_iter()
-            .map(|p| {
-                let c = by_path.get(p.as_str()).copied();
-                (p, c)
-            })
-            .collect()
+    let filter_cols = match &plan.filter {
+        Some(f) => filter_columns(&raw, f),
+        None => HashMap::new(),
     };
     let ids: HashSet<&str> = q.ids.iter().map(String::as_str).collect();
     // Cells by column, so a look-up is a binary search.
@@ -384,6 +432,10 @@ pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<T
             }
         })
     });
+    let total = paged.unwrap_or(selected.len());
+    if paged.is_none() && q.offset > 0 {
+        selected.drain(..q.offset.min(selected.len()));
+    }
     if let Some(limit) = q.limit {
         selected.truncate(limit);
     }
@@ -433,5 +485,5 @@ pub(crate) fn finish(mut raw: RawTable, q: &TableQuery, plan: &Plan) -> Result<T
         }
         out_rows.push(Row { id: row.id, cells });
     }
-    Ok(Table::new(columns, out_rows))
+    Ok(Table::with_total(columns, out_rows, total))
 }

@@ -145,7 +145,8 @@ impl TableScope {
 }
 
 /// The arguments of the table-fetching methods: `query`, `id`, `state`, `owner`, `tag`,
-/// `columns`, `trashed`, `limit`, `sort_by`, `ascending` and `progress_bar`.
+/// `columns`, `trashed`, `limit`, `sort_by`, `ascending` and `progress_bar`, and `offset` for
+/// paging.
 ///
 /// Ids, states and owners are each ORed (a run matches any of the given ids); tags are ANDed (a
 /// run must have all of them); the groups and the query are ANDed together. Trashed objects are
@@ -174,6 +175,7 @@ pub struct TableQuery {
     columns: Option<Vec<String>>,
     trashed: Option<bool>,
     limit: Option<usize>,
+    offset: usize,
     sort_by: String,
     ascending: bool,
     #[serde(skip)]
@@ -191,6 +193,7 @@ impl Default for TableQuery {
             columns: None,
             trashed: Some(false),
             limit: None,
+            offset: 0,
             sort_by: DEFAULT_SORT_BY.to_owned(),
             ascending: false,
             progress: ProgressBar::Auto,
@@ -266,6 +269,13 @@ impl TableQuery {
         self
     }
 
+    /// Skips this many rows (after sorting, before the limit): with [`limit`](Self::limit),
+    /// one page of a big table. [`Table::total`] still counts every matching row.
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self
+    }
+
     /// The column to sort by (default `sys/creation_time`). Objects without it come last.
     pub fn sort_by(mut self, path: impl Into<String>) -> Self {
         self.sort_by = path.into();
@@ -323,6 +333,11 @@ impl TableQuery {
     /// The row limit.
     pub fn row_limit(&self) -> Option<usize> {
         self.limit
+    }
+
+    /// The rows skipped before the limit.
+    pub fn row_offset(&self) -> usize {
+        self.offset
     }
 
     /// The sort column.
@@ -461,6 +476,9 @@ impl Row {
 pub struct Table {
     columns: Vec<Column>,
     rows: Vec<Row>,
+    /// Rows that matched, before the offset and the limit.
+    #[serde(default)]
+    total: usize,
     #[serde(skip)]
     index: HashMap<String, usize>,
 }
@@ -472,7 +490,9 @@ impl PartialEq for Table {
 }
 
 impl Table {
-    pub(crate) fn new(columns: Vec<Column>, rows: Vec<Row>) -> Self {
+    /// A table of `total` matching rows, of which `rows` is the page asked for.
+    pub(crate) fn with_total(columns: Vec<Column>, rows: Vec<Row>, total: usize) -> Self {
+        let total = total.max(rows.len());
         let index = columns
             .iter()
             .enumerate()
@@ -481,6 +501,7 @@ impl Table {
         Table {
             columns,
             rows,
+            total,
             index,
         }
     }
@@ -498,6 +519,12 @@ impl Table {
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// How many rows matched the query before [`TableQuery::offset`] and
+    /// [`TableQuery::limit`] kept a page of them.
+    pub fn total(&self) -> usize {
+        self.total
     }
 
     /// Whether the table has no row.

@@ -19,9 +19,11 @@ pub mod data;
 mod edit;
 mod files;
 mod layout;
+mod models;
 mod projects;
 mod run;
 mod runs;
+mod zip;
 
 use std::sync::Arc;
 
@@ -70,12 +72,16 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/run/{id}", get(run::page))
         .route("/run/{id}/edit", post(edit::edit))
         .route("/compare", get(compare::page))
+        .route("/models", get(models::list))
+        .route("/model/{id}", get(models::page))
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signout", post(auth::signout))
         .route("/ui/data/downsample", post(data::ui_downsample))
         .route("/ui/data/status", get(data::status))
+        .route("/ui/data/rows", get(runs::rows))
         .route("/ui/data/strings/{id}", get(files::strings))
         .route("/ui/file/{id}", get(files::file))
+        .route("/ui/zip/{id}", get(zip::fileset))
         .route("/assets/{name}", get(assets::serve))
         .with_state(state)
 }

@@ -150,6 +150,7 @@ fn render(viewer: &Viewer, id: &str, data: &RunData) -> Markup {
                 }
             }
         }
+        (source_code(id, data))
         (files(id, data))
         h2 { "Fields" }
         table.grid.fields #fields {
@@ -188,6 +189,7 @@ fn files(id: &str, data: &RunData) -> Markup {
         @for (path, _, shown) in &data.fields {
             @let p = path.as_str();
             @match shown {
+                _ if p == DIFF => {},
                 Shown::File(Some(f), head) => {
                     section.file data-path=(p) {
                         h2 { "File " (p) " " a.download href=(file_url(id, p, &[("download", "1")])) { "download" } }
@@ -216,7 +218,7 @@ fn files(id: &str, data: &RunData) -> Markup {
                 },
                 Shown::Set(entries) if !entries.is_empty() => {
                     section.fileset {
-                        h2 { "Files " (p) }
+                        h2 { "Files " (p) " " a.download.zip href={ "/ui/zip/" (id) "?" (layout::query(&[("path", p)])) } { "download as zip" } }
                         ul { @for e in entries { li { a href=(file_url(id, p, &[("entry", &e.path), ("download", "1")])) { (e.path) } " " small { (e.file.size) " bytes" } } } }
                     }
                 },
@@ -228,6 +230,66 @@ fn files(id: &str, data: &RunData) -> Markup {
                     }
                 },
                 _ => {},
+            }
+        }
+    }
+}
+
+/// Where a run keeps its git commit and its uncommitted changes.
+const GIT: &str = "source_code/git";
+const DIFF: &str = "source_code/diff";
+
+/// The class of a line of a unified diff.
+fn diff_class(line: &str) -> &'static str {
+    if line.starts_with("+++") || line.starts_with("---") || line.starts_with("diff ") {
+        "file"
+    } else if line.starts_with("@@") {
+        "hunk"
+    } else if line.starts_with('+') {
+        "add"
+    } else if line.starts_with('-') {
+        "del"
+    } else {
+        "ctx"
+    }
+}
+
+/// `source_code/git` (commit, branch, dirty, message, author) and the `source_code/diff`.
+fn source_code(id: &str, data: &RunData) -> Markup {
+    let find = |want: &str| data.fields.iter().find(|(p, _, _)| p.as_str() == want);
+    let git = match find(GIT) {
+        Some((_, _, Shown::Value(Value::GitRef(g)))) => Some(g),
+        _ => None,
+    };
+    let diff = match find(DIFF) {
+        Some((_, _, Shown::File(Some(_), head))) => Some(head),
+        _ => None,
+    };
+    html! {
+        @if git.is_some() || diff.is_some() {
+            section #source-code {
+                h2 { "Source code" }
+                @if let Some(g) = git {
+                    dl.git {
+                        dt { "Commit" } dd #git-commit { code { (g.commit_id) } }
+                        dt { "Branch" } dd #git-branch { (g.branch.as_deref().unwrap_or("(detached HEAD)")) }
+                        dt { "Uncommitted changes" } dd #git-dirty { (if g.dirty { "yes" } else { "no" }) }
+                        dt { "Message" } dd #git-message { pre { (g.message) } }
+                        dt { "Author" } dd { (g.author_name) " <" (g.author_email) ">, " (g.commit_date.format("%Y-%m-%d %H:%M:%S UTC")) }
+                        @if !g.remotes.is_empty() { dt { "Remotes" } dd { (g.remotes.join(", ")) } }
+                    }
+                }
+                @if let Some(head) = diff {
+                    h3 { "Diff " a.download href=(file_url(id, DIFF, &[("download", "1")])) { "download" } }
+                    @if let Some((text, more)) = head {
+                        pre.diff #git-diff {
+                            @for line in text.lines() {
+                                span class=(diff_class(line)) { (line) } "\n"
+                            }
+                        }
+                        @if *more { p.muted { "(first 64 KiB)" } }
+                    }
+                }
             }
         }
     }

@@ -2,8 +2,7 @@
 //!
 //! `sys/` columns plus the fields the user adds (`cols`), sorted by any column (`sort`, `asc`),
 //! filtered by the table query language (`q`), tags (all of them), state and owner, paged on
-//! the server (`page`, `size`): only the page's rows are rendered, so 100,000 runs cost one
-//! table read. Every setting is in the URL. Checked rows go to Compare.
+//! the server (`page`, `size`): the store chooses the page in SQL and reads only its rows. Every setting is in the URL. Checked rows go to Compare.
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -139,7 +138,8 @@ pub fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// One page of the table and the number of matching runs.
+/// One page of the table and the number of matching runs: the store chooses and counts the
+/// page in SQL, and reads the cells of its rows only.
 pub fn fetch_page(
     store: &neptune_core::store::Store,
     v: &RunsView,
@@ -148,10 +148,12 @@ pub fn fetch_page(
     let base = v.table_query()?;
     let mut cols: Vec<String> = SYS_COLUMNS.iter().map(|s| s.to_string()).collect();
     cols.extend(v.user_columns());
-    // One read: every matching row sorted, of which only the page is rendered (the sort
-    // needs them all anyway, and the count comes free).
-    let table = store.fetch_table(&scope, &base.columns(cols))?;
-    let total = table.len();
+    let q = base
+        .columns(cols)
+        .offset(v.page.saturating_mul(v.size))
+        .limit(v.size);
+    let table = store.fetch_table(&scope, &q)?;
+    let total = table.total();
     Ok((table, total))
 }
 
@@ -178,11 +180,11 @@ pub async fn page(
 }
 
 fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
-    let skip = v.page * v.size;
-    let rows = table.rows().iter().skip(skip).take(v.size);
+    let skip = v.page.saturating_mul(v.size);
+    let rows = table.rows().iter();
     let pages = total.div_ceil(v.size).max(1);
     html! {
-        h1 { (v.project) }
+        h1 { (v.project) " " small { a #models-link href={ "/models?" (layout::query(&[("project", &v.project)])) } { "models" } } }
         form.filters method="get" action="/runs" {
             input type="hidden" name="project" value=(v.project);
             input type="hidden" name="sort" value=(v.sort);
@@ -200,7 +202,15 @@ fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
             label { "Columns " input #cols type="text" name="cols" value=(v.cols) size="30" placeholder="train/loss, params/lr"; }
             button #apply type="submit" { "Apply" }
         }
-        form #compare-form method="get" action="/compare" {
+        @if !v.tags.is_empty() {
+            p.chips #tag-filter { "Tags: "
+                @for t in split_list(&v.tags) {
+                    a.chip.on href=(v.url(|n| { n.tags = without(&n.tags, &t); n.page = 0; })) title="Remove this tag filter" { (t) " ×" }
+                    " "
+                }
+            }
+        }
+        form #compare-form method="get" action="/compare" data-live=(live_url(v)) {
             input type="hidden" name="project" value=(v.project);
             p.summary {
                 span #total { (total) } " runs"
@@ -225,13 +235,14 @@ fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
                     } }
                     tbody {
                         @for r in rows {
-                            tr data-id=(r.id()) {
+                            tr data-id=(r.id()) data-state=(row_state(table, r)) {
                                 td { input type="checkbox" name="ids" value=(r.id()); }
                                 @for (c, cell) in table.columns().iter().zip(r.cells()) {
                                     @let text = cell.as_ref().map(layout::cell).unwrap_or_default();
                                     @match c.path() {
                                         "sys/id" => td { a href={ "/run/" (r.id()) } { (text) } },
-                                        "sys/state" => td { (layout::state_badge(&text)) },
+                                        "sys/state" => td data-state=(text) { (layout::state_badge(&text)) },
+                                        "sys/tags" => td { (tag_chips(v, &text)) },
                                         _ => td.num[cell.as_ref().is_some_and(|c| c.as_f64().is_some())] { (text) },
                                     }
                                 }
@@ -242,4 +253,121 @@ fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
             }
         }
     }
+}
+
+/// The state of a row, for the live updates of Active rows.
+fn row_state(table: &Table, r: &neptune_core::Row) -> String {
+    table
+        .column_index("sys/state")
+        .and_then(|c| r.cells().get(c)?.as_ref())
+        .map(layout::cell)
+        .unwrap_or_default()
+}
+
+/// `list` (comma-separated) without `item`.
+fn without(list: &str, item: &str) -> String {
+    split_list(list)
+        .into_iter()
+        .filter(|t| t != item)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A runs table's tags (comma-joined) as chips: a click adds the tag to the filter.
+pub fn tag_chips(v: &RunsView, tags: &str) -> Markup {
+    let on = split_list(&v.tags);
+    html! {
+        @for t in split_list(tags) {
+            @let active = on.contains(&t);
+            a.chip.on[active] href=(v.url(|n| {
+                n.tags = if active { without(&n.tags, &t) } else if n.tags.trim().is_empty() { t.clone() } else { format!("{},{t}", n.tags) };
+                n.page = 0;
+            })) title=(if active { "Remove this tag filter" } else { "Show only runs with this tag" }) { (t) }
+            " "
+        }
+    }
+}
+
+/// The URL of this view's rows as data, for the live updates (`ids` added by the page).
+fn live_url(v: &RunsView) -> String {
+    format!(
+        "/ui/data/rows?{}",
+        layout::query(&[("project", &v.project), ("cols", &v.cols)])
+    )
+}
+
+/// One row of [`rows`]: a run's id and its cells as the table shows them.
+#[derive(serde::Serialize)]
+pub struct LiveRow {
+    id: String,
+    state: String,
+    cells: Vec<(String, String)>,
+}
+
+/// Largest number of rows [`rows`] answers for.
+const MAX_LIVE_ROWS: usize = MAX_PAGE_SIZE;
+
+/// `GET /ui/data/rows?project=P&cols=C&ids=A,B`: the cells of some runs of a runs table, so a
+/// page updates its Active rows in place.
+pub async fn rows(
+    State(st): Ui,
+    viewer: Viewer,
+    RawQuery(q): RawQuery,
+) -> Result<axum::Json<Vec<LiveRow>>, UiError> {
+    let v = RunsView::parse(q.as_deref())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| UiError::bad_request(format!("invalid query string: {e}")))?;
+    let ids = pairs
+        .iter()
+        .find(|(k, _)| k == "ids")
+        .map(|(_, ids)| split_list(ids))
+        .unwrap_or_default();
+    if ids.len() > MAX_LIVE_ROWS {
+        return Err(UiError::bad_request(format!(
+            "{} runs asked for, more than {MAX_LIVE_ROWS}: ask for the rows of one page",
+            ids.len()
+        )));
+    }
+    if !viewer.sees(&v.project) {
+        return Err(UiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no project \"{}\" that you can see", v.project),
+        ));
+    }
+    if ids.is_empty() {
+        return Ok(axum::Json(Vec::new()));
+    }
+    blocking(move || {
+        let mut cols: Vec<String> = SYS_COLUMNS.iter().map(|s| s.to_string()).collect();
+        cols.extend(v.user_columns());
+        let q = TableQuery::new()
+            .progress_bar(ProgressBar::Off)
+            .ids(ids)
+            .trashed(None)
+            .columns(cols);
+        let table = st
+            .store
+            .fetch_table(&TableScope::runs(v.project.clone()), &q)?;
+        let out = table
+            .rows()
+            .iter()
+            .map(|r| LiveRow {
+                id: r.id().to_owned(),
+                state: row_state(&table, r),
+                cells: table
+                    .columns()
+                    .iter()
+                    .zip(r.cells())
+                    .map(|(c, cell)| {
+                        (
+                            c.path().to_owned(),
+                            cell.as_ref().map(layout::cell).unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(axum::Json(out))
+    })
+    .await
 }

@@ -252,6 +252,16 @@ fn every_field_type_reads_back_identical_over_http() {
         .unwrap();
     assert_eq!(table.rows().len(), 2);
     assert!(table.to_csv().contains("0.5"), "{}", table.to_csv());
+    // A page of it: the second row, and the count of every matching row, over the wire.
+    let page = project
+        .fetch_runs_table(
+            neptune_core::TableQuery::new()
+                .columns(["params/lr"])
+                .offset(1)
+                .limit(1),
+        )
+        .unwrap();
+    assert_eq!((page.ids(), page.total()), (vec![table.ids()[1]], 2));
     project.stop().unwrap();
     // A clean stop leaves no queue behind.
     let queues = client_home.path().join("queue");

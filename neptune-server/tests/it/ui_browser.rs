@@ -2,6 +2,8 @@
 //! `neptune-server` binary on a loopback port (run through scripts/test, which installs
 //! Debian's chromium and chromium-driver). Screenshots go to `target/ui-screenshots/`.
 
+mod pages;
+mod runs;
 mod webdriver;
 
 use crate::{common, ui_seed};

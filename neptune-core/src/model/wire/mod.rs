@@ -222,12 +222,15 @@ pub struct TableReply {
     pub columns: Vec<crate::Column>,
     /// The rows.
     pub rows: Vec<crate::Row>,
+    /// Rows that matched before the offset and limit (absent from older servers).
+    #[serde(default)]
+    pub total: usize,
 }
 
 impl TableReply {
     /// The table the reply carries.
     pub fn into_table(self) -> crate::Table {
-        crate::Table::new(self.columns, self.rows)
+        crate::Table::with_total(self.columns, self.rows, self.total)
     }
 }
 
