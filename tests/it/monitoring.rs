@@ -51,7 +51,10 @@ fn hardware_metrics_come_every_interval_with_host_pid_and_rust_version() {
         fields.get("pid"),
         Some(&Value::Integer(i64::from(std::process::id())))
     );
-    assert_eq!(fields.get("hostname"), Some(&run.field("sys/hostname").fetch().unwrap()));
+    assert_eq!(
+        fields.get("hostname"),
+        Some(&run.field("sys/hostname").fetch().unwrap())
+    );
     let rust = fields.get("rust_version").and_then(|v| v.as_str()).unwrap();
     assert!(rust.starts_with("rustc 1."), "{rust}");
     let cpu = format!("monitoring/{id}/cpu");
@@ -59,7 +62,16 @@ fn hardware_metrics_come_every_interval_with_host_pid_and_rust_version() {
     let mut polls = 0;
     loop {
         run.wait().unwrap();
-        if run.exists(&cpu) && run.field(&cpu).float_series().unwrap().fetch_values().unwrap().len() >= 3 {
+        if run.exists(&cpu)
+            && run
+                .field(&cpu)
+                .float_series()
+                .unwrap()
+                .fetch_values()
+                .unwrap()
+                .len()
+                >= 3
+        {
             break;
         }
         polls += 1;
@@ -84,14 +96,22 @@ fn hardware_metrics_come_every_interval_with_host_pid_and_rust_version() {
     assert!(series("process_memory").iter().all(|&v| v > 0.0));
     assert!(series("process_cpu").iter().all(|&v| v >= 0.0));
     assert!(series("disk").iter().all(|&v| (0.0..=100.0).contains(&v)));
-    for leaf in ["network_sent", "network_received", "process_disk_read", "process_disk_write"] {
+    for leaf in [
+        "network_sent",
+        "network_received",
+        "process_disk_read",
+        "process_disk_write",
+    ] {
         assert!(series(leaf).iter().all(|&v| v >= 0.0), "{leaf}");
     }
     // This machine has no GPU (and the `gpu` feature is off): no GPU fields.
     assert!(!read.exists(&format!("monitoring/{id}/gpu_0")));
     // The dependency list: the Cargo.lock of this package's checkout.
     let lock = read.field("source_code/dependencies").file().unwrap();
-    assert_eq!(lock.fetch_bytes().unwrap(), std::fs::read("Cargo.lock").unwrap());
+    assert_eq!(
+        lock.fetch_bytes().unwrap(),
+        std::fs::read("Cargo.lock").unwrap()
+    );
     assert_eq!(lock.fetch_extension().unwrap(), "lock");
 }
 
@@ -156,7 +176,12 @@ fn child_entry() {
 fn stdout_and_stderr_reach_the_terminal_and_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "monitoring::child_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "monitoring::child_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ROLE, "capture")
         .env("NEPTUNE_HOME", dir.path())
         .stdout(Stdio::piped())
@@ -167,11 +192,19 @@ fn stdout_and_stderr_reach_the_terminal_and_the_run() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "{stdout}\n{stderr}");
     // Everything still reached the real streams.
-    for line in ["hello from stdout", "from a grandchild", "no newline at the end", "after stop"] {
+    for line in [
+        "hello from stdout",
+        "from a grandchild",
+        "no newline at the end",
+        "after stop",
+    ] {
         assert!(stdout.contains(line), "{line:?} in {stdout}");
     }
     assert!(stdout.contains(&"a".repeat(2500)));
-    assert!(stderr.contains("warning on stderr\nneptune: a report"), "{stderr}");
+    assert!(
+        stderr.contains("warning on stderr\nneptune: a report"),
+        "{stderr}"
+    );
     let value = |key: &str| {
         stdout
             .lines()

@@ -39,8 +39,7 @@ pub(crate) fn record_process(run: &ObjectInner) {
 /// builder's `capture_dependencies`: by default runs whose data stays in memory (debug mode, a
 /// memory backend), which tests use, are left without, as with `source_code/git`.
 pub(crate) fn record_dependencies(run: &ObjectInner, choice: Option<bool>) {
-    let in_memory =
-        run.mode == crate::config::Mode::Debug || run.backend().location() == "memory";
+    let in_memory = run.mode == crate::config::Mode::Debug || run.backend().location() == "memory";
     if !choice.unwrap_or(!in_memory) {
         return;
     }
@@ -50,7 +49,11 @@ pub(crate) fn record_dependencies(run: &ObjectInner, choice: Option<bool>) {
     };
     let file = std::fs::File::open(&lock)
         .map_err(|e| e.to_string())
-        .and_then(|mut f| run.backend().put_file(&mut f, "lock").map_err(|e| e.to_string()));
+        .and_then(|mut f| {
+            run.backend()
+                .put_file(&mut f, "lock")
+                .map_err(|e| e.to_string())
+        });
     match (file, FieldPath::parse(DEPENDENCIES)) {
         (Ok(file), Ok(path)) => run.write_internal(Operation::UploadFile { path, file }),
         (Err(e), _) => tracing::debug!(path = %lock.display(), "{DEPENDENCIES} not recorded: {e}"),

@@ -57,10 +57,9 @@ impl Sampler {
                 return None;
             }
         };
-        let disks = Disks::new_with_refreshed_list_specifics(
-            DiskRefreshKind::nothing().with_storage(),
-        )
-        .ok()?;
+        let disks =
+            Disks::new_with_refreshed_list_specifics(DiskRefreshKind::nothing().with_storage())
+                .ok()?;
         let networks = Networks::new_with_refreshed_list().ok()?;
         let mut s = Sampler {
             sys,

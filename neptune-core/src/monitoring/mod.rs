@@ -138,11 +138,7 @@ impl Drop for Done {
 
 /// Joins a monitor thread that was told to stop, waiting at most [`STOP_WAIT`]; never waits
 /// for itself (the run's last handle can drop on the monitor's own thread).
-pub(crate) fn finish(
-    handle: JoinHandle<()>,
-    id: ThreadId,
-    done: &crossbeam_channel::Receiver<()>,
-) {
+pub(crate) fn finish(handle: JoinHandle<()>, id: ThreadId, done: &crossbeam_channel::Receiver<()>) {
     if std::thread::current().id() == id {
         return;
     }

@@ -239,9 +239,11 @@ mod imp {
             // SAFETY: fcntl on a descriptor we own; the kept ones are not for child processes.
             unsafe { libc::fcntl(end.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
         }
-        let terminal = File::from(saved.try_clone().map_err(|e| Error::Config(format!(
-            "capturing the output: dup failed: {e}"
-        )))?);
+        let terminal = File::from(
+            saved
+                .try_clone()
+                .map_err(|e| Error::Config(format!("capturing the output: dup failed: {e}")))?,
+        );
         // SAFETY: both descriptors are open; dup2 replaces `fd` atomically.
         if unsafe { libc::dup2(write_end.as_raw_fd(), fd) } < 0 {
             return Err(os_error("dup2"));
@@ -287,7 +289,9 @@ mod imp {
             restore();
             crate::monitoring::finish(handle, thread_id, &done_rx);
             shared.write(run, true);
-            stream.taken().store(false, std::sync::atomic::Ordering::Release);
+            stream
+                .taken()
+                .store(false, std::sync::atomic::Ordering::Release);
         }))
     }
 
