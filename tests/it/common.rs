@@ -9,12 +9,14 @@ pub fn debug_run() -> Run {
     Run::builder().mode(Mode::Debug).open().unwrap()
 }
 
-/// A run of `project` in the store at `home`, without git tracking (tests run inside a checkout).
+/// A run of `project` in the store at `home`, without git tracking and without the dependency
+/// list (tests run inside a checkout).
 pub fn open_run(home: &Path, project: &str) -> Run {
     Run::builder()
         .home(home)
         .project(project)
         .git_ref(GitRef::Disabled)
+        .capture_dependencies(false)
         .open()
         .unwrap()
 }

@@ -43,7 +43,11 @@ fn user_ops(mb: &MemoryBackend, run: &Run) -> Vec<Operation> {
 
 fn open() -> (Arc<MemoryBackend>, Run) {
     let mb = Arc::new(MemoryBackend::new());
-    let run = Run::builder().backend(mb.clone()).open().unwrap();
+    let run = Run::builder()
+        .backend(mb.clone())
+        .capture_hardware_metrics(false)
+        .open()
+        .unwrap();
     (mb, run)
 }
 

@@ -19,6 +19,7 @@ mod files_fileset;
 mod files_git;
 mod files_series;
 mod modes;
+mod monitoring;
 mod newcomer;
 mod processes;
 mod tables;

@@ -251,6 +251,7 @@ fn memory_backend_sees_the_exact_operation_stream() {
     let run = Run::builder()
         .backend(mem.clone())
         .mode(Mode::Debug)
+        .capture_hardware_metrics(false)
         .open()
         .unwrap();
     run.wait().unwrap();

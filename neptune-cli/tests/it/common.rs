@@ -35,12 +35,13 @@ pub fn fails(home: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-/// A run of `project` in the store at `home`, without git tracking.
+/// A run of `project` in the store at `home`, without git tracking and the dependency list.
 pub fn open_run(home: &Path, project: &str) -> Run {
     Run::builder()
         .home(home)
         .project(project)
         .git_ref(GitRef::Disabled)
+        .capture_dependencies(false)
         .open()
         .unwrap()
 }

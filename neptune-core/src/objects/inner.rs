@@ -347,6 +347,8 @@ impl ObjectInner {
         if self.stopped.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        // Before writes are refused: the monitors' last lines are kept.
+        crate::monitoring::stop(self);
         self.closed.store(true, Ordering::Release);
         let Some(w) = &self.worker else { return Ok(()) };
         self.write_internal(Operation::AssignRunState {

@@ -290,6 +290,7 @@ pub struct Builder<T> {
     queue_capacity: usize,
     git_ref: crate::files::GitRef,
     capture_traceback: bool,
+    capture: crate::monitoring::Capture,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -313,6 +314,7 @@ impl<T: ObjectType> Builder<T> {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             git_ref: crate::files::GitRef::default(),
             capture_traceback: true,
+            capture: crate::monitoring::Capture::default(),
             _t: PhantomData,
         }
     }
@@ -513,6 +515,9 @@ impl<T: ObjectType> Builder<T> {
             if T::KIND == ObjectKind::Run && self.capture_traceback {
                 crate::monitoring::traceback::watch(&obj.inner);
             }
+            if T::KIND == ObjectKind::Run {
+                crate::monitoring::start(&obj.inner, &self.capture, created)?;
+            }
             obj.inner.after_write(false)?;
         }
         Ok(T::wrap(obj))
@@ -525,6 +530,52 @@ impl Builder<Run> {
     /// reference's `capture_traceback` (default: on). The panic goes on as before.
     pub fn capture_traceback(mut self, capture: bool) -> Self {
         self.capture_traceback = capture;
+        self
+    }
+
+    /// Whether CPU, memory, disk and network use of the machine and of this process (and GPU
+    /// use, with the `gpu` feature and an NVIDIA driver) are sampled on a background thread
+    /// into FloatSeries `monitoring/<id>/cpu`, `memory`, `disk`, `network_sent`,
+    /// `network_received`, `process_cpu`, `process_memory`, `process_disk_read`,
+    /// `process_disk_write`, `gpu_<i>`, `gpu_memory_<i>`, `gpu_temperature_<i>`,
+    /// `gpu_power_<i>` (default: on, every [`monitoring_interval`](Self::monitoring_interval)).
+    /// The first points come one interval after `open()`. With it, or with a capture of the
+    /// output, the run also gets `monitoring/<id>/hostname`, `pid` and `rust_version`.
+    pub fn capture_hardware_metrics(mut self, capture: bool) -> Self {
+        self.capture.hardware = capture;
+        self
+    }
+
+    /// How often the hardware metrics are sampled (default 10 s; must be longer than zero).
+    pub fn monitoring_interval(mut self, interval: Duration) -> Self {
+        self.capture.interval = interval;
+        self
+    }
+
+    /// Whether what the process prints on stdout (file descriptor 1, child processes
+    /// included) is also appended, a line per entry, to the StringSeries
+    /// `monitoring/<id>/stdout`; it still reaches the terminal, and the terminal is put back
+    /// at `stop()`. Default: off, unlike the original client: the stream becomes a pipe while
+    /// captured, so programs that check for a terminal (colours, progress bars) see none.
+    /// Unix only. One run per process can capture a stream: `open()` of a second one is an
+    /// `Err` until the first stops.
+    pub fn capture_stdout(mut self, capture: bool) -> Self {
+        self.capture.stdout = capture;
+        self
+    }
+
+    /// As [`capture_stdout`](Self::capture_stdout), for stderr into `monitoring/<id>/stderr`
+    /// (the library's own `neptune: ` reports reach the terminal but are not logged).
+    pub fn capture_stderr(mut self, capture: bool) -> Self {
+        self.capture.stderr = capture;
+        self
+    }
+
+    /// Whether the `Cargo.lock` nearest above the working directory is uploaded to the File
+    /// `source_code/dependencies` when the run is created. Default: on, except for runs whose
+    /// data stays in memory (debug mode, a memory backend), as with `source_code/git`.
+    pub fn capture_dependencies(mut self, capture: bool) -> Self {
+        self.capture.dependencies = Some(capture);
         self
     }
 

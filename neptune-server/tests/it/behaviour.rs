@@ -197,6 +197,8 @@ fn every_field_type_reads_back_identical_over_http() {
             .project("team/suite")
             .mode(mode)
             .git_ref(GitRef::Disabled)
+            .capture_hardware_metrics(false)
+            .capture_dependencies(false)
             .open()
             .unwrap();
         scenario(&store_run, n);
@@ -210,6 +212,8 @@ fn every_field_type_reads_back_identical_over_http() {
             .project("team/suite")
             .mode(mode)
             .git_ref(GitRef::Disabled)
+            .capture_hardware_metrics(false)
+            .capture_dependencies(false)
             .open()
             .unwrap();
         assert!(run.id().starts_with("SUI-"), "{}", run.id());

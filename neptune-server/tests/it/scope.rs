@@ -350,6 +350,7 @@ fn file_content_is_reachable_only_through_a_project_that_holds_it() {
         .api_token(&write_b)
         .project("team/b")
         .git_ref(GitRef::Disabled)
+        .capture_dependencies(false)
         .open()
         .unwrap();
     run.field("ckpt")

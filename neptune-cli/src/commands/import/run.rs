@@ -145,6 +145,8 @@ impl RunImport {
             .custom_run_id(run_id)
             .mode(Mode::Async)
             .git_ref(GitRef::Disabled)
+            .capture_hardware_metrics(false)
+            .capture_dependencies(false)
             .open()
             .map_err(|e| format!("run {run_id:?} of project {project:?}: {e}"))?;
         let b = target.backend.clone();
