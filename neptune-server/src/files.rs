@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use neptune_core::operation::FileRef;
 use neptune_core::wire;
-use neptune_core::{Reader, Writer};
+use neptune_core::Reader;
 
 use crate::api::{blocking, AppState};
 use crate::body::{BodyReader, Room};

@@ -56,7 +56,7 @@ pub(crate) fn write_zip(
 /// mismatch or a read error the archive stops short (it has no central directory, so no zip
 /// reader takes it for whole) and the error says which content.
 pub fn write_fileset_zip(
-    backend: &dyn Backend,
+    backend: &Backend,
     entries: &[FileSetEntry],
     out: impl Write,
 ) -> Result<()> {
@@ -69,7 +69,7 @@ pub fn write_fileset_zip(
 
 fn add_entries<W: Write + std::io::Seek>(
     zip: &mut ZipWriter<W>,
-    backend: &dyn Backend,
+    backend: &Backend,
     entries: &[FileSetEntry],
     progress: &Bytes,
 ) -> Result<()> {

@@ -39,7 +39,7 @@ pub(crate) fn record_process(run: &ObjectInner) {
 /// builder's `capture_dependencies`: by default runs whose data stays in memory (debug mode, a
 /// memory backend), which tests use, are left without, as with `source_code/git`.
 pub(crate) fn record_dependencies(run: &ObjectInner, choice: Option<bool>) {
-    let in_memory = run.mode == crate::config::Mode::Debug || run.backend().location() == "memory";
+    let in_memory = run.mode == crate::config::Mode::Debug || run.backend().writer().location() == "memory";
     if !choice.unwrap_or(!in_memory) {
         return;
     }
@@ -51,6 +51,7 @@ pub(crate) fn record_dependencies(run: &ObjectInner, choice: Option<bool>) {
         .map_err(|e| e.to_string())
         .and_then(|mut f| {
             run.backend()
+                .writer()
                 .put_file(&mut f, "lock")
                 .map_err(|e| e.to_string())
         });

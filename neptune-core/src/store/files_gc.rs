@@ -275,7 +275,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{Backend, ObjectKind, OpenRequest};
+    use crate::backend::{ObjectKind, OpenRequest, Reader, Writer};
     use crate::model::operation::Operation;
     use crate::model::path::FieldPath;
 

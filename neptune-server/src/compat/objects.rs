@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use neptune_core::backend::{ObjectKind, OpenRequest};
-use neptune_core::{Reader, Writer};
+use neptune_core::Writer;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

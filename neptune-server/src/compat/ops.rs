@@ -9,7 +9,7 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use neptune_core::operation::{FilePoint, FloatPoint, Operation, StringPoint};
-use neptune_core::{FieldPath, Reader, Writer};
+use neptune_core::{FieldPath, Writer};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use neptune_core::operation::{FileRef, FileSetEntry, Operation};
 use neptune_core::rules::clock::now_ms;
-use neptune_core::{wire, FieldPath, Reader, Writer};
+use neptune_core::{wire, FieldPath, Writer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -106,7 +106,7 @@ pub async fn fileset(
             tx: tx.clone(),
             buf: Vec::with_capacity(PIECE),
         };
-        let done = neptune_core::write_fileset_zip(store.as_ref(), &entries, &mut out)
+        let done = neptune_core::write_fileset_zip(&neptune_core::Backend::of(store), &entries, &mut out)
             .map_err(|e| std::io::Error::other(e.to_string()))
             .and_then(|()| out.flush());
         if let Err(e) = done {
