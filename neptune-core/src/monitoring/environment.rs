@@ -39,7 +39,8 @@ pub(crate) fn record_process(run: &ObjectInner) {
 /// builder's `capture_dependencies`: by default runs whose data stays in memory (debug mode, a
 /// memory backend), which tests use, are left without, as with `source_code/git`.
 pub(crate) fn record_dependencies(run: &ObjectInner, choice: Option<bool>) {
-    let in_memory = run.mode == crate::config::Mode::Debug || run.backend().writer().location() == "memory";
+    let in_memory =
+        run.mode == crate::config::Mode::Debug || run.backend().writer().location() == "memory";
     if !choice.unwrap_or(!in_memory) {
         return;
     }

@@ -403,6 +403,7 @@ mod tests {
                 "DROP TABLE queue_objects; DROP TABLE queue_batches; DROP TABLE legacy_queue_batches;
                  DROP TABLE project_files; DROP INDEX file_points_by_digest;
                  DROP INDEX fileset_entries_by_digest; DROP INDEX file_fields_by_digest;
+                 DROP INDEX fields_by_path; DROP INDEX string_set_members_by_value;
                  UPDATE schema_version SET version = 1;
                  CREATE TABLE upload_queues (queue_id TEXT PRIMARY KEY, object_id TEXT,
                      last_seq INTEGER NOT NULL DEFAULT 0, last_reply TEXT);",

@@ -106,9 +106,10 @@ pub async fn fileset(
             tx: tx.clone(),
             buf: Vec::with_capacity(PIECE),
         };
-        let done = neptune_core::write_fileset_zip(&neptune_core::Backend::of(store), &entries, &mut out)
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .and_then(|()| out.flush());
+        let done =
+            neptune_core::write_fileset_zip(&neptune_core::Backend::of(store), &entries, &mut out)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|()| out.flush());
         if let Err(e) = done {
             // The body ends in an error: the client sees a cut download, never a whole one.
             let _ = tx.blocking_send(Err(e));
