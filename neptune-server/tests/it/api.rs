@@ -207,7 +207,7 @@ fn openapi_documents_every_route() {
     let doc = raw(&server.addr, "GET", "/api/v1/openapi.json", None, b"").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let routes = neptune_server::openapi::documented_routes();
-    assert_eq!(routes.len(), 20, "{routes:?}");
+    assert_eq!(routes.len(), 21, "{routes:?}");
     // Every documented route is served (a missing one would hit the JSON "no_route" 404).
     for (method, path) in &routes {
         let concrete = path
