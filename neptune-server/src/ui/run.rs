@@ -158,7 +158,7 @@ fn render(viewer: &Viewer, id: &str, data: &RunData) -> Markup {
             tbody {
                 @for (path, t, shown) in &data.fields {
                     tr data-path=(path.as_str()) {
-                        td class={ "d" (path.as_str().matches('/').count().min(6)) } { (path.as_str()) }
+                        td { (path.as_str()) }
                         td { (t.to_string()) }
                         td.value { (value_cell(shown)) }
                     }
