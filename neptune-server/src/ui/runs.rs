@@ -213,8 +213,7 @@ fn render(v: &RunsView, table: &Table, total: usize) -> Markup {
         form #compare-form method="get" action="/compare" data-live=(live_url(v)) {
             input type="hidden" name="project" value=(v.project);
             p.summary {
-                span #total { (total) } " runs"
-                " · page " (v.page + 1) " of " (pages) " "
+                span { span #total { (total) } " runs · page " (v.page + 1) " of " (pages) }
                 @if v.page > 0 { a #prev href=(v.url(|n| n.page -= 1)) { "‹ previous" } " " }
                 @if skip + v.size < total { a #next href=(v.url(|n| n.page += 1)) { "next ›" } " " }
                 button #compare type="submit" { "Compare selected" }
