@@ -1,8 +1,6 @@
-//! `File::as_image`: image crate buffers and raw pixel arrays as PNG files.
-
-use std::io::Cursor;
-
-use image::{DynamicImage, ImageFormat};
+//! `File::as_image_array` (raw pixel arrays) and, with feature `image`, `File::as_image` (the
+//! `image` crate's buffers) as PNG files. Raw arrays are encoded by the `png` crate alone, so
+//! the default build does not compile `image`.
 
 use super::value::File;
 use crate::error::{Error, Result};
@@ -64,25 +62,6 @@ fn scale_factor(data: &[f64]) -> f64 {
 }
 
 impl File {
-    /// An image crate image (`DynamicImage`, `RgbImage`, `GrayImage`, `RgbaImage`, …) as a
-    /// PNG file.
-    ///
-    /// ```
-    /// # fn main() -> neptune_core::Result<()> {
-    /// let img = image::RgbImage::from_pixel(4, 3, image::Rgb([255, 0, 0]));
-    /// let f = neptune_core::File::as_image(img)?;
-    /// assert_eq!(f.extension(), "png");
-    /// # Ok(()) }
-    /// ```
-    pub fn as_image(image: impl Into<DynamicImage>) -> Result<File> {
-        let image: DynamicImage = image.into();
-        let mut out = Cursor::new(Vec::new());
-        image
-            .write_to(&mut out, ImageFormat::Png)
-            .map_err(|e| bad(format!("cannot encode the image as PNG: {e}")))?;
-        Ok(File::from_bytes(out.into_inner(), "png"))
-    }
-
     /// A raw pixel array (row-major, as a NumPy array or a tensor's data) of shape
     /// `[height, width]` (grayscale), `[height, width, 1]`, `[height, width, 2]` (gray and
     /// alpha), `[height, width, 3]` (RGB) or `[height, width, 4]` (RGBA) as a PNG file.
@@ -141,14 +120,51 @@ impl File {
             .iter()
             .map(|v| (v * factor).round().clamp(0.0, 255.0) as u8)
             .collect();
-        let image = match c {
-            1 => image::GrayImage::from_raw(w32, h32, pixels).map(DynamicImage::ImageLuma8),
-            2 => image::GrayAlphaImage::from_raw(w32, h32, pixels).map(DynamicImage::ImageLumaA8),
-            3 => image::RgbImage::from_raw(w32, h32, pixels).map(DynamicImage::ImageRgb8),
-            _ => image::RgbaImage::from_raw(w32, h32, pixels).map(DynamicImage::ImageRgba8),
-        }
-        .ok_or_else(|| bad("the pixel buffer does not fit the shape"))?;
-        File::as_image(image)
+        let color = match c {
+            1 => png::ColorType::Grayscale,
+            2 => png::ColorType::GrayscaleAlpha,
+            3 => png::ColorType::Rgb,
+            _ => png::ColorType::Rgba,
+        };
+        Ok(File::from_bytes(
+            encode_png(w32, h32, color, &pixels)?,
+            "png",
+        ))
+    }
+}
+
+/// 8-bit `pixels` (row-major, `color`'s channels) as PNG bytes.
+fn encode_png(width: u32, height: u32, color: png::ColorType, pixels: &[u8]) -> Result<Vec<u8>> {
+    let fail = |e: png::EncodingError| bad(format!("cannot encode the image as PNG: {e}"));
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(fail)?;
+    writer.write_image_data(pixels).map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(out)
+}
+
+#[cfg(feature = "image")]
+impl File {
+    /// An image crate image (`DynamicImage`, `RgbImage`, `GrayImage`, `RgbaImage`, …) as a
+    /// PNG file (feature `image`).
+    ///
+    /// ```
+    /// # fn main() -> neptune_core::Result<()> {
+    /// let img = image::RgbImage::from_pixel(4, 3, image::Rgb([255, 0, 0]));
+    /// let f = neptune_core::File::as_image(img)?;
+    /// assert_eq!(f.extension(), "png");
+    /// # Ok(()) }
+    /// ```
+    pub fn as_image(image: impl Into<image::DynamicImage>) -> Result<File> {
+        let image: image::DynamicImage = image.into();
+        let mut out = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut out, image::ImageFormat::Png)
+            .map_err(|e| bad(format!("cannot encode the image as PNG: {e}")))?;
+        Ok(File::from_bytes(out.into_inner(), "png"))
     }
 }
 
@@ -156,38 +172,55 @@ impl File {
 mod tests {
     use super::*;
 
-    fn decode(f: &File) -> DynamicImage {
-        image::load_from_memory_with_format(&f.read_all().unwrap(), ImageFormat::Png).unwrap()
+    /// The PNG's width, height, color type and 8-bit pixels.
+    fn decode(f: &File) -> (u32, u32, png::ColorType, Vec<u8>) {
+        let bytes = f.read_all().unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, info.color_type, buf)
+    }
+
+    fn gray(f: &File) -> Vec<u8> {
+        let (_, _, color, px) = decode(f);
+        assert_eq!(color, png::ColorType::Grayscale);
+        px
     }
 
     #[test]
     fn autoscale_rule() {
         // [0, 1] → ×255
-        let img = decode(&File::as_image_array(&[0.0f64, 0.5, 1.0, 0.25], &[2, 2], true).unwrap());
-        assert_eq!(img.to_luma8().into_raw(), vec![0, 128, 255, 64]);
+        let f = File::as_image_array(&[0.0f64, 0.5, 1.0, 0.25], &[2, 2], true).unwrap();
+        assert_eq!(gray(&f), vec![0, 128, 255, 64]);
         // [0, 255] → kept
-        let img = decode(&File::as_image_array(&[0u8, 2, 255, 7], &[2, 2, 1], true).unwrap());
-        assert_eq!(img.to_luma8().into_raw(), vec![0, 2, 255, 7]);
+        let f = File::as_image_array(&[0u8, 2, 255, 7], &[2, 2, 1], true).unwrap();
+        assert_eq!(gray(&f), vec![0, 2, 255, 7]);
         // outside both → kept and clamped
-        let img =
-            decode(&File::as_image_array(&[-3.0f32, 300.0, 1.0, 2.0], &[1, 4], true).unwrap());
-        assert_eq!(img.to_luma8().into_raw(), vec![0, 255, 1, 2]);
+        let f = File::as_image_array(&[-3.0f32, 300.0, 1.0, 2.0], &[1, 4], true).unwrap();
+        assert_eq!(gray(&f), vec![0, 255, 1, 2]);
         // no autoscale: a [0, 1] array stays dark
-        let img = decode(&File::as_image_array(&[0.0f64, 1.0], &[1, 2], false).unwrap());
-        assert_eq!(img.to_luma8().into_raw(), vec![0, 1]);
+        let f = File::as_image_array(&[0.0f64, 1.0], &[1, 2], false).unwrap();
+        assert_eq!(gray(&f), vec![0, 1]);
     }
 
     #[test]
     fn channels_and_bad_shapes() {
         let rgb: Vec<u8> = (0..2 * 3 * 3).map(|i| i as u8 * 10).collect();
-        let img = decode(&File::as_image_array(&rgb, &[2, 3, 3], true).unwrap());
-        assert_eq!((img.width(), img.height()), (3, 2));
-        assert_eq!(img.to_rgb8().into_raw(), rgb);
-        let rgba = vec![1.0f32; 4 * 4];
+        let (w, h, color, px) = decode(&File::as_image_array(&rgb, &[2, 3, 3], true).unwrap());
+        assert_eq!((w, h, color), (3, 2, png::ColorType::Rgb));
+        assert_eq!(px, rgb);
+        let ga = [0u8, 255, 9, 128];
+        let (_, _, color, px) = decode(&File::as_image_array(&ga, &[1, 2, 2], true).unwrap());
         assert_eq!(
-            decode(&File::as_image_array(&rgba, &[2, 2, 4], true).unwrap()).color(),
-            image::ColorType::Rgba8
+            (color, px.as_slice()),
+            (png::ColorType::GrayscaleAlpha, &ga[..])
         );
+        let rgba = vec![1.0f32; 4 * 4];
+        let (_, _, color, px) = decode(&File::as_image_array(&rgba, &[2, 2, 4], true).unwrap());
+        assert_eq!((color, px), (png::ColorType::Rgba, vec![255; 16]));
         assert!(File::as_image_array(&rgba, &[2, 2, 5], true).is_err());
         assert!(File::as_image_array(&rgba, &[16], true).is_err());
         assert!(File::as_image_array::<u8>(&[], &[0, 3], true).is_err());
