@@ -70,10 +70,10 @@ mod tests {
 
     #[test]
     fn a_url_without_the_http_feature_is_a_clear_error() {
-        let e = remote("http://127.0.0.1:1", None, Path::new("."), Mode::Async)
-            .err()
-            .expect("an error")
-            .to_string();
+        let Err(e) = remote("http://127.0.0.1:1", None, Path::new("."), Mode::Async) else {
+            panic!("a URL without the http feature must be refused");
+        };
+        let e = e.to_string();
         assert!(
             e.contains("`http` feature") && e.contains("NEPTUNE_URL"),
             "{e}"
