@@ -177,7 +177,7 @@ mod frame {
             if let Some(ts) = &self.timestamps {
                 cols.push(Column::new("timestamp".into(), ts.clone()));
             }
-            DataFrame::new(cols)
+            DataFrame::new(self.steps.len(), cols)
         }
     }
 
@@ -191,7 +191,42 @@ mod frame {
             if let Some(ts) = &self.timestamps {
                 cols.push(Column::new("timestamp".into(), ts.clone()));
             }
-            DataFrame::new(cols)
+            DataFrame::new(self.steps.len(), cols)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::SeriesValues;
+
+        #[test]
+        fn series_as_dataframes() {
+            let floats = SeriesValues {
+                steps: vec![0.0, 1.5],
+                values: vec![0.25, -1.0],
+                timestamps: Some(vec![10, 20]),
+            };
+            let df = floats.to_dataframe().unwrap();
+            assert_eq!(df.shape(), (2, 3));
+            let v = df.column("value").unwrap().f64().unwrap();
+            assert_eq!((v.get(0), v.get(1)), (Some(0.25), Some(-1.0)));
+            let step = df.column("step").unwrap().f64().unwrap();
+            assert_eq!(step.get(1), Some(1.5));
+            assert_eq!(
+                df.column("timestamp").unwrap().i64().unwrap().get(1),
+                Some(20)
+            );
+            let strings = SeriesValues {
+                steps: vec![3.0],
+                values: vec!["epoch 3".to_owned()],
+                timestamps: None,
+            };
+            let df = strings.to_dataframe().unwrap();
+            assert_eq!(df.get_column_names(), ["step", "value"]);
+            assert_eq!(
+                df.column("value").unwrap().str().unwrap().get(0),
+                Some("epoch 3")
+            );
         }
     }
 }
