@@ -181,6 +181,7 @@
         draw(m, all.slice(mi * runs.length, (mi + 1) * runs.length));
       });
       state.ready = true;
+      state.readyAt = state.readyAt || performance.now();
     }
 
     let timer = null;
