@@ -23,8 +23,8 @@ use std::path::{Component, Path, PathBuf};
 
 use chrono::DateTime;
 use neptune_core::{
-    Backend, FieldPath, FieldType, File, FileLogOptions, FloatSeriesHandle, GitRef, LogOptions,
-    Mode, Run, StringSeriesHandle, Value,
+    Backend, FieldPath, FieldType, File, FileLogOptions, FileSeriesHandle, FloatSeriesHandle,
+    GitRef, LogOptions, Mode, Run, StringSeriesHandle, Value,
 };
 use sha2::{Digest, Sha256};
 
@@ -109,6 +109,27 @@ pub(crate) struct RunImport {
     /// The series of the previous row: points of one series come in long runs of rows.
     current: Option<usize>,
     files: HashMap<String, Vec<FileEntry>>,
+    /// FileSeries written: the handle (or why not), the last step stored before this import,
+    /// and the last step written by it.
+    file_series: HashMap<String, FileSeriesState>,
+}
+
+type FileSeriesState = (Result<FileSeriesHandle, String>, Option<f64>, Option<f64>);
+
+/// A series point's value: its type says the series' type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PointValue<'a> {
+    Float(f64),
+    String(&'a str),
+}
+
+impl PointValue<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            PointValue::Float(_) => "float_series",
+            PointValue::String(_) => "string_series",
+        }
+    }
 }
 
 fn seconds(ms: i64) -> f64 {
@@ -126,7 +147,11 @@ fn sha256_hex(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl RunImport {
@@ -183,6 +208,7 @@ impl RunImport {
             series_index: HashMap::new(),
             current: None,
             files: HashMap::new(),
+            file_series: HashMap::new(),
         })
     }
 
@@ -304,40 +330,71 @@ impl RunImport {
             );
             return Ok(());
         };
+        let value = if kind == "float_series" {
+            b.float(i).map(PointValue::Float)
+        } else {
+            b.string(i).map(PointValue::String)
+        };
+        let Some(value) = value else {
+            report.skip(format!("{kind} row without a value"), || {
+                self.example(exported)
+            });
+            return Ok(());
+        };
+        let timestamp = b.timestamp(i).map(seconds);
+        self.append(exported, step_f, timestamp, value, report)
+    }
+
+    /// Appends one point to the FloatSeries or StringSeries at `exported` (its type is the
+    /// value's): skipped when the store already holds the step (an earlier import), refused
+    /// when the step is not after the previous point written.
+    pub(crate) fn append(
+        &mut self,
+        exported: &str,
+        step: f64,
+        timestamp: Option<f64>,
+        value: PointValue<'_>,
+        report: &mut Report,
+    ) -> CliResult {
+        let kind = value.kind();
         let idx = self.series_state(exported, kind)?;
         let s = &self.series[idx];
-        if s.stored.is_some_and(|last| step_f <= last) {
+        if s.stored.is_some_and(|last| step <= last) {
             report.points_present += 1;
             return Ok(());
         }
-        if s.written.is_some_and(|last| step_f <= last) {
+        if s.written.is_some_and(|last| step <= last) {
             report.skip("step not after the previous point of its series", || {
                 format!("{} at step {step}", self.example(exported))
             });
             return Ok(());
         }
-        let mut opts = LogOptions::new().step(step_f);
-        if let Some(ms) = b.timestamp(i) {
-            opts = opts.timestamp(seconds(ms));
+        let mut opts = LogOptions::new().step(step);
+        if let Some(t) = timestamp {
+            opts = opts.timestamp(t);
         }
-        let r = match &s.handle {
-            Series::Float(h) => b.float(i).map(|v| h.append_with(v, opts)),
-            Series::String(h) => b.string(i).map(|v| h.append_with(v, opts)),
-            Series::Refused(e) => {
+        let r = match (&s.handle, value) {
+            (Series::Float(h), PointValue::Float(v)) => h.append_with(v, opts),
+            (Series::String(h), PointValue::String(v)) => h.append_with(v, opts),
+            (Series::Refused(e), _) => {
                 let e = e.clone();
                 report.skip(format!("{kind}: the field cannot be written"), || e);
                 return Ok(());
             }
+            _ => {
+                report.skip(
+                    format!("{kind}: the field holds another series type"),
+                    || self.example(exported),
+                );
+                return Ok(());
+            }
         };
         match r {
-            None => report.skip(format!("{kind} row without a value"), || {
-                self.example(exported)
-            }),
-            Some(Ok(())) => {
+            Ok(()) => {
                 report.points += 1;
-                self.series[idx].written = Some(step_f);
+                self.series[idx].written = Some(step);
             }
-            Some(Err(e)) => report.skip(format!("{kind} point refused"), || e.to_string()),
+            Err(e) => report.skip(format!("{kind} point refused"), || e.to_string()),
         }
         Ok(())
     }
@@ -369,6 +426,17 @@ impl RunImport {
             });
             return Ok(());
         };
+        self.assign(exported, kind, value, report)
+    }
+
+    /// Assigns a single value (a StringSet adds tags), unless the field already holds it.
+    pub(crate) fn assign(
+        &mut self,
+        exported: &str,
+        kind: &str,
+        value: Value,
+        report: &mut Report,
+    ) -> CliResult {
         if matches!(value, Value::Float(f) if !f.is_finite()) {
             report.skip("float value NaN or infinite (no Float holds it)", || {
                 self.example(exported)
@@ -435,7 +503,6 @@ impl RunImport {
                 return Ok(());
             }
         };
-        let path = target_path(exported);
         match kind {
             "file_series" => {
                 let step = b.step(i).and_then(|s| s.exact_f64());
@@ -445,49 +512,184 @@ impl RunImport {
                     });
                     return Ok(());
                 };
-                self.files.entry(path).or_default().push(FileEntry {
-                    step,
-                    timestamp: b.timestamp(i),
-                    file,
-                });
+                self.files
+                    .entry(target_path(exported))
+                    .or_default()
+                    .push(FileEntry {
+                        step,
+                        timestamp: b.timestamp(i),
+                        file,
+                    });
                 Ok(())
             }
-            "file" => {
-                if self.types.get(&path) == Some(&FieldType::File) {
-                    let stored = self
-                        .backend
-                        .reader()
-                        .file_ref(self.run.id(), &FieldPath::parse(&path)?)?;
-                    let digest = sha256_hex(&file)
-                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                    if stored.is_some_and(|f| f.digest == digest) {
-                        report.uploads_present += 1;
-                        return Ok(());
-                    }
+            "file" => self.upload(exported, File::new(&file), report),
+            _ => self.upload_set(exported, &[file.to_string_lossy().into_owned()], report),
+        }
+    }
+
+    /// Uploads `file` to the File at `exported`, unless the stored file has the same content.
+    pub(crate) fn upload(&mut self, exported: &str, file: File, report: &mut Report) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::File) {
+            let stored = self
+                .backend
+                .reader()
+                .file_ref(self.run.id(), &FieldPath::parse(&path)?)?;
+            let digest = match file.path() {
+                Some(p) => {
+                    sha256_hex(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
                 }
-                let r = self
-                    .run
-                    .field(&path)
-                    .file()
-                    .and_then(|h| h.upload(File::new(&file)));
-                self.uploaded(r, kind, report);
-                Ok(())
-            }
-            _ => {
-                if self.types.get(&path) == Some(&FieldType::FileSet) {
-                    report.uploads_present += 1;
-                    return Ok(());
-                }
-                let glob = file.to_string_lossy().into_owned();
-                let r = self
-                    .run
-                    .field(&path)
-                    .file_set()
-                    .and_then(|h| h.assign(glob));
-                self.uploaded(r, kind, report);
-                Ok(())
+                None => hex(&Sha256::digest(file.read_all()?)),
+            };
+            if stored.is_some_and(|f| f.digest == digest) {
+                report.uploads_present += 1;
+                return Ok(());
             }
         }
+        let r = self.run.field(&path).file().and_then(|h| h.upload(file));
+        self.uploaded(r, "file", report);
+        Ok(())
+    }
+
+    /// Uploads the files matching `globs` to the FileSet at `exported` (added to it unless
+    /// `reset`), unless the run already has that FileSet.
+    pub(crate) fn upload_set(
+        &mut self,
+        exported: &str,
+        globs: &[String],
+        report: &mut Report,
+    ) -> CliResult {
+        self.upload_set_with(exported, globs, true, report)
+    }
+
+    /// [`upload_set`](Self::upload_set); `reset: false` adds to what the set has from this
+    /// import (a FileSet stored before it is still left as it is).
+    pub(crate) fn upload_set_with(
+        &mut self,
+        exported: &str,
+        globs: &[String],
+        reset: bool,
+        report: &mut Report,
+    ) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::FileSet) {
+            report.uploads_present += 1;
+            return Ok(());
+        }
+        let r = self.run.field(&path).file_set().and_then(|h| {
+            if reset {
+                h.assign(globs.to_vec())
+            } else {
+                h.upload_files(globs.to_vec())
+            }
+        });
+        self.uploaded(r, "file_set", report);
+        Ok(())
+    }
+
+    /// Appends `file` to the FileSeries at `exported` (a target path), unless the store already
+    /// holds its step; entries must come in increasing step order.
+    pub(crate) fn file_point(
+        &mut self,
+        path: &str,
+        file: File,
+        opts: FileLogOptions,
+        step: f64,
+        report: &mut Report,
+    ) -> CliResult {
+        if !self.file_series.contains_key(path) {
+            let stored = if self.types.contains_key(path) {
+                self.backend
+                    .reader()
+                    .file_points(self.run.id(), &FieldPath::parse(path)?)?
+                    .last()
+                    .and_then(|p| p.step)
+            } else {
+                None
+            };
+            let handle = self
+                .run
+                .field(path)
+                .file_series()
+                .map_err(|e| e.to_string());
+            self.file_series
+                .insert(path.to_owned(), (handle, stored, None));
+        }
+        let Some((handle, stored, last)) = self.file_series.get_mut(path) else {
+            return Ok(());
+        };
+        let handle = match handle {
+            Ok(h) => h,
+            Err(e) => {
+                let e = e.clone();
+                report.skip("file_series: the field cannot be written", || e);
+                return Ok(());
+            }
+        };
+        if stored.is_some_and(|s| step <= s) {
+            report.uploads_present += 1;
+            return Ok(());
+        }
+        if last.is_some_and(|l| step <= l) {
+            report.skip("file_series entries with the same step", || {
+                format!("{path} at step {step}")
+            });
+            return Ok(());
+        }
+        match handle.append_with(file, opts.step(step)) {
+            Ok(()) => {
+                report.uploads += 1;
+                *last = Some(step);
+            }
+            Err(err) => report.skip("file_series entry refused", || err.to_string()),
+        }
+        Ok(())
+    }
+
+    /// Deletes `files` from the FileSet at `exported`, unless the set was stored before this
+    /// import (then it is left as it is).
+    pub(crate) fn delete_set_files(
+        &mut self,
+        exported: &str,
+        files: &[String],
+        report: &mut Report,
+    ) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::FileSet) {
+            return Ok(());
+        }
+        if let Err(e) = self
+            .run
+            .field(&path)
+            .file_set()
+            .and_then(|h| h.delete_files(files.to_vec()))
+        {
+            report.skip("file_set delete refused", || e.to_string());
+        }
+        Ok(())
+    }
+
+    /// Tracks the files of `entries` (source, destination inside the artifact) in the
+    /// Artifact at `exported`, unless the run already has that Artifact.
+    pub(crate) fn track(
+        &mut self,
+        exported: &str,
+        entries: &[(String, Option<String>)],
+        report: &mut Report,
+    ) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::Artifact) {
+            report.uploads_present += 1;
+            return Ok(());
+        }
+        let field = self.run.field(&path);
+        let r = field.artifact().and_then(|h| {
+            entries
+                .iter()
+                .try_for_each(|(src, dest)| h.track_files(src, dest.as_deref()))
+        });
+        self.uploaded(r, "artifact", report);
+        Ok(())
     }
 
     fn uploaded(&self, r: neptune_core::Result<()>, kind: &str, report: &mut Report) {
@@ -503,48 +705,12 @@ impl RunImport {
     pub(crate) fn finish(mut self, report: &mut Report) -> CliResult<Stopping> {
         for (path, mut entries) in std::mem::take(&mut self.files) {
             entries.sort_by(|a, b| a.step.total_cmp(&b.step));
-            let stored = if self.types.contains_key(&path) {
-                self.backend
-                    .reader()
-                    .file_points(self.run.id(), &FieldPath::parse(&path)?)?
-                    .last()
-                    .and_then(|p| p.step)
-            } else {
-                None
-            };
-            let handle = match self.run.field(&path).file_series() {
-                Ok(h) => h,
-                Err(e) => {
-                    let n = entries.len() as u64;
-                    report.skip_n("file_series: the field cannot be written", n, || {
-                        e.to_string()
-                    });
-                    continue;
-                }
-            };
-            let mut last: Option<f64> = None;
             for e in entries {
-                if stored.is_some_and(|s| e.step <= s) {
-                    report.uploads_present += 1;
-                    continue;
-                }
-                if last.is_some_and(|l| e.step <= l) {
-                    report.skip("file_series entries with the same step", || {
-                        format!("{path} at step {}", e.step)
-                    });
-                    continue;
-                }
-                let mut opts = FileLogOptions::new().step(e.step);
+                let mut opts = FileLogOptions::new();
                 if let Some(ms) = e.timestamp {
                     opts = opts.timestamp(seconds(ms));
                 }
-                match handle.append_with(File::new(&e.file), opts) {
-                    Ok(()) => {
-                        report.uploads += 1;
-                        last = Some(e.step);
-                    }
-                    Err(err) => report.skip("file_series entry refused", || err.to_string()),
-                }
+                self.file_point(&path, File::new(&e.file), opts, e.step, report)?;
             }
         }
         let (run, run_id, project) = (self.run, self.run_id, self.project);
