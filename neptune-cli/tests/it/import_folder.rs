@@ -483,3 +483,77 @@ fn a_path_without_run_folders_is_an_error_naming_it() {
     assert!(err.contains("no run folders"), "{err}");
     assert!(err.contains(dir.path().to_str().unwrap()), "{err}");
 }
+
+#[test]
+fn a_folder_imports_into_a_team_server_once() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let ids = client(&py, &work, &[], &[]);
+    let every = ids["every"].as_str().unwrap();
+    let server_data = dir.path().join("server");
+    std::fs::create_dir_all(&server_data).unwrap();
+    let (_, token) = neptune_server::Tokens::open(&server_data)
+        .unwrap()
+        .create("team/imported", neptune_server::Scope::Write)
+        .unwrap();
+    let (_server, url) = crate::sync::serve(&server_data);
+    let import = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_neptune"))
+            .arg("--home")
+            .arg(dir.path().join("home"))
+            .args(["import", "neptune-folder", ".neptune", "--json"])
+            .current_dir(&work)
+            .env("NEPTUNE_PROJECT", "team/imported")
+            .env("NEPTUNE_URL", &url)
+            .env("NEPTUNE_API_TOKEN", &token)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<J>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let first = import();
+    assert_eq!(first["runs_created"], 2, "{first:#}");
+    assert_eq!(first["points"], 18, "{first:#}");
+    assert_eq!(first["uploads"], 7, "{first:#}");
+    let second = import();
+    assert_eq!(second["points"], 0, "{second:#}");
+    assert_eq!(second["fields"], 0, "{second:#}");
+    assert_eq!(second["uploads"], 0, "{second:#}");
+    assert_eq!(second["uploads_present"], 7, "{second:#}");
+
+    let run = neptune_core::Run::builder()
+        .home(dir.path().join("reader"))
+        .url(&url)
+        .api_token(&token)
+        .project("team/imported")
+        .custom_run_id(every)
+        .git_ref(neptune_core::GitRef::Disabled)
+        .open()
+        .unwrap();
+    let acc = run
+        .field("train/acc")
+        .float_series()
+        .unwrap()
+        .fetch_values()
+        .unwrap();
+    assert_eq!(acc.steps(), [10.0, 11.0, 12.5, 20.0]);
+    assert_eq!(
+        run.field("model/notes")
+            .file()
+            .unwrap()
+            .fetch_bytes()
+            .unwrap(),
+        b"staged in the folder"
+    );
+    assert_eq!(
+        run.tags().fetch().unwrap(),
+        BTreeSet::from(["b", "c", "d"].map(String::from))
+    );
+    run.stop().unwrap();
+}
