@@ -24,6 +24,9 @@ use crate::CliResult;
 /// the older `async/<id>/exec-…/` 3).
 const MAX_DEPTH: usize = 4;
 
+/// The folders the client keeps its run folders in, one per mode.
+const MODES: [&str; 3] = ["async", "offline", "sync"];
+
 /// Longest queue line read: a batch of the client is at most 100 MiB (its
 /// `NEPTUNE_MAX_BATCH_SIZE_BYTES` default), an image at most 15 MB before base64.
 const MAX_LINE: u64 = 128 << 20;
@@ -101,6 +104,15 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<RunFolder>) -> CliResult {
         }
     }
     dirs.sort();
+    // The client's mode folders, when there: our store may share `.neptune` with them.
+    let modes: Vec<PathBuf> = dirs
+        .iter()
+        .filter(|d| d.file_name().is_some_and(|n| MODES.iter().any(|m| n == *m)))
+        .cloned()
+        .collect();
+    if !modes.is_empty() {
+        dirs = modes;
+    }
     for d in dirs {
         walk(&d, depth + 1, found)?;
     }

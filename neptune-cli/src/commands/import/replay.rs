@@ -155,8 +155,17 @@ pub(crate) fn import_object(
         bar.inc(2 * bytes);
         return Ok(());
     }
+    let rows_before = report.rows;
     let plan = scan(folders, report, bar)?;
-    let mut run = RunImport::open(target, project, &first.container_id, report)?;
+    let mut run = match RunImport::open(target, project, &first.container_id, report) {
+        Ok(r) => r,
+        Err(e) => {
+            let n = report.rows - rows_before;
+            report.skip_n("run cannot be opened", n, || e.to_string());
+            bar.inc(folders.iter().map(folder::queue_bytes).sum());
+            return Ok(());
+        }
+    };
     stream(&mut run, folders, &plan, report, bar)?;
     for (path, p) in plan.paths {
         if let Some(kind) = p.kind {
