@@ -365,8 +365,13 @@ fn an_async_run_folder_left_by_a_killed_process_imports_from_its_queue() {
     let id = out["crashed"].as_str().unwrap();
     assert!(run_folder(&work, "async", id).join("data-1.log").exists());
 
-    let home = dir.path().join("home");
+    // Our store in the client's `.neptune`, as `neptune` defaults to from that folder.
+    let home = work.join(".neptune");
     let report = import(&home, &work, "team/rescued");
+    assert_eq!(
+        report["files"], 1,
+        "only the client's run folder: {report:#}"
+    );
     assert_eq!(report["runs_created"], 1, "{report:#}");
     assert_eq!(report["points"], 2, "{report:#}");
     let run = joined(&home, "team/rescued", id);
