@@ -124,14 +124,17 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
     assert_eq!(report["files"], 2, "two run folders: {report:#}");
     assert_eq!(report["runs_created"], 2, "{report:#}");
     assert_eq!(
-        report["points"], 18,
-        "loss 5, log 5, acc 4, cleared 1; the second run's loss 3: {report:#}"
+        report["points"], 20,
+        "loss 5, log 5, acc 4, bounded 2, cleared 1; the second run's loss 3: {report:#}"
     );
     assert_eq!(
         report["uploads"], 7,
         "2 images, 2 Files, 2 file-set uploads, an artifact: {report:#}"
     );
-    assert_eq!(report["fields"], 18, "{report:#}");
+    assert_eq!(
+        report["fields"], 20,
+        "12 of the first run, a copy, a series' settings; 6 of the second: {report:#}"
+    );
     let reasons = skipped_reasons(&report);
     for expected in [
         "unknown operation type \"FutureOp\"",
@@ -190,6 +193,7 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
                 + chrono::Duration::milliseconds(678)
         )
     );
+    assert_eq!(f("params/lr_copy"), Value::Float(0.125), "copied");
     assert_eq!(f("labels"), Value::String(r#"["x","y"]"#.into()));
     assert!(!run.exists("gone"), "deleted by the client");
     assert!(!run.exists("future") && !run.exists("cut"));
@@ -205,6 +209,20 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
     let acc = series("train/acc");
     assert_eq!(acc.steps(), [10.0, 11.0, 12.5, 20.0]);
     assert_eq!(acc.timestamps_ms().unwrap()[3], 1_700_000_000_250);
+    let bounded = series("train/bounded");
+    assert_eq!(
+        (bounded.steps(), bounded.values()),
+        (&[0.0, 1.0][..], &[0.25, 0.5][..])
+    );
+    let config = neptune_core::store::Store::open(&home)
+        .unwrap()
+        .series_config(run.id(), &FieldPath::parse("train/bounded").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (config.min, config.max, config.unit.as_deref()),
+        (Some(0.0), Some(1.0), Some("nats"))
+    );
     let cleared = series("cleared");
     assert_eq!(
         (cleared.steps(), cleared.values()),
@@ -258,7 +276,11 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
         n
     };
     assert_eq!(names(None), ["data"], "relative to the client's directory");
-    assert_eq!(names(Some("data")), ["a.txt", "b.txt", "sub"]);
+    assert_eq!(
+        names(Some("data")),
+        ["a.txt", "sub"],
+        "b.txt deleted by the client"
+    );
     assert_eq!(names(Some("data/sub")), ["c.txt"]);
     let artifact = run.field("artifacts/model").artifact().unwrap();
     let files = artifact.fetch_files_list().unwrap();
@@ -304,9 +326,9 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
     assert_eq!(again["runs_created"], 0, "{again:#}");
     assert_eq!(again["runs_resumed"], 2, "{again:#}");
     assert_eq!(again["points"], 0, "{again:#}");
-    assert_eq!(again["points_present"], 18, "{again:#}");
+    assert_eq!(again["points_present"], 20, "{again:#}");
     assert_eq!(again["fields"], 0, "{again:#}");
-    assert_eq!(again["fields_unchanged"], 18, "{again:#}");
+    assert_eq!(again["fields_unchanged"], 20, "{again:#}");
     assert_eq!(again["uploads"], 0, "{again:#}");
     assert_eq!(again["uploads_present"], 7, "{again:#}");
     let run = joined(&home, "team/folder", &every);
@@ -324,7 +346,7 @@ fn every_operation_of_an_offline_run_imports_and_a_second_import_changes_nothing
         ],
     );
     assert!(
-        text.contains("read 48 operations from 2 run folders"),
+        text.contains("read 53 operations from 2 run folders"),
         "{text}"
     );
     assert!(
@@ -524,7 +546,7 @@ fn a_folder_imports_into_a_team_server_once() {
     };
     let first = import();
     assert_eq!(first["runs_created"], 2, "{first:#}");
-    assert_eq!(first["points"], 18, "{first:#}");
+    assert_eq!(first["points"], 20, "{first:#}");
     assert_eq!(first["uploads"], 7, "{first:#}");
     let second = import();
     assert_eq!(second["points"], 0, "{second:#}");

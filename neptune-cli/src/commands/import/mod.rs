@@ -13,6 +13,7 @@ mod parquet;
 mod replay;
 mod report;
 mod run;
+mod run_files;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

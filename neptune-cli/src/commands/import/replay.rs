@@ -123,7 +123,11 @@ struct PathPlan {
     /// Operations on the path up to this one (a clear or a delete) are dropped.
     since: u64,
     fin: Final,
+    /// A FloatSeries' display range and unit (`ConfigFloatSeries`), kept through a clear.
+    config: Option<Config>,
 }
+
+type Config = (Option<f64>, Option<f64>, Option<String>);
 
 /// The first pass: the final state of every path, in path order.
 struct Plan {
@@ -166,6 +170,14 @@ pub(crate) fn import_object(
             return Ok(());
         }
     };
+    // Before any point, so that a series stored by an earlier import has its settings.
+    for (path, p) in &plan.paths {
+        if let (Some(Kind::FloatSeries), Some((min, max, unit))) = (p.kind, &p.config) {
+            if min.is_some() || max.is_some() || unit.is_some() {
+                run.configure_float_series(path, *min, *max, unit.clone(), report)?;
+            }
+        }
+    }
     stream(&mut run, folders, &plan, report, bar)?;
     for (path, p) in plan.paths {
         if let Some(kind) = p.kind {
@@ -229,6 +241,21 @@ fn scan(folders: &[RunFolder], report: &mut Report, bar: &ProgressBar) -> CliRes
     Ok(Plan { paths })
 }
 
+/// The assign that gives a field `v` (what a `CopyAttribute` of a value of the same run
+/// becomes, as the client resolves it when sending).
+fn assign_of(v: Value) -> Option<ClientOp> {
+    Some(match v {
+        Value::Float(value) => ClientOp::AssignFloat { value },
+        Value::Integer(value) => ClientOp::AssignInt { value },
+        Value::Boolean(value) => ClientOp::AssignBool { value },
+        Value::String(value) => ClientOp::AssignString { value },
+        Value::Datetime(t) => ClientOp::AssignDatetime {
+            value: t.timestamp_millis(),
+        },
+        _ => return None,
+    })
+}
+
 /// Applies one operation to the plan of its path.
 fn fold(
     paths: &mut BTreeMap<String, PathPlan>,
@@ -239,23 +266,39 @@ fn fold(
     report: &mut Report,
 ) {
     use ClientOp as O;
-    if let O::CopyAttribute {
-        container_id,
-        source_path,
-    } = &op
-    {
-        report.skip(
-            "CopyAttribute: the value is copied from another object on the service, not \
-             in the folder",
-            || format!("{path} from {container_id}/{}", source_path.join("/")),
-        );
-        return;
-    }
+    let op = match op {
+        O::CopyAttribute {
+            container_id,
+            source_path,
+        } => {
+            let source = source_path.join("/");
+            let value = (container_id == folder.container_id)
+                .then(|| paths.get(&source))
+                .flatten()
+                .and_then(|p| match &p.fin {
+                    Final::Value(v) => Some(v.clone()),
+                    _ => None,
+                });
+            match value.and_then(assign_of) {
+                Some(assign) => assign,
+                None => {
+                    report.skip(
+                        "CopyAttribute: the value to copy is not in the folder (another \
+                         object's, or not a single value)",
+                        || format!("{path} from {container_id}/{source}"),
+                    );
+                    return;
+                }
+            }
+        }
+        op => op,
+    };
     let kind = Kind::of(&op);
     let plan = paths.entry(path.clone()).or_insert(PathPlan {
         kind: None,
         since: 0,
         fin: Final::Streamed,
+        config: None,
     });
     match (plan.kind, kind) {
         (_, None) => {
@@ -263,6 +306,7 @@ fn fold(
                 kind: None,
                 since: seq,
                 fin: Final::Streamed,
+                config: None,
             };
             return;
         }
@@ -301,15 +345,7 @@ fn fold(
         }
         O::ClearFloatLog {} | O::ClearStringLog {} | O::ClearImageLog {} => plan.since = seq,
         O::LogFloats { .. } | O::LogStrings { .. } | O::LogImages { .. } => {}
-        O::ConfigFloatSeries { min, max, unit } => {
-            if min.is_some() || max.is_some() || unit.is_some() {
-                report.skip(
-                    "ConfigFloatSeries: a FloatSeries' display range and unit are not \
-                     imported",
-                    || format!("{path}: min {min:?}, max {max:?}, unit {unit:?}"),
-                );
-            }
-        }
+        O::ConfigFloatSeries { min, max, unit } => plan.config = Some((min, max, unit)),
         O::AddStrings { values } => {
             if let Final::Set(s) = &mut plan.fin {
                 s.extend(values);

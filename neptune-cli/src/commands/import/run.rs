@@ -24,7 +24,7 @@ use std::path::{Component, Path, PathBuf};
 use chrono::DateTime;
 use neptune_core::{
     Backend, FieldPath, FieldType, File, FileLogOptions, FileSeriesHandle, FloatSeriesHandle,
-    GitRef, LogOptions, Mode, Run, StringSeriesHandle, Value,
+    GitRef, LogOptions, Mode, Operation, Run, StringSeriesHandle, Value,
 };
 use sha2::{Digest, Sha256};
 
@@ -100,10 +100,10 @@ pub(crate) struct RunImport {
     pub project: String,
     pub run_id: String,
     exported_project: String,
-    run: Run,
-    backend: Backend,
+    pub(super) run: Run,
+    pub(super) backend: Backend,
     values: HashMap<String, Value>,
-    types: HashMap<String, FieldType>,
+    pub(super) types: HashMap<String, FieldType>,
     series: Vec<SeriesState>,
     series_index: HashMap<String, usize>,
     /// The series of the previous row: points of one series come in long runs of rows.
@@ -111,10 +111,12 @@ pub(crate) struct RunImport {
     files: HashMap<String, Vec<FileEntry>>,
     /// FileSeries written: the handle (or why not), the last step stored before this import,
     /// and the last step written by it.
-    file_series: HashMap<String, FileSeriesState>,
+    pub(super) file_series: HashMap<String, FileSeriesState>,
 }
 
-type FileSeriesState = (Result<FileSeriesHandle, String>, Option<f64>, Option<f64>);
+/// A FileSeries being written: its handle (or why not), the last step stored before this
+/// import, and the last step written by it.
+pub(super) type FileSeriesState = (Result<FileSeriesHandle, String>, Option<f64>, Option<f64>);
 
 /// A series point's value: its type says the series' type.
 #[derive(Clone, Copy, Debug)]
@@ -136,7 +138,7 @@ fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn sha256_hex(path: &Path) -> std::io::Result<String> {
+pub(super) fn sha256_hex(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -150,7 +152,7 @@ fn sha256_hex(path: &Path) -> std::io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -217,7 +219,7 @@ impl RunImport {
         self.run_id == run_id && self.exported_project == project
     }
 
-    fn example(&self, exported: &str) -> String {
+    pub(super) fn example(&self, exported: &str) -> String {
         format!("{} {exported} in {}", self.run_id, self.project)
     }
 
@@ -399,6 +401,42 @@ impl RunImport {
         Ok(())
     }
 
+    /// Sets the display range and unit of the FloatSeries at `exported`, when this import
+    /// creates it; a series stored before has them already (they are written before its
+    /// first point: [`neptune_core::Reader`] does not return them to compare).
+    pub(crate) fn configure_float_series(
+        &mut self,
+        exported: &str,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: Option<String>,
+        report: &mut Report,
+    ) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::FloatSeries) {
+            report.fields_unchanged += 1;
+            return Ok(());
+        }
+        let op = Operation::ConfigFloatSeries {
+            path: FieldPath::parse(&path)?,
+            min,
+            max,
+            unit,
+        };
+        match self.backend.writer().execute(self.run.id(), &[op]) {
+            Ok(rejected) => match rejected.first() {
+                None => report.fields += 1,
+                Some(r) => report.skip("float_series display settings refused", || {
+                    format!("{path}: {}", r.reason)
+                }),
+            },
+            Err(e) => report.skip("float_series display settings refused", || {
+                format!("{path}: {e}")
+            }),
+        }
+        Ok(())
+    }
+
     fn atom(
         &mut self,
         b: &Batch<'_>,
@@ -524,178 +562,6 @@ impl RunImport {
             }
             "file" => self.upload(exported, File::new(&file), report),
             _ => self.upload_set(exported, &[file.to_string_lossy().into_owned()], report),
-        }
-    }
-
-    /// Uploads `file` to the File at `exported`, unless the stored file has the same content.
-    pub(crate) fn upload(&mut self, exported: &str, file: File, report: &mut Report) -> CliResult {
-        let path = target_path(exported);
-        if self.types.get(&path) == Some(&FieldType::File) {
-            let stored = self
-                .backend
-                .reader()
-                .file_ref(self.run.id(), &FieldPath::parse(&path)?)?;
-            let digest = match file.path() {
-                Some(p) => {
-                    sha256_hex(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
-                }
-                None => hex(&Sha256::digest(file.read_all()?)),
-            };
-            if stored.is_some_and(|f| f.digest == digest) {
-                report.uploads_present += 1;
-                return Ok(());
-            }
-        }
-        let r = self.run.field(&path).file().and_then(|h| h.upload(file));
-        self.uploaded(r, "file", report);
-        Ok(())
-    }
-
-    /// Uploads the files matching `globs` to the FileSet at `exported` (added to it unless
-    /// `reset`), unless the run already has that FileSet.
-    pub(crate) fn upload_set(
-        &mut self,
-        exported: &str,
-        globs: &[String],
-        report: &mut Report,
-    ) -> CliResult {
-        self.upload_set_with(exported, globs, true, report)
-    }
-
-    /// [`upload_set`](Self::upload_set); `reset: false` adds to what the set has from this
-    /// import (a FileSet stored before it is still left as it is).
-    pub(crate) fn upload_set_with(
-        &mut self,
-        exported: &str,
-        globs: &[String],
-        reset: bool,
-        report: &mut Report,
-    ) -> CliResult {
-        let path = target_path(exported);
-        if self.types.get(&path) == Some(&FieldType::FileSet) {
-            report.uploads_present += 1;
-            return Ok(());
-        }
-        let r = self.run.field(&path).file_set().and_then(|h| {
-            if reset {
-                h.assign(globs.to_vec())
-            } else {
-                h.upload_files(globs.to_vec())
-            }
-        });
-        self.uploaded(r, "file_set", report);
-        Ok(())
-    }
-
-    /// Appends `file` to the FileSeries at `exported` (a target path), unless the store already
-    /// holds its step; entries must come in increasing step order.
-    pub(crate) fn file_point(
-        &mut self,
-        path: &str,
-        file: File,
-        opts: FileLogOptions,
-        step: f64,
-        report: &mut Report,
-    ) -> CliResult {
-        if !self.file_series.contains_key(path) {
-            let stored = if self.types.contains_key(path) {
-                self.backend
-                    .reader()
-                    .file_points(self.run.id(), &FieldPath::parse(path)?)?
-                    .last()
-                    .and_then(|p| p.step)
-            } else {
-                None
-            };
-            let handle = self
-                .run
-                .field(path)
-                .file_series()
-                .map_err(|e| e.to_string());
-            self.file_series
-                .insert(path.to_owned(), (handle, stored, None));
-        }
-        let Some((handle, stored, last)) = self.file_series.get_mut(path) else {
-            return Ok(());
-        };
-        let handle = match handle {
-            Ok(h) => h,
-            Err(e) => {
-                let e = e.clone();
-                report.skip("file_series: the field cannot be written", || e);
-                return Ok(());
-            }
-        };
-        if stored.is_some_and(|s| step <= s) {
-            report.uploads_present += 1;
-            return Ok(());
-        }
-        if last.is_some_and(|l| step <= l) {
-            report.skip("file_series entries with the same step", || {
-                format!("{path} at step {step}")
-            });
-            return Ok(());
-        }
-        match handle.append_with(file, opts.step(step)) {
-            Ok(()) => {
-                report.uploads += 1;
-                *last = Some(step);
-            }
-            Err(err) => report.skip("file_series entry refused", || err.to_string()),
-        }
-        Ok(())
-    }
-
-    /// Deletes `files` from the FileSet at `exported`, unless the set was stored before this
-    /// import (then it is left as it is).
-    pub(crate) fn delete_set_files(
-        &mut self,
-        exported: &str,
-        files: &[String],
-        report: &mut Report,
-    ) -> CliResult {
-        let path = target_path(exported);
-        if self.types.get(&path) == Some(&FieldType::FileSet) {
-            return Ok(());
-        }
-        if let Err(e) = self
-            .run
-            .field(&path)
-            .file_set()
-            .and_then(|h| h.delete_files(files.to_vec()))
-        {
-            report.skip("file_set delete refused", || e.to_string());
-        }
-        Ok(())
-    }
-
-    /// Tracks the files of `entries` (source, destination inside the artifact) in the
-    /// Artifact at `exported`, unless the run already has that Artifact.
-    pub(crate) fn track(
-        &mut self,
-        exported: &str,
-        entries: &[(String, Option<String>)],
-        report: &mut Report,
-    ) -> CliResult {
-        let path = target_path(exported);
-        if self.types.get(&path) == Some(&FieldType::Artifact) {
-            report.uploads_present += 1;
-            return Ok(());
-        }
-        let field = self.run.field(&path);
-        let r = field.artifact().and_then(|h| {
-            entries
-                .iter()
-                .try_for_each(|(src, dest)| h.track_files(src, dest.as_deref()))
-        });
-        self.uploaded(r, "artifact", report);
-        Ok(())
-    }
-
-    fn uploaded(&self, r: neptune_core::Result<()>, kind: &str, report: &mut Report) {
-        match r {
-            Ok(()) => report.uploads += 1,
-            Err(e) => report.skip(format!("{kind} upload refused"), || e.to_string()),
         }
     }
 
