@@ -4,7 +4,7 @@
 //! The queue is read twice, streamed. The first pass folds every operation into what each
 //! field holds at the end, as the original service would have applied them: an assign keeps
 //! the last value; tags and string sets add and remove; a clear or a delete drops what came
-//! before it on that path; an operation of another type than the field already has is refused
+//! before it on that path; a copy of a value of the same run is an assign of that value; an operation of another type than the field already has is refused
 //! (the service refused it too) and reported. The second pass writes the series points that
 //! survive, with the step the service would have given (the last step + 1 when the client
 //! sent none: [`neptune_core::rules::assigned_step`]), so that a second import finds them;
