@@ -2,11 +2,13 @@
 //!
 //! `neptune import neptune-folder PATH` replays the run folders that the Python client (1.x)
 //! left in its `.neptune/` folder (offline runs, and async runs it could not send), see
-//! [`replay`]. `neptune import parquet DIR…` reads the official exporter's output (`neptune-exporter`:
+//! [`replay`].
+//!
+//! `neptune import parquet DIR…` reads the official exporter's output (`neptune-exporter`:
 //! `<data>/<project>/<run>_part_<n>.parquet`, files under `<files>/<project>/…`), streamed one
 //! record batch at a time, into the embedded store (`--home`, `NEPTUNE_HOME`) or the server of
 //! `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`). Importing twice changes nothing, and an import
-//! killed half-way finishes when run again; see [`run`] for how each type is mapped.
+//! killed half-way finishes when run again; see [`run`](mod@run) for how each type is mapped.
 
 mod folder;
 mod parquet;
