@@ -226,7 +226,8 @@ enum Command {
         #[arg(long, default_value_t = 8090)]
         port: u16,
     },
-    /// Imports history from the original service (its exporter's Parquet files).
+    /// Imports history from the original service: its exporter's Parquet files, or the
+    /// Python client's `.neptune` folder.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
     /// Runs a team server (as `neptune-server` does) on the store in --data.

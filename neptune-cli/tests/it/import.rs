@@ -54,7 +54,7 @@ fn import_json(home: &Path, data: &Path) -> J {
 }
 
 /// The run the import made for an exported run (joined by its custom run id; writes nothing).
-fn joined(home: &Path, project: &str, run_id: &str) -> Run {
+pub(crate) fn joined(home: &Path, project: &str, run_id: &str) -> Run {
     Run::builder()
         .home(home)
         .project(project)
@@ -64,7 +64,7 @@ fn joined(home: &Path, project: &str, run_id: &str) -> Run {
         .unwrap()
 }
 
-fn skipped_reasons(report: &J) -> Vec<String> {
+pub(crate) fn skipped_reasons(report: &J) -> Vec<String> {
     report["skipped"]
         .as_array()
         .unwrap()
@@ -74,7 +74,7 @@ fn skipped_reasons(report: &J) -> Vec<String> {
 }
 
 /// Every single-value field of the run, except the times and state the store keeps.
-fn values(home: &Path, run: &Run) -> Vec<(String, Value)> {
+pub(crate) fn values(home: &Path, run: &Run) -> Vec<(String, Value)> {
     run.wait().unwrap();
     let store = neptune_core::store::Store::open(home).unwrap();
     let backend: &dyn neptune_core::Reader = &store;

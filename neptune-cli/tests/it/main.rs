@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod import;
+mod import_folder;
 mod limits;
 mod newcomer;
 mod sync;

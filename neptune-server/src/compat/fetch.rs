@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
-use chrono::{DateTime, SecondsFormat, Utc};
 use neptune_core::backend::SeriesPage;
 use neptune_core::rules::SERIES_PAGE;
 use neptune_core::{FieldPath, FieldType, Reader, Value as FieldValue};
@@ -17,66 +16,10 @@ use serde_json::{json, Value};
 
 use super::auth::bearer_grant;
 use super::objects::{check_object, IdQuery};
+use super::reply::{self, type_name};
 use super::{blocking, CompatError, CompatResult, St};
 use crate::extract::{Path, Query, ReadToken};
 use crate::tokens::{Grant, Scope};
-
-/// The client's name of a field type.
-fn type_name(t: FieldType) -> &'static str {
-    match t {
-        FieldType::Float => "float",
-        FieldType::Integer => "int",
-        FieldType::Boolean => "bool",
-        FieldType::String => "string",
-        FieldType::Datetime => "datetime",
-        FieldType::FloatSeries => "floatSeries",
-        FieldType::StringSeries => "stringSeries",
-        FieldType::FileSeries => "imageSeries",
-        FieldType::File => "file",
-        FieldType::FileSet => "fileSet",
-        FieldType::StringSet => "stringSet",
-        FieldType::Artifact => "artifact",
-        FieldType::GitRef => "gitRef",
-        FieldType::RunState => "experimentState",
-        _ => "unknown",
-    }
-}
-
-fn datetime(d: &DateTime<Utc>) -> String {
-    d.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// A single value as the client's `value`.
-fn value_json(v: &FieldValue) -> Value {
-    match v {
-        FieldValue::Float(x) => json!(x),
-        FieldValue::Integer(x) => json!(x),
-        FieldValue::Boolean(x) => json!(x),
-        FieldValue::String(x) | FieldValue::Artifact(x) => json!(x),
-        FieldValue::Datetime(d) => json!(datetime(d)),
-        FieldValue::StringSet(set) => json!(set),
-        FieldValue::RunState(s) => json!(match s {
-            neptune_core::RunState::Active => "running",
-            _ => "idle",
-        }),
-        _ => Value::Null,
-    }
-}
-
-fn props_key(t: FieldType) -> Option<&'static str> {
-    Some(match t {
-        FieldType::Float => "floatProperties",
-        FieldType::Integer => "intProperties",
-        FieldType::Boolean => "boolProperties",
-        FieldType::String => "stringProperties",
-        FieldType::Datetime => "datetimeProperties",
-        FieldType::RunState => "experimentStateProperties",
-        FieldType::StringSet => "stringSetProperties",
-        FieldType::FloatSeries => "floatSeriesProperties",
-        FieldType::StringSeries => "stringSeriesProperties",
-        _ => return None,
-    })
-}
 
 /// `getExperimentAttributes`: every field with its type and, for values, sets and value
 /// series, what the client shows of it.
@@ -97,22 +40,18 @@ pub(super) async fn attributes(
         let mut out = Vec::new();
         for (path, t) in s.store.fetch_structure(&id)? {
             let name = path.to_string();
-            let mut a = json!({"name": name, "type": type_name(t)});
-            if let Some(key) = props_key(t) {
-                let props = match t {
-                    FieldType::FloatSeries | FieldType::StringSeries => {
-                        let info = s.store.fetch_series_info(&id, &path)?;
-                        let last = info.and_then(|i| i.last).map(|v| value_json(&v));
-                        json!({"name": name, "type": type_name(t), "last": last})
-                    }
-                    FieldType::StringSet => {
-                        json!({"name": name, "type": type_name(t), "values": values.get(&name).map(value_json)})
-                    }
-                    _ => json!({"name": name, "type": type_name(t), "value": values.get(&name).map(value_json)}),
-                };
-                a[key] = props;
-            }
-            out.push(a);
+            let series = match t {
+                FieldType::FloatSeries | FieldType::StringSeries => {
+                    s.store.fetch_series_info(&id, &path)?
+                }
+                _ => None,
+            };
+            out.push(reply::listed_attribute(
+                &name,
+                t,
+                values.get(&name),
+                series.as_ref(),
+            ));
         }
         Ok(Json(json!({"attributes": out})))
     })
@@ -164,18 +103,14 @@ pub(super) async fn attribute(
     blocking(move || {
         let (id, _) = check_object(&s, &grant, &q.id)?;
         let name = path.to_string();
-        let base = json!({"name": name, "type": type_name(want)});
-        let mut out = base;
-        match want {
+        let out = match want {
             FieldType::File => {
                 let f = s
                     .store
                     .file_ref(&id, &path)?
                     .ok_or_else(|| missing(&name, "File"))?;
-                let leaf = name.rsplit('/').next().unwrap_or(&name).to_owned();
-                out["name"] = json!(leaf);
-                out["ext"] = json!(f.extension);
-                out["size"] = json!(f.size);
+                let leaf = name.rsplit('/').next().unwrap_or(&name);
+                json!({"name": leaf, "type": type_name(want), "ext": f.extension, "size": f.size})
             }
             FieldType::FloatSeries | FieldType::StringSeries => {
                 let info = s
@@ -183,8 +118,9 @@ pub(super) async fn attribute(
                     .fetch_series_info(&id, &path)?
                     .filter(|i| i.field_type == want)
                     .ok_or_else(|| missing(&name, type_name(want)))?;
-                out["last"] = info.last.as_ref().map(value_json).unwrap_or(Value::Null);
+                let mut out = reply::attribute(&name, want, None, Some(&info));
                 out["lastStep"] = json!(info.last_step);
+                out
             }
             _ => {
                 let v = s
@@ -192,14 +128,9 @@ pub(super) async fn attribute(
                     .fetch_value(&id, &path)?
                     .filter(|v| v.field_type() == Some(want))
                     .ok_or_else(|| missing(&name, type_name(want)))?;
-                let key = if want == FieldType::StringSet {
-                    "values"
-                } else {
-                    "value"
-                };
-                out[key] = value_json(&v);
+                reply::attribute(&name, want, Some(&v), None)
             }
-        }
+        };
         Ok(Json(out))
     })
     .await

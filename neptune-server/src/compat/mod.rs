@@ -30,6 +30,7 @@ pub mod auth;
 mod fetch;
 mod objects;
 mod ops;
+mod reply;
 mod swagger;
 mod tar;
 mod upload;

@@ -11,48 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::bearer_grant;
+use super::reply;
 use super::{blocking, CompatError, CompatResult, St};
 use crate::extract::Query;
 use crate::tokens::{Grant, Scope};
-
-/// The client's name of a kind of object.
-pub(super) fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Run => "run",
-        ObjectKind::Model => "model",
-        ObjectKind::ModelVersion => "modelVersion",
-        ObjectKind::Project => "project",
-    }
-}
-
-fn workspace_and_name(project: &str) -> (&str, &str) {
-    project.rsplit_once('/').unwrap_or(("", project))
-}
-
-fn project_json(project: &str) -> Value {
-    let (ws, name) = workspace_and_name(project);
-    json!({
-        "id": project,
-        "name": name,
-        "organizationName": ws,
-        "organizationId": ws,
-        "projectKey": name.to_uppercase(),
-        "version": 2,
-    })
-}
-
-fn experiment_json(id: &str, kind: ObjectKind, project: &str) -> Value {
-    let (ws, name) = workspace_and_name(project);
-    json!({
-        "id": id,
-        "shortId": id,
-        "type": kind_name(kind),
-        "organizationName": ws,
-        "projectName": name,
-        "projectId": project,
-        "trashed": false,
-    })
-}
 
 #[derive(Deserialize)]
 pub(super) struct ProjectQuery {
@@ -73,7 +35,7 @@ pub(super) async fn get_project(
             q.project, grant.project
         )));
     }
-    Ok(Json(project_json(&grant.project)))
+    Ok(Json(reply::project(&grant.project)))
 }
 
 #[derive(Deserialize)]
@@ -91,11 +53,14 @@ pub(super) async fn list_projects(
     Query(q): Query<ListQuery>,
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
-    let (ws, name) = workspace_and_name(&grant.project);
+    let (ws, name) = (
+        reply::workspace(&grant.project),
+        reply::project_name(&grant.project),
+    );
     let shown = q.workspace.as_deref().is_none_or(|w| w == ws)
         && q.search.as_deref().is_none_or(|t| name.contains(t));
     let entries: Vec<Value> = if shown {
-        vec![project_json(&grant.project)]
+        vec![reply::project(&grant.project)]
     } else {
         Vec::new()
     };
@@ -110,7 +75,7 @@ pub(super) async fn list_organizations(
     headers: HeaderMap,
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
-    let (ws, _) = workspace_and_name(&grant.project);
+    let ws = reply::workspace(&grant.project);
     Ok(Json(json!([{"id": ws, "name": ws}])))
 }
 
@@ -168,7 +133,7 @@ pub(super) async fn create_experiment(
             owner: "python-client".into(),
             read_only: false,
         })?;
-        Ok(Json(experiment_json(&info.id, info.kind, &info.project)))
+        Ok(Json(reply::experiment(&info.id, info.kind, &info.project)))
     })
     .await
 }
@@ -212,7 +177,7 @@ pub(super) async fn get_experiment(
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
     blocking(move || {
         let (id, kind) = check_object(&s, &grant, &q.id)?;
-        Ok(Json(experiment_json(&id, kind, &grant.project)))
+        Ok(Json(reply::experiment(&id, kind, &grant.project)))
     })
     .await
 }

@@ -1,14 +1,21 @@
 //! `neptune import`: history from the original hosted service.
 //!
+//! `neptune import neptune-folder PATH` replays the run folders that the Python client (1.x)
+//! left in its `.neptune/` folder (offline runs, and async runs it could not send), see
+//! [`replay`].
+//!
 //! `neptune import parquet DIR…` reads the official exporter's output (`neptune-exporter`:
 //! `<data>/<project>/<run>_part_<n>.parquet`, files under `<files>/<project>/…`), streamed one
 //! record batch at a time, into the embedded store (`--home`, `NEPTUNE_HOME`) or the server of
 //! `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`). Importing twice changes nothing, and an import
-//! killed half-way finishes when run again; see [`run`] for how each type is mapped.
+//! killed half-way finishes when run again; see [`run`](mod@run) for how each type is mapped.
 
+mod folder;
 mod parquet;
+mod replay;
 mod report;
 mod run;
+mod run_files;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,26 +50,75 @@ pub(crate) enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The Python client's local folder (`.neptune/`, or one run folder in it): every run
+    /// folder (offline, async, sync) becomes a run, found again by its custom run id = the
+    /// client's run id (the UUID in the folder's name). File-set globs that the client saved
+    /// relative paths for are read relative to the working directory, as the client did: run
+    /// the import where the script ran.
+    NeptuneFolder {
+        /// The `.neptune` folder (or `.neptune/offline`, or one `run__…` folder).
+        path: PathBuf,
+        /// The project the runs go to (the client's folders do not name one).
+        #[arg(long, short = 'p', env = "NEPTUNE_PROJECT", default_value = neptune_core::DEFAULT_PROJECT)]
+        project: String,
+        /// Print the final report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs `neptune import …`.
 pub(crate) fn run(home: &Path, cmd: ImportCommand) -> CliResult {
-    match cmd {
+    let (report, json) = match cmd {
         ImportCommand::Parquet {
             paths,
             files,
             project,
             json,
-        } => {
-            let report = import_parquet(home, &paths, files.as_deref(), project)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report.to_json())?);
-            } else {
-                print!("{report}");
-            }
-            Ok(())
-        }
+        } => (
+            import_parquet(home, &paths, files.as_deref(), project)?,
+            json,
+        ),
+        ImportCommand::NeptuneFolder {
+            path,
+            project,
+            json,
+        } => (import_folder(home, &path, &project)?, json),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{report}");
     }
+    Ok(())
+}
+
+/// Imports the run folders below `path`, one run after another.
+fn import_folder(home: &Path, path: &Path, project: &str) -> CliResult<Report> {
+    let groups = folder::discover(path)?;
+    if groups.is_empty() {
+        return Err(format!(
+            "no run folders (with data-<N>.log) under {}; give the Python client's .neptune \
+             folder",
+            path.display()
+        )
+        .into());
+    }
+    let mut report = Report::folders();
+    let total: u64 = groups.iter().flatten().map(folder::queue_bytes).sum();
+    // Each queue is read twice.
+    let bar = progress(2 * total, "bytes");
+    let (backend, _location) = backend(home)?;
+    let target = Target {
+        backend,
+        file_roots: Vec::new(),
+        project: None,
+    };
+    for g in &groups {
+        replay::import_object(&target, project, g, &mut report, &bar)?;
+    }
+    bar.finish_and_clear();
+    Ok(report)
 }
 
 /// The server of `NEPTUNE_URL` (with `NEPTUNE_API_TOKEN`), else the embedded store in `home`
@@ -107,12 +163,12 @@ fn file_roots(parquet: &Path, files: Option<&Path>) -> Vec<PathBuf> {
     roots
 }
 
-fn progress(total: u64) -> ProgressBar {
+fn progress(total: u64, unit: &str) -> ProgressBar {
     // Hidden when stderr is not a terminal.
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} importing {bar:30} {human_pos}/{human_len} rows ({eta} left)",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} importing {{bar:30}} {{human_pos}}/{{human_len}} {unit} ({{eta}} left)"
+    )) {
         bar.set_style(style);
     }
     bar
@@ -154,7 +210,7 @@ fn import_parquet(
         .map_or(1, usize::from)
         .clamp(1, 4)
         .min(groups.len());
-    let bar = progress(total);
+    let bar = progress(total, "rows");
     let next = AtomicUsize::new(0);
     let results: Vec<Result<Report, String>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)

@@ -6,6 +6,8 @@ use std::fmt;
 /// Counts of one import, and the rows skipped, grouped by reason.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
+    /// Run folders of the Python client rather than Parquet files were read.
+    pub from_folders: bool,
     pub files: u64,
     pub rows: u64,
     pub runs_created: u64,
@@ -29,6 +31,15 @@ pub(crate) struct Report {
 }
 
 impl Report {
+    /// The report of an import of the Python client's folders: `files` counts run folders,
+    /// `rows` queue operations.
+    pub(crate) fn folders() -> Report {
+        Report {
+            from_folders: true,
+            ..Report::default()
+        }
+    }
+
     /// Records a skipped row: `reason` groups rows (no paths in it), `example` names one.
     pub(crate) fn skip(&mut self, reason: impl Into<String>, example: impl FnOnce() -> String) {
         self.skip_n(reason, 1, example);
@@ -120,11 +131,19 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "read {} rows from {} Parquet files",
-            self.rows, self.files
-        )?;
+        if self.from_folders {
+            writeln!(
+                f,
+                "read {} operations from {} run folders",
+                self.rows, self.files
+            )?;
+        } else {
+            writeln!(
+                f,
+                "read {} rows from {} Parquet files",
+                self.rows, self.files
+            )?;
+        }
         writeln!(
             f,
             "runs:   {} created, {} already there (resumed)",

@@ -23,8 +23,8 @@ use std::path::{Component, Path, PathBuf};
 
 use chrono::DateTime;
 use neptune_core::{
-    Backend, FieldPath, FieldType, File, FileLogOptions, FloatSeriesHandle, GitRef, LogOptions,
-    Mode, Run, StringSeriesHandle, Value,
+    Backend, FieldPath, FieldType, File, FileLogOptions, FileSeriesHandle, FloatSeriesHandle,
+    GitRef, LogOptions, Mode, Operation, Run, StringSeriesHandle, Value,
 };
 use sha2::{Digest, Sha256};
 
@@ -100,22 +100,45 @@ pub(crate) struct RunImport {
     pub project: String,
     pub run_id: String,
     exported_project: String,
-    run: Run,
-    backend: Backend,
+    pub(super) run: Run,
+    pub(super) backend: Backend,
     values: HashMap<String, Value>,
-    types: HashMap<String, FieldType>,
+    pub(super) types: HashMap<String, FieldType>,
     series: Vec<SeriesState>,
     series_index: HashMap<String, usize>,
     /// The series of the previous row: points of one series come in long runs of rows.
     current: Option<usize>,
     files: HashMap<String, Vec<FileEntry>>,
+    /// FileSeries written: the handle (or why not), the last step stored before this import,
+    /// and the last step written by it.
+    pub(super) file_series: HashMap<String, FileSeriesState>,
+}
+
+/// A FileSeries being written: its handle (or why not), the last step stored before this
+/// import, and the last step written by it.
+pub(super) type FileSeriesState = (Result<FileSeriesHandle, String>, Option<f64>, Option<f64>);
+
+/// A series point's value: its type says the series' type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PointValue<'a> {
+    Float(f64),
+    String(&'a str),
+}
+
+impl PointValue<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            PointValue::Float(_) => "float_series",
+            PointValue::String(_) => "string_series",
+        }
+    }
 }
 
 fn seconds(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn sha256_hex(path: &Path) -> std::io::Result<String> {
+pub(super) fn sha256_hex(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -126,7 +149,11 @@ fn sha256_hex(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&h.finalize()))
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl RunImport {
@@ -183,6 +210,7 @@ impl RunImport {
             series_index: HashMap::new(),
             current: None,
             files: HashMap::new(),
+            file_series: HashMap::new(),
         })
     }
 
@@ -191,7 +219,7 @@ impl RunImport {
         self.run_id == run_id && self.exported_project == project
     }
 
-    fn example(&self, exported: &str) -> String {
+    pub(super) fn example(&self, exported: &str) -> String {
         format!("{} {exported} in {}", self.run_id, self.project)
     }
 
@@ -304,40 +332,107 @@ impl RunImport {
             );
             return Ok(());
         };
+        let value = if kind == "float_series" {
+            b.float(i).map(PointValue::Float)
+        } else {
+            b.string(i).map(PointValue::String)
+        };
+        let Some(value) = value else {
+            report.skip(format!("{kind} row without a value"), || {
+                self.example(exported)
+            });
+            return Ok(());
+        };
+        let timestamp = b.timestamp(i).map(seconds);
+        self.append(exported, step_f, timestamp, value, report)
+    }
+
+    /// Appends one point to the FloatSeries or StringSeries at `exported` (its type is the
+    /// value's): skipped when the store already holds the step (an earlier import), refused
+    /// when the step is not after the previous point written.
+    pub(crate) fn append(
+        &mut self,
+        exported: &str,
+        step: f64,
+        timestamp: Option<f64>,
+        value: PointValue<'_>,
+        report: &mut Report,
+    ) -> CliResult {
+        let kind = value.kind();
         let idx = self.series_state(exported, kind)?;
         let s = &self.series[idx];
-        if s.stored.is_some_and(|last| step_f <= last) {
+        if s.stored.is_some_and(|last| step <= last) {
             report.points_present += 1;
             return Ok(());
         }
-        if s.written.is_some_and(|last| step_f <= last) {
+        if s.written.is_some_and(|last| step <= last) {
             report.skip("step not after the previous point of its series", || {
                 format!("{} at step {step}", self.example(exported))
             });
             return Ok(());
         }
-        let mut opts = LogOptions::new().step(step_f);
-        if let Some(ms) = b.timestamp(i) {
-            opts = opts.timestamp(seconds(ms));
+        let mut opts = LogOptions::new().step(step);
+        if let Some(t) = timestamp {
+            opts = opts.timestamp(t);
         }
-        let r = match &s.handle {
-            Series::Float(h) => b.float(i).map(|v| h.append_with(v, opts)),
-            Series::String(h) => b.string(i).map(|v| h.append_with(v, opts)),
-            Series::Refused(e) => {
+        let r = match (&s.handle, value) {
+            (Series::Float(h), PointValue::Float(v)) => h.append_with(v, opts),
+            (Series::String(h), PointValue::String(v)) => h.append_with(v, opts),
+            (Series::Refused(e), _) => {
                 let e = e.clone();
                 report.skip(format!("{kind}: the field cannot be written"), || e);
                 return Ok(());
             }
+            _ => {
+                report.skip(
+                    format!("{kind}: the field holds another series type"),
+                    || self.example(exported),
+                );
+                return Ok(());
+            }
         };
         match r {
-            None => report.skip(format!("{kind} row without a value"), || {
-                self.example(exported)
-            }),
-            Some(Ok(())) => {
+            Ok(()) => {
                 report.points += 1;
-                self.series[idx].written = Some(step_f);
+                self.series[idx].written = Some(step);
             }
-            Some(Err(e)) => report.skip(format!("{kind} point refused"), || e.to_string()),
+            Err(e) => report.skip(format!("{kind} point refused"), || e.to_string()),
+        }
+        Ok(())
+    }
+
+    /// Sets the display range and unit of the FloatSeries at `exported`, when this import
+    /// creates it; a series stored before has them already (they are written before its
+    /// first point: [`neptune_core::Reader`] does not return them to compare).
+    pub(crate) fn configure_float_series(
+        &mut self,
+        exported: &str,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: Option<String>,
+        report: &mut Report,
+    ) -> CliResult {
+        let path = target_path(exported);
+        if self.types.get(&path) == Some(&FieldType::FloatSeries) {
+            report.fields_unchanged += 1;
+            return Ok(());
+        }
+        let op = Operation::ConfigFloatSeries {
+            path: FieldPath::parse(&path)?,
+            min,
+            max,
+            unit,
+        };
+        match self.backend.writer().execute(self.run.id(), &[op]) {
+            Ok(rejected) => match rejected.first() {
+                None => report.fields += 1,
+                Some(r) => report.skip("float_series display settings refused", || {
+                    format!("{path}: {}", r.reason)
+                }),
+            },
+            Err(e) => report.skip("float_series display settings refused", || {
+                format!("{path}: {e}")
+            }),
         }
         Ok(())
     }
@@ -369,6 +464,17 @@ impl RunImport {
             });
             return Ok(());
         };
+        self.assign(exported, kind, value, report)
+    }
+
+    /// Assigns a single value (a StringSet adds tags), unless the field already holds it.
+    pub(crate) fn assign(
+        &mut self,
+        exported: &str,
+        kind: &str,
+        value: Value,
+        report: &mut Report,
+    ) -> CliResult {
         if matches!(value, Value::Float(f) if !f.is_finite()) {
             report.skip("float value NaN or infinite (no Float holds it)", || {
                 self.example(exported)
@@ -435,7 +541,6 @@ impl RunImport {
                 return Ok(());
             }
         };
-        let path = target_path(exported);
         match kind {
             "file_series" => {
                 let step = b.step(i).and_then(|s| s.exact_f64());
@@ -445,55 +550,18 @@ impl RunImport {
                     });
                     return Ok(());
                 };
-                self.files.entry(path).or_default().push(FileEntry {
-                    step,
-                    timestamp: b.timestamp(i),
-                    file,
-                });
+                self.files
+                    .entry(target_path(exported))
+                    .or_default()
+                    .push(FileEntry {
+                        step,
+                        timestamp: b.timestamp(i),
+                        file,
+                    });
                 Ok(())
             }
-            "file" => {
-                if self.types.get(&path) == Some(&FieldType::File) {
-                    let stored = self
-                        .backend
-                        .reader()
-                        .file_ref(self.run.id(), &FieldPath::parse(&path)?)?;
-                    let digest = sha256_hex(&file)
-                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                    if stored.is_some_and(|f| f.digest == digest) {
-                        report.uploads_present += 1;
-                        return Ok(());
-                    }
-                }
-                let r = self
-                    .run
-                    .field(&path)
-                    .file()
-                    .and_then(|h| h.upload(File::new(&file)));
-                self.uploaded(r, kind, report);
-                Ok(())
-            }
-            _ => {
-                if self.types.get(&path) == Some(&FieldType::FileSet) {
-                    report.uploads_present += 1;
-                    return Ok(());
-                }
-                let glob = file.to_string_lossy().into_owned();
-                let r = self
-                    .run
-                    .field(&path)
-                    .file_set()
-                    .and_then(|h| h.assign(glob));
-                self.uploaded(r, kind, report);
-                Ok(())
-            }
-        }
-    }
-
-    fn uploaded(&self, r: neptune_core::Result<()>, kind: &str, report: &mut Report) {
-        match r {
-            Ok(()) => report.uploads += 1,
-            Err(e) => report.skip(format!("{kind} upload refused"), || e.to_string()),
+            "file" => self.upload(exported, File::new(&file), report),
+            _ => self.upload_set(exported, &[file.to_string_lossy().into_owned()], report),
         }
     }
 
@@ -503,48 +571,12 @@ impl RunImport {
     pub(crate) fn finish(mut self, report: &mut Report) -> CliResult<Stopping> {
         for (path, mut entries) in std::mem::take(&mut self.files) {
             entries.sort_by(|a, b| a.step.total_cmp(&b.step));
-            let stored = if self.types.contains_key(&path) {
-                self.backend
-                    .reader()
-                    .file_points(self.run.id(), &FieldPath::parse(&path)?)?
-                    .last()
-                    .and_then(|p| p.step)
-            } else {
-                None
-            };
-            let handle = match self.run.field(&path).file_series() {
-                Ok(h) => h,
-                Err(e) => {
-                    let n = entries.len() as u64;
-                    report.skip_n("file_series: the field cannot be written", n, || {
-                        e.to_string()
-                    });
-                    continue;
-                }
-            };
-            let mut last: Option<f64> = None;
             for e in entries {
-                if stored.is_some_and(|s| e.step <= s) {
-                    report.uploads_present += 1;
-                    continue;
-                }
-                if last.is_some_and(|l| e.step <= l) {
-                    report.skip("file_series entries with the same step", || {
-                        format!("{path} at step {}", e.step)
-                    });
-                    continue;
-                }
-                let mut opts = FileLogOptions::new().step(e.step);
+                let mut opts = FileLogOptions::new();
                 if let Some(ms) = e.timestamp {
                     opts = opts.timestamp(seconds(ms));
                 }
-                match handle.append_with(File::new(&e.file), opts) {
-                    Ok(()) => {
-                        report.uploads += 1;
-                        last = Some(e.step);
-                    }
-                    Err(err) => report.skip("file_series entry refused", || err.to_string()),
-                }
+                self.file_point(&path, File::new(&e.file), opts, e.step, report)?;
             }
         }
         let (run, run_id, project) = (self.run, self.run_id, self.project);

@@ -14,6 +14,7 @@ mod kinds;
 pub(crate) mod steps;
 pub mod sys;
 
+pub use steps::assigned_step;
 pub use sys::MODEL_STAGES;
 
 /// Longest String field value, in characters; longer values are truncated.

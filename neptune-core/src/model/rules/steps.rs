@@ -40,6 +40,21 @@ pub(crate) fn next_step(last: Option<f64>, given: Option<f64>) -> Result<f64, Ba
     }
 }
 
+/// The step a series point gets after `last`: `given`, or `last + 1` (0 for the first point);
+/// `None` when the rule refuses it (not finite, or not after `last`). For importers that must
+/// give every point the step the store would, so that a second import finds them.
+///
+/// ```
+/// use neptune_core::rules::assigned_step;
+/// assert_eq!(assigned_step(None, None), Some(0.0));
+/// assert_eq!(assigned_step(Some(4.0), None), Some(5.0));
+/// assert_eq!(assigned_step(Some(4.0), Some(4.5)), Some(4.5));
+/// assert_eq!(assigned_step(Some(4.0), Some(4.0)), None);
+/// ```
+pub fn assigned_step(last: Option<f64>, given: Option<f64>) -> Option<f64> {
+    next_step(last, given).ok()
+}
+
 /// Which points of a log were kept, for the store: refused points are counted, not reported one
 /// by one, and the rest of the log is written.
 #[derive(Debug, Default)]
