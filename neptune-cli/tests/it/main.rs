@@ -6,5 +6,6 @@ mod common;
 mod import;
 mod limits;
 mod newcomer;
+mod scripting;
 mod sync;
 mod ui;
