@@ -85,7 +85,10 @@ pub(crate) fn classify(e: &(dyn StdError + 'static)) -> Failure {
             return of_core(c);
         }
         // An I/O error that wraps another gives it as `get_ref`, not as its source.
-        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => e.source(),
         };

@@ -216,6 +216,85 @@ fn colour_only_when_asked_and_never_with_no_color() {
     assert!(!has_escape(&e.stderr), "NO_COLOR on stderr too");
 }
 
+/// `neptune` with a pseudo-terminal as its stdout (a terminal, to the program), TERM=xterm and
+/// the caller's colour variables removed, plus `env`; what it wrote there.
+#[cfg(unix)]
+fn on_terminal(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::Stdio;
+
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors it opened; null name, termios and size are allowed.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are open and owned by nothing else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neptune"));
+    c.arg("--home").arg(home).args(args);
+    for v in [
+        "NEPTUNE_URL",
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "CI",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("TERM", "xterm")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    // The terminal's other end must close here too, so that reading ends when the child exits.
+    drop(c);
+    let mut master = std::fs::File::from(master);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // Linux: EIO once no process holds the terminal any more.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+            Err(e) => panic!("reading the terminal: {e}"),
+        }
+    }
+    assert!(child.wait().unwrap().success(), "neptune {args:?}");
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_colour_unless_no_color_or_a_dumb_terminal() {
+    let (_dir, home, id) = store();
+    let show = ["show", id.as_str()];
+    let coloured = on_terminal(&home, &show, &[]);
+    assert!(
+        has_escape(&coloured),
+        "{}",
+        String::from_utf8_lossy(&coloured)
+    );
+    let no_color = on_terminal(&home, &show, &[("NO_COLOR", "1")]);
+    assert!(!has_escape(&no_color), "NO_COLOR on a terminal");
+    let dumb = on_terminal(&home, &show, &[("TERM", "dumb")]);
+    assert!(!has_escape(&dumb), "TERM=dumb");
+    let never = on_terminal(&home, &["--color", "never", "show", &id], &[]);
+    assert!(!has_escape(&never), "--color never");
+    // The same text, colour aside (a terminal ends lines with \r\n).
+    let text = String::from_utf8(no_color).unwrap().replace("\r\n", "\n");
+    assert_eq!(text, ok(&home, &show));
+}
+
 #[test]
 fn exit_codes_tell_not_found_from_invalid_input() {
     let (dir, home, id) = store();
