@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use neptune_core::{Cell, Value};
 
+use crate::paint;
+
 /// Whether `c` must not reach a terminal as itself: C0 and C1 controls, DEL, the
 /// bidirectional overrides and isolates, line and paragraph separators and the zero-width
 /// characters. Any of them in a stored value could move the cursor, retitle the terminal,
@@ -193,8 +195,21 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 /// Lines of a table whose columns are aligned; numbers right-aligned. Every cell is escaped
-/// (escaping twice changes nothing).
+/// (escaping twice changes nothing). On a colour terminal the header is bold and the rule dim.
 pub(crate) fn aligned(header: &[String], rows: &[Vec<String>], numeric: &[bool]) -> String {
+    aligned_painted(header, rows, numeric, &[])
+}
+
+/// A colour for the cells of one column ([`crate::paint`]).
+pub(crate) type Painter = fn(&str) -> String;
+
+/// [`aligned`], with the data cells of column `i` painted by `painters[i]` when given.
+pub(crate) fn aligned_painted(
+    header: &[String],
+    rows: &[Vec<String>],
+    numeric: &[bool],
+    painters: &[Option<Painter>],
+) -> String {
     let safe = |r: &[String]| -> Vec<String> { r.iter().map(|c| escape(c).into_owned()).collect() };
     let header = safe(header);
     let rows: Vec<Vec<String>> = rows.iter().map(|r| safe(r)).collect();
@@ -206,30 +221,36 @@ pub(crate) fn aligned(header: &[String], rows: &[Vec<String>], numeric: &[bool])
             widths[i] = widths[i].max(width(c));
         }
     }
-    let line = |cells: &[String], out: &mut String| {
+    let line = |cells: &[String], painters: &[Option<Painter>]| -> String {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
             let pad = widths[i] - width(c);
             if i > 0 {
                 l.push_str("  ");
             }
+            let c = match painters.get(i).copied().flatten() {
+                Some(paint) => paint(c),
+                None => c.clone(),
+            };
             if numeric.get(i).copied().unwrap_or(false) {
                 l.extend(std::iter::repeat_n(' ', pad));
-                l.push_str(c);
+                l.push_str(&c);
             } else {
-                l.push_str(c);
+                l.push_str(&c);
                 l.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(l.trim_end());
-        out.push('\n');
+        l.trim_end().to_owned()
     };
     let mut out = String::new();
-    line(header, &mut out);
+    out.push_str(&paint::heading(&line(header, &[])));
+    out.push('\n');
     let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
-    line(&rule, &mut out);
+    out.push_str(&paint::muted(&line(&rule, &[])));
+    out.push('\n');
     for r in rows {
-        line(r, &mut out);
+        out.push_str(&line(r, painters));
+        out.push('\n');
     }
     out
 }

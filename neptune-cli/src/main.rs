@@ -5,7 +5,9 @@
 //! backend can take the store's place (module `source`).
 
 mod commands;
+mod exit;
 mod format;
+mod paint;
 mod plot;
 mod source;
 
@@ -16,11 +18,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Read experiment metadata logged with the neptune library.
 #[derive(Debug, Parser)]
-#[command(name = "neptune", version, about, long_about = None)]
+#[command(name = "neptune", version, about, long_about = None, after_help = exit::HELP)]
 struct Cli {
     /// Folder of the embedded store.
     #[arg(long, global = true, env = "NEPTUNE_HOME", default_value = ".neptune")]
     home: PathBuf,
+
+    /// When to colour the output: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = paint::ColorArg::Auto)]
+    color: paint::ColorArg,
 
     #[command(subcommand)]
     command: Command,
@@ -134,11 +140,21 @@ enum Command {
     },
     /// The fields of a run (or model, model version, project) with their values; series with
     /// their count, last value, min, max and a sparkline.
+    ///
+    /// --json prints one document of a stable shape (its "version" changes when a key
+    /// changes meaning): {"version": 1, "id", "store", "path" (the namespace given, or null),
+    /// "fields": {PATH: {"type", …}}}. Single values have "value" (as `neptune fetch --json`
+    /// writes it); FloatSeries "count", "last_step", "last", "min", "max"; StringSeries
+    /// "count", "last_step", "last"; File "extension", "size", "digest"; FileSeries and
+    /// FileSet "count", "size" (bytes); Artifact "count", "hash".
     Show {
         /// The object's id, e.g. NLI-3.
         id: String,
         /// Only the fields at or below this namespace.
         path: Option<String>,
+        /// Print the fields as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
     /// The value of a field; series as CSV (step, value, timestamp).
     Fetch {
@@ -230,6 +246,13 @@ enum Command {
     /// Python client's `.neptune` folder.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
+    /// Prints a completion script for a shell, e.g. `neptune completions bash >
+    /// ~/.local/share/bash-completion/completions/neptune`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Runs a team server (as `neptune-server` does) on the store in --data.
     Serve {
         /// Data directory of the server.
@@ -249,16 +272,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    paint::init(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("neptune: {}", format::escape_lines(&e.to_string()));
-            ExitCode::FAILURE
+            eprintln!(
+                "{} {}",
+                paint::error_prefix(),
+                format::escape_lines(&e.to_string())
+            );
+            ExitCode::from(exit::classify(e.as_ref()).code())
         }
     }
 }
 
-/// An error for the user: the message says what was not found or what to do.
+/// An error for the user: the message says what was not found or what to do; its exit code
+/// comes from [`exit::classify`].
 pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// The items of a comma-separated list, trimmed, empty ones dropped.
@@ -276,8 +305,17 @@ fn run(cli: Cli) -> CliResult {
         Command::Status { json } => return commands::status::run(&cli.home, json),
         Command::Ui { port } => return commands::ui::run(&cli.home, port),
         Command::Import(cmd) => return commands::import::run(&cli.home, cmd),
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "neptune", &mut script);
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, &script)?;
+            return Ok(std::io::Write::flush(&mut out)?);
+        }
         Command::Sync { url, api_token } => {
-            return Ok(commands::sync::run(&cli.home, url, api_token)?);
+            return commands::sync::run(&cli.home, url, api_token);
         }
         Command::Serve {
             data,
@@ -329,7 +367,7 @@ fn run(cli: Cli) -> CliResult {
             output.get(),
         ),
         Command::Projects { output } => commands::projects::run(&src, output.get()),
-        Command::Show { id, path } => commands::show::run(&src, &id, path.as_deref()),
+        Command::Show { id, path, json } => commands::show::run(&src, &id, path.as_deref(), json),
         Command::Fetch { id, path, output } => commands::fetch::run(&src, &id, &path, output.get()),
         Command::Download { id, path, output } => {
             commands::download::run(&src, &id, &path, output.as_deref())
@@ -363,6 +401,7 @@ fn run(cli: Cli) -> CliResult {
         | Command::Sync { .. }
         | Command::Serve { .. }
         | Command::Ui { .. }
+        | Command::Completions { .. }
         | Command::Import(_) => Ok(()),
     }
 }

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use crate::format;
 use crate::source::{self, Source};
-use crate::{CliResult, XAxis};
+use crate::{exit, CliResult, XAxis};
 
 /// The font shipped with the command (DejaVu Sans, ASCII subset; licence beside it).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
@@ -69,11 +69,10 @@ fn kind(p: &Path) -> CliResult<Kind> {
     {
         Some("png") => Ok(Kind::Png),
         Some("svg") => Ok(Kind::Svg),
-        _ => Err(format!(
+        _ => Err(exit::invalid(format!(
             "cannot tell the chart format of {}: name it .png or .svg",
             p.display()
-        )
-        .into()),
+        ))),
     }
 }
 
@@ -116,10 +115,14 @@ pub(crate) fn m4(xs: &[f64], ys: &[f64], x0: f64, x1: f64, columns: usize) -> Ve
 pub(crate) fn run(src: &Source, a: &PlotArgs) -> CliResult {
     let out_kind = kind(&a.output)?;
     if a.ids.is_empty() || a.paths.is_empty() {
-        return Err("give at least one run id and one FloatSeries path".into());
+        return Err(exit::invalid(
+            "give at least one run id and one FloatSeries path",
+        ));
     }
     if a.width < 200 || a.height < 150 || a.width > 16_384 || a.height > 16_384 {
-        return Err("the chart must be 200×150 to 16384×16384 pixels".into());
+        return Err(exit::invalid(
+            "the chart must be 200×150 to 16384×16384 pixels",
+        ));
     }
     // Fetch every series in full.
     let mut raw = Vec::new();
@@ -128,10 +131,9 @@ pub(crate) fn run(src: &Source, a: &PlotArgs) -> CliResult {
             let p = source::path(path)?;
             let t = src.field_type(id, &p)?;
             if t != neptune_core::FieldType::FloatSeries {
-                return Err(format!(
+                return Err(exit::invalid(format!(
                     "\"{path}\" of {id} is a {t}; only FloatSeries can be plotted"
-                )
-                .into());
+                )));
             }
             let neptune_core::backend::SeriesPage {
                 steps,

@@ -10,7 +10,7 @@ use neptune_core::{
     Backend, Error, FieldPath, FieldType, Mode, Model, ModelVersion, Object, Project, Run, Writer,
 };
 
-use crate::CliResult;
+use crate::{exit, CliResult};
 
 /// Points fetched per backend call.
 const PAGE: usize = 1 << 20;
@@ -30,12 +30,12 @@ impl Source {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         if let Some(url) = env("NEPTUNE_URL") {
             let token = env("NEPTUNE_API_TOKEN").ok_or_else(|| {
-                format!(
+                exit::invalid(format!(
                     "NEPTUNE_URL is set ({url}) but NEPTUNE_API_TOKEN is not; create a token \
                      with `neptune-server token create --project PROJECT --scope read`, or \
                      unset NEPTUNE_URL to read {}",
                     home.display()
-                )
+                ))
             })?;
             let http = neptune_core::backend::http::HttpBackend::new(&url, &token)?;
             return Ok(Source {
@@ -45,11 +45,10 @@ impl Source {
             });
         }
         if !home.join("store.db").is_file() {
-            return Err(format!(
+            return Err(exit::not_found(format!(
                 "no store at {} (log a run first, or give --home DIR or NEPTUNE_HOME)",
                 home.display()
-            )
-            .into());
+            )));
         }
         let store = Arc::new(Store::open(home)?);
         Ok(Source {
@@ -93,21 +92,19 @@ impl Source {
                 names.join(", ")
             )
         };
-        format!(
+        exit::not_found(format!(
             "no project \"{project}\" in the store at {} ({hint})",
             self.location
-        )
-        .into()
+        ))
     }
 
     /// The message for an object that is not there.
     fn no_object(&self, id: &str) -> Box<dyn std::error::Error> {
-        format!(
+        exit::not_found(format!(
             "no run, model or model version with id \"{id}\" in the store at {} \
              (list the runs with `neptune runs --project NAME`)",
             self.location
-        )
-        .into()
+        ))
     }
 
     /// Maps the backend's not-found error to one that names the id and the store.
@@ -210,7 +207,7 @@ pub(crate) fn missing(
 ) -> Box<dyn std::error::Error> {
     let below = format!("{path}/");
     if fields.iter().any(|(p, _)| p.as_str().starts_with(&below)) {
-        return format!("\"{path}\" of {id} is a namespace, not a field").into();
+        return exit::invalid(format!("\"{path}\" of {id} is a namespace, not a field"));
     }
     let name = path.rsplit('/').next().unwrap_or(path);
     let similar: Vec<&str> = fields
@@ -227,7 +224,7 @@ pub(crate) fn missing(
     } else {
         format!("; it has {}", similar.join(", "))
     };
-    format!("{id} has no field \"{path}\"{hint}").into()
+    exit::not_found(format!("{id} has no field \"{path}\"{hint}"))
 }
 
 /// Parses a path given on the command line.

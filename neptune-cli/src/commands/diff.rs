@@ -5,9 +5,9 @@ use std::io::Write;
 
 use neptune_core::{FieldPath, FieldType};
 
-use crate::format;
 use crate::source::Source;
 use crate::CliResult;
+use crate::{format, paint};
 
 /// Fields that differ between any two objects; compared only with `--all`.
 const ALWAYS_DIFFER: [&str; 7] = [
@@ -153,13 +153,15 @@ pub(crate) fn run(src: &Source, a: &str, b: &str, all: bool, json: bool) -> CliR
             .map(|(p, x, y)| vec![p.clone(), cell(x), cell(y)])
             .collect();
         let header = ["field".to_owned(), a.to_owned(), b.to_owned()];
-        out.write_all(format::aligned(&header, &table, &[false, false, false]).as_bytes())?;
-        writeln!(
-            out,
+        let painters: [Option<format::Painter>; 3] = [None, Some(paint::left), Some(paint::right)];
+        let text = format::aligned_painted(&header, &table, &[false; 3], &painters);
+        out.write_all(text.as_bytes())?;
+        let count = format!(
             "{} field{} differ",
             rows.len(),
             if rows.len() == 1 { "" } else { "s" }
-        )?;
+        );
+        writeln!(out, "{}", paint::muted(&count))?;
     }
     out.flush()?;
     Ok(())

@@ -7,7 +7,7 @@ use neptune_core::FieldType;
 
 use crate::format;
 use crate::source::{self, Source};
-use crate::CliResult;
+use crate::{exit, CliResult};
 
 pub(crate) fn run(src: &Source, id: &str, path: &str, dest: Option<&Path>) -> CliResult {
     let p = source::path(path)?;
@@ -16,10 +16,9 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, dest: Option<&Path>) -> Cl
         t,
         FieldType::File | FieldType::FileSet | FieldType::FileSeries | FieldType::Artifact
     ) {
-        return Err(format!(
+        return Err(exit::invalid(format!(
             "\"{path}\" of {id} is a {t}, which holds no files; read it with `neptune fetch {id} {path}`"
-        )
-        .into());
+        )));
     }
     let object = src.object(id)?;
     let handler = object.field(p.as_str());

@@ -7,7 +7,7 @@ use neptune_core::{CsvCell, FieldPath, FieldType, Value};
 
 use crate::format;
 use crate::source::{self, Source};
-use crate::{CliResult, Output};
+use crate::{exit, CliResult, Output};
 
 pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResult {
     let p = source::path(path)?;
@@ -24,10 +24,9 @@ pub(crate) fn run(src: &Source, id: &str, path: &str, output: Output) -> CliResu
             write_series(&mut out, &page, output)?;
         }
         Some(t @ (FieldType::File | FieldType::FileSet | FieldType::FileSeries)) => {
-            return Err(format!(
+            return Err(exit::invalid(format!(
                 "\"{path}\" of {id} is a {t}; get its files with `neptune download {id} {path}`"
-            )
-            .into());
+            )));
         }
         Some(_) => {
             let v = src

@@ -6,16 +6,15 @@ use neptune_core::{CsvCell, DEFAULT_PROJECT};
 
 use crate::format;
 use crate::source::Source;
-use crate::{CliResult, Output};
+use crate::{exit, CliResult, Output};
 
 pub(crate) fn run(src: &Source, output: Output) -> CliResult {
     let Some(store) = &src.store else {
-        return Err(format!(
+        return Err(exit::invalid(format!(
             "listing projects needs the embedded store; {} is read through NEPTUNE_URL \
              (unset it to read a local store, or give `neptune runs --project NAME`)",
             src.location
-        )
-        .into());
+        )));
     };
     let projects = store.projects()?;
     let stamp =
@@ -76,12 +75,12 @@ pub(crate) fn run(src: &Source, output: Output) -> CliResult {
                     "`neptune runs` reads {DEFAULT_PROJECT} unless given --project NAME or NEPTUNE_PROJECT"
                 ),
             };
-            writeln!(
-                out,
+            let count = format!(
                 "{} project{}; {default}",
                 projects.len(),
                 if projects.len() == 1 { "" } else { "s" }
-            )?;
+            );
+            writeln!(out, "{}", crate::paint::muted(&count))?;
         }
     }
     out.flush()?;

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use neptune_core::{Cell, RunState, Table, TableQuery, TableScope};
 
-use crate::format;
 use crate::source::Source;
+use crate::{format, paint};
 use crate::{CliResult, Output, StateArg};
 
 /// The arguments of `neptune runs`.
@@ -138,10 +138,12 @@ fn text(table: &Table, default_columns: bool) -> String {
         })
         .collect();
     let mut s = format::aligned(&header, &rows, &numeric);
-    s.push_str(&format!(
-        "{} run{}\n",
+    let count = format!(
+        "{} run{}",
         table.len(),
         if table.len() == 1 { "" } else { "s" }
-    ));
+    );
+    s.push_str(&paint::muted(&count));
+    s.push('\n');
     s
 }

@@ -5,9 +5,11 @@ use std::io::Write;
 
 use neptune_core::{FieldPath, FieldType, Value};
 
-use crate::format;
 use crate::source::{self, Source};
 use crate::CliResult;
+use crate::{format, paint};
+
+mod json;
 
 /// Characters of a series' sparkline.
 const SPARK_WIDTH: usize = 24;
@@ -33,7 +35,7 @@ impl Node {
     }
 }
 
-pub(crate) fn run(src: &Source, id: &str, under: Option<&str>) -> CliResult {
+pub(crate) fn run(src: &Source, id: &str, under: Option<&str>, json: bool) -> CliResult {
     let all = src.structure(id)?;
     let prefix = under.map(source::path).transpose()?;
     let fields: Vec<(FieldPath, FieldType)> = match &prefix {
@@ -57,21 +59,26 @@ pub(crate) fn run(src: &Source, id: &str, under: Option<&str>) -> CliResult {
         .fetch_values_below(id, None)?
         .into_iter()
         .collect();
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    if json {
+        let doc = json::document(src, id, prefix.as_ref(), &fields, &values)?;
+        format::write_json(&mut lock, &doc)?;
+        return Ok(lock.flush()?);
+    }
     let mut root = Node::default();
     for f in fields {
         let rel = f.0.as_str().to_owned();
         root.insert(&rel, f);
     }
     let mut out = String::new();
+    out.push_str(&paint::heading(&format::escape(id)));
     out.push_str(&format!(
-        "{}  ({} fields, store {})\n",
-        format::escape(id),
+        "  ({} fields, store {})\n",
         all.len(),
         format::escape(&src.location)
     ));
     render(src, id, &root, 0, &values, &mut out)?;
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
     lock.write_all(out.as_bytes())?;
     lock.flush()?;
     Ok(())
@@ -88,20 +95,22 @@ fn render(
     let pad = "    ".repeat(depth);
     // Namespaces first, then fields, each alphabetical (as print_structure).
     for (name, child) in node.children.iter().filter(|(_, c)| c.field.is_none()) {
-        out.push_str(&format!("{pad}{}/\n", format::escape(name)));
+        let name = format!("{}/", format::escape(name));
+        out.push_str(&format!("{pad}{}\n", paint::namespace(&name)));
         render(src, id, child, depth + 1, values, out)?;
     }
     for (name, child) in node.children.iter() {
         if let Some((path, t)) = &child.field {
             let desc = describe(src, id, path, *t, values)?;
             let name = format::escape(name);
-            out.push_str(&format!("{pad}{name}: {t}  {}\n", format::escape(&desc)));
+            let t = paint::kind(&t.to_string());
+            out.push_str(&format!("{pad}{name}: {t}  {desc}\n"));
         }
     }
     Ok(())
 }
 
-/// The value part of a field's line.
+/// The value part of a field's line, escaped for a terminal.
 fn describe(
     src: &Source,
     id: &str,
@@ -110,10 +119,11 @@ fn describe(
     values: &HashMap<FieldPath, Value>,
 ) -> CliResult<String> {
     let b = src.backend.reader();
-    Ok(match t {
+    let text = match t {
         FieldType::FloatSeries => {
             let page = src.float_points(id, path)?;
-            series_summary(&page.values)
+            // Only numbers and bars: nothing to escape.
+            return Ok(series_summary(&page.values));
         }
         FieldType::StringSeries => {
             let info = b.fetch_series_info(id, path)?;
@@ -153,7 +163,8 @@ fn describe(
             Some(v) => format::clip(&format::value(v), MAX_TEXT),
             None => String::new(),
         },
-    })
+    };
+    Ok(format::escape(&text).into_owned())
 }
 
 /// Count, last, min, max and a sparkline of a FloatSeries.
@@ -161,20 +172,26 @@ pub(crate) fn series_summary(values: &[f64]) -> String {
     let Some(last) = values.last() else {
         return "empty".to_owned();
     };
-    // NaN when every point is NaN (not the folds' starting infinities).
-    let (mut min, mut max) = (f64::NAN, f64::NAN);
-    for v in values.iter().copied().filter(|v| !v.is_nan()) {
-        min = if min.is_nan() { v } else { min.min(v) };
-        max = if max.is_nan() { v } else { max.max(v) };
-    }
+    let (min, max) = min_max(values);
     format!(
         "{} points, last {}, min {}, max {}  {}",
         values.len(),
         format::float(*last),
         format::float(min),
         format::float(max),
-        format::sparkline(values, SPARK_WIDTH)
+        paint::spark(&format::sparkline(values, SPARK_WIDTH))
     )
+}
+
+/// The least and greatest value that is not NaN; NaN when every point is NaN (not the folds'
+/// starting infinities).
+pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
+    let (mut min, mut max) = (f64::NAN, f64::NAN);
+    for v in values.iter().copied().filter(|v| !v.is_nan()) {
+        min = if min.is_nan() { v } else { min.min(v) };
+        max = if max.is_nan() { v } else { max.max(v) };
+    }
+    (min, max)
 }
 
 /// A size for a person.

@@ -54,11 +54,11 @@ pub(crate) fn run(home: &Path, json: bool) -> CliResult {
         )?;
         return Ok(out.flush()?);
     }
-    writeln!(
-        out,
+    let header = format!(
         "{:<16} {:<20} {:<8} {:>14}  {:<10} SINCE",
         "ID", "PROJECT", "MODE", "UNSYNCED", "STATE"
-    )?;
+    );
+    writeln!(out, "{}", crate::paint::heading(&header))?;
     for r in &runs {
         let state = if r.live {
             format!("writing (pid {})", r.meta.pid)

@@ -6,10 +6,11 @@ use std::path::Path;
 use neptune_core::sync::{sync_all, SyncOptions};
 
 use crate::format::{escape, quoted};
+use crate::{exit, CliResult};
 
 /// `neptune sync`: uploads every stopped run's queue under `home`. Fails (exits non-zero) when
 /// anything was not uploaded, or was refused, or is kept aside.
-pub(crate) fn run(home: &Path, url: Option<String>, token: Option<String>) -> Result<(), String> {
+pub(crate) fn run(home: &Path, url: Option<String>, token: Option<String>) -> CliResult {
     let mut opts = SyncOptions::from_env();
     if url.is_some() {
         opts.url = url;
@@ -18,11 +19,10 @@ pub(crate) fn run(home: &Path, url: Option<String>, token: Option<String>) -> Re
         opts.token = t;
     }
     if opts.token.is_empty() {
-        return Err(
+        return Err(exit::invalid(
             "no API token: set NEPTUNE_API_TOKEN or pass --api-token (create one with \
-             `neptune-server token create --project P --scope write`)"
-                .into(),
-        );
+             `neptune-server token create --project P --scope write`)",
+        ));
     }
     let report = sync_all(home, &opts);
     for s in &report.synced {
@@ -72,5 +72,5 @@ pub(crate) fn run(home: &Path, url: Option<String>, token: Option<String>) -> Re
              lists them)"
         ));
     }
-    Err(problems.join("; "))
+    Err(problems.join("; ").into())
 }

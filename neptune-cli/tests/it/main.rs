@@ -7,5 +7,6 @@ mod import;
 mod import_folder;
 mod limits;
 mod newcomer;
+mod scripting;
 mod sync;
 mod ui;
