@@ -167,11 +167,20 @@ impl Batcher<Item, Batch> for SyntheticBatcher {
 /// Trains the model as `config` says, with checkpoints in `artifacts`, logging the config
 /// to `config/…` and the metrics (loss, learning rate) through [`NeptuneMetricLogger`].
 pub fn train(run: &Object, artifacts: &Path, config: &ExampleConfig) -> neptune_core::Result<()> {
+    launch(setup(run, artifacts, config)?, config);
+    Ok(())
+}
+
+/// Logs the config and prepares the training: data, metrics, the run's metric logger, and
+/// burn's default checkpointing (the last two epochs, and the one with the lowest valid loss,
+/// which burn finds by reading the valid losses back through the logger).
+pub fn setup(
+    run: &Object,
+    artifacts: &Path,
+    config: &ExampleConfig,
+) -> neptune_core::Result<SupervisedTraining<Mlp>> {
     assign_config(&run.field("config"), config)?;
 
-    let device = Device::flex();
-    device.seed(config.seed);
-    let autodiff = device.clone().autodiff();
     let loader = |items| {
         DataLoaderBuilder::new(SyntheticBatcher)
             .batch_size(config.batch_size)
@@ -181,23 +190,29 @@ pub fn train(run: &Object, artifacts: &Path, config: &ExampleConfig) -> neptune_
     let loader_train = loader(synthetic(config.train_items, config.seed));
     let loader_valid = loader(synthetic(config.valid_items, config.seed + 1));
 
-    let training = SupervisedTraining::new(artifacts, loader_train, loader_valid)
-        .metric_train_numeric(LossMetric::new())
-        .metric_valid_numeric(LossMetric::new())
-        .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(NeptuneMetricLogger::new(run))
-        // Keeps the checkpoint of the epoch with the lowest valid loss, which burn reads back
-        // through the logger.
-        .with_default_checkpointers()
-        .with_application_logger(None)
-        .num_epochs(config.num_epochs);
-    let model = config.model.init(&autodiff);
+    Ok(
+        SupervisedTraining::new(artifacts, loader_train, loader_valid)
+            .metric_train_numeric(LossMetric::new())
+            .metric_valid_numeric(LossMetric::new())
+            .metric_train_numeric(LearningRateMetric::new())
+            .with_metric_logger(NeptuneMetricLogger::new(run))
+            .with_default_checkpointers()
+            .with_application_logger(None)
+            .num_epochs(config.num_epochs),
+    )
+}
+
+/// Runs a prepared training: the model on the CPU with gradients, Adam, a constant learning
+/// rate.
+pub fn launch(training: SupervisedTraining<Mlp>, config: &ExampleConfig) {
+    let device = Device::flex();
+    device.seed(config.seed);
+    let model = config.model.init(&device.autodiff());
     training.launch(Learner::new(
         model,
         config.optimizer.init(),
         config.learning_rate,
     ));
-    Ok(())
 }
 
 fn main() -> neptune_core::Result<()> {
