@@ -197,6 +197,8 @@ pub fn setup(
             .metric_train_numeric(LearningRateMetric::new())
             .with_metric_logger(NeptuneMetricLogger::new(run))
             .with_default_checkpointers()
+            // No `experiment.log`: burn would install a global tracing subscriber for it,
+            // which a program (or a test binary running two trainings) can do only once.
             .with_application_logger(None)
             .num_epochs(config.num_epochs),
     )

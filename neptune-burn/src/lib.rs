@@ -39,8 +39,8 @@
 //! | the same paths, for a text metric | StringSeries | iteration / epoch | as above |
 //!
 //! An iteration's point is the batch's value as burn computes it for the metric (the loss of
-//! that batch); an epoch's point is burn's value for the whole epoch (the mean over its items
-//! for the loss), which is what burn's checkpointing and early-stopping strategies compare.
+//! that batch); an epoch's point is burn's value for the whole epoch (for the loss, the mean of
+//! its batch losses), which is what burn's checkpointing and early-stopping strategies compare.
 //! Metrics burn computes only per epoch (AUROC, say) have epoch points only. Text metrics are
 //! written as burn formats them for its dashboard; [`NeptuneMetricLogger::text_metrics`]
 //! turns them off. With [`NeptuneMetricLogger::under`] every path is below a namespace of your

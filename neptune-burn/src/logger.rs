@@ -118,7 +118,8 @@ impl NeptuneMetricLogger {
             epoch as f64
         } else {
             let resumed = self.split(ns).resumed;
-            if !resumed {
+            let empty = numeric.is_empty() && text.is_empty();
+            if !resumed && !empty {
                 self.resume(
                     ns,
                     numeric.iter().map(|(m, _)| m),
@@ -244,8 +245,8 @@ impl NeptuneMetricLogger {
                 if self.reported.insert(path.to_owned()) {
                     tracing::warn!(
                         path,
-                        "neptune-burn could not log a burn metric: {e} (further errors on this \
-                         path are not reported)"
+                        "neptune-burn could not write or read a burn metric: {e} (further \
+                         errors on this path are not reported)"
                     );
                 }
                 None
