@@ -352,3 +352,49 @@ fn under_a_namespace() {
     assert_eq!(steps_and_values(&run, "finetune/train/epoch/loss").0, [1.0]);
     assert!(!run.exists("train"));
 }
+
+#[test]
+fn a_run_reopened_from_the_store_continues_the_iteration_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |id: Option<&str>| {
+        let b = Run::builder()
+            .home(dir.path())
+            .project("burn/resume")
+            .git_ref(neptune_core::GitRef::Disabled)
+            .capture_dependencies(false)
+            .capture_hardware_metrics(false);
+        match id {
+            Some(id) => b.with_id(id),
+            None => b,
+        }
+        .open()
+        .unwrap()
+    };
+    let run = open(None);
+    let mut logger = NeptuneMetricLogger::new(&run);
+    define(&mut logger, "Loss", true);
+    epoch(&mut logger, Split::Train, 1, &[3.0, 2.0, 1.0]);
+    drop(logger);
+    run.stop().unwrap();
+
+    // Another process resumes from epoch 1's checkpoint.
+    let run = open(Some(run.id()));
+    let mut logger = NeptuneMetricLogger::new(&run);
+    define(&mut logger, "Loss", true);
+    epoch(&mut logger, Split::Train, 2, &[0.5, 0.25]);
+    drop(logger);
+    run.stop().unwrap();
+
+    let run = open(Some(run.id()));
+    assert_eq!(
+        steps_and_values(&run, "train/loss"),
+        (
+            vec![1.0, 2.0, 3.0, 4.0, 5.0],
+            vec![3.0, 2.0, 1.0, 0.5, 0.25]
+        )
+    );
+    assert_eq!(
+        steps_and_values(&run, "train/epoch/loss"),
+        (vec![1.0, 2.0], vec![2.0, 0.375])
+    );
+}
