@@ -272,6 +272,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. } | Command::Ui { .. }) {
+        quiet_broken_pipe();
+    }
     paint::init(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -283,6 +286,18 @@ fn main() -> ExitCode {
             );
             ExitCode::from(exit::classify(e.as_ref()).code())
         }
+    }
+}
+
+/// A command whose reader goes away (`neptune runs | head`) ends as other Unix tools do, killed
+/// by SIGPIPE, instead of panicking in `println!` on the broken pipe (Rust ignores SIGPIPE by
+/// default). Commands that serve pages keep ignoring it: a browser closing its connection must
+/// not end the server.
+fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread starts; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -383,3 +383,52 @@ fn exit_codes_tell_not_found_from_invalid_input() {
         assert!(help.contains(line), "{line:?} in\n{help}");
     }
 }
+
+/// `neptune … | head`: a reader that goes away ends the command as it ends other Unix tools
+/// (SIGPIPE), with no panic message on stderr.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let (_dir, home, id) = store();
+    for args in [
+        vec!["show", id.as_str()],
+        vec!["runs", "--project", "team/script"],
+        vec!["completions", "bash"],
+    ] {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe() writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just made by pipe() and are owned here alone.
+        let (read, write) = unsafe {
+            use std::os::fd::FromRawFd;
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        // The reader is gone before the command writes a byte.
+        drop(read);
+        let out = Command::new(env!("CARGO_BIN_EXE_neptune"))
+            .arg("--home")
+            .arg(&home)
+            .args(&args)
+            .stdout(Stdio::from(write))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}
