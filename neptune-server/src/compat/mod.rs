@@ -17,7 +17,7 @@
 //! | `upload` | `fileAtomUpload`: the raw bytes, `experimentIdentifier`, `attribute`, `ext` in the query; answer `{"errors": []}` ([`upload`]) |
 //! | `upload_files` | one file: `fileSetFileUpload` (`subPath`); several: `uploadFileSetAttributeTar`, a tar.gz; `reset` on assign |
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
-//! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging |
+//! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
 //!
 //! Everything the client sends is validated as our own API: operations become
@@ -28,6 +28,7 @@
 
 pub mod auth;
 mod fetch;
+pub mod liveness;
 mod objects;
 mod ops;
 mod reply;
@@ -225,4 +226,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/backend/{*rest}", any(not_served))
         .route("/api/leaderboard/{*rest}", any(not_served))
         .route("/api/artifacts/{*rest}", any(not_served))
+        .layer(axum::Extension(Arc::new(liveness::Liveness::from_env())))
 }

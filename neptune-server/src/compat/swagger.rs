@@ -9,7 +9,8 @@
 use serde_json::{json, Map, Value};
 
 /// `(operationId, method, path, parameters, answer)`. A parameter is `where:name:type`
-/// (`type` `s` string, `i` integer, `b` boolean, `a` array of strings, `o` a JSON body); the
+/// (`type` `s` string, `i` integer, `b` boolean, `a` array of strings, `o` a JSON body,
+/// `creation` the body of `createExperiment`); the
 /// answer names a definition, `[Name]` an array of them, or is empty.
 type Op = (
     &'static str,
@@ -82,7 +83,7 @@ const LEADERBOARD: &[Op] = &[
         "post",
         "/api/leaderboard/v1/experiments",
         &[
-            "body:experimentCreationParams:o",
+            "body:experimentCreationParams:creation",
             "header:X-Neptune-CliVersion:s",
         ],
         "Experiment",
@@ -415,7 +416,18 @@ fn param(spec: &str) -> Value {
         parts.next().unwrap_or("s"),
     );
     if place == "body" {
-        return json!({"name": name, "in": "body", "required": true, "schema": {}});
+        // The creation's `gitInfo.commit.commitDate` is a Python datetime: bravado writes it
+        // as RFC 3339 text only when the schema says `date-time` (else the request fails).
+        let schema = if ty == "creation" {
+            let obj =
+                |props: Value| json!({"type": "object", "x-nullable": true, "properties": props});
+            obj(json!({"gitInfo": obj(json!({"commit": obj(json!({
+                "commitDate": {"type": "string", "format": "date-time", "x-nullable": true}
+            }))}))}))
+        } else {
+            json!({})
+        };
+        return json!({"name": name, "in": "body", "required": true, "schema": schema});
     }
     let mut p = json!({"name": name, "in": place, "required": false});
     match ty {

@@ -223,9 +223,16 @@ fn python_client_offline_run_is_synced() {
     run_py(&py, &token, &work, &["offline", work.to_str().unwrap()]);
     assert!(work.join(".neptune/offline").is_dir());
     // `neptune sync`, the client's own command, from the folder of the run.
-    let neptune = Path::new(&py).with_file_name("neptune");
-    let out = Command::new(&neptune)
-        .args(["sync", "--project", "team/off"])
+    // Its entry point run by the venv's python: the `neptune` script's first line names the
+    // python the venv was made with, which a moved venv no longer has.
+    let out = Command::new(&py)
+        .args([
+            "-c",
+            "import sys; from neptune.cli.__main__ import main; sys.argv[0] = 'neptune'; main()",
+            "sync",
+            "--project",
+            "team/off",
+        ])
         .current_dir(&work)
         .env("NEPTUNE_API_TOKEN", &token)
         .env("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -405,4 +412,140 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
         b"",
     );
     assert_eq!(r.status, 401, "{}", r.body);
+}
+
+/// A server whose Python-client runs turn Inactive `timeout` seconds after their last ping.
+fn start_with_ping_timeout(data: &Path, timeout: &str) -> Server {
+    use std::io::BufRead;
+    let mut child = Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("NEPTUNE_PY_CLIENT_PING_TIMEOUT", timeout)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start neptune-server");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).expect("server's first line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Server {
+        child,
+        addr: url.trim_start_matches("http://").to_owned(),
+        url,
+        data: data.to_path_buf(),
+    }
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_DATE", "2024-03-04T05:06:07+00:00")
+        .env("GIT_COMMITTER_DATE", "2024-03-04T05:06:07+00:00")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn python_client_run_is_active_while_it_pings_inactive_after_stop_and_keeps_its_git() {
+    use std::io::{BufRead, Write};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_ping_timeout(&dir.path().join("data"), "2");
+    let (token, nep) = python_token(&server, "team/live");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.name", "Ada"]);
+    git(&repo, &["config", "user.email", "ada@example.com"]);
+    std::fs::write(repo.join("train.py"), "print(1)\n").unwrap();
+    git(&repo, &["add", "train.py"]);
+    git(&repo, &["commit", "-q", "-m", "first model"]);
+    git(
+        &repo,
+        &["remote", "add", "origin", "https://example.com/ada/m.git"],
+    );
+    std::fs::write(repo.join("untracked.txt"), "x").unwrap();
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+
+    // The run pings every 0.2 s and lives 4 s, twice the server's ping timeout.
+    let mut child = Command::new(&py)
+        .arg(fixture())
+        .args(["alive", "team/live", repo.to_str().unwrap(), "4"])
+        .current_dir(&repo)
+        .env("NEPTUNE_API_TOKEN", &token)
+        .env("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    // The client's own log lines come first.
+    let mut line = String::new();
+    while !line.starts_with('{') {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "python ended early");
+    }
+    let first: serde_json::Value =
+        serde_json::from_str(line.trim()).unwrap_or_else(|_| panic!("not JSON: {line:?}"));
+    let id = first["id"].as_str().expect("the run's id").to_owned();
+    let state = || {
+        raw(
+            &server.addr,
+            "GET",
+            &format!("/api/v1/objects/{id}/value?path=sys/state"),
+            Some(&nep),
+            b"",
+        )
+        .json()["value"]
+            .clone()
+    };
+    assert_eq!(
+        state(),
+        serde_json::json!({"RunState": "Active"}),
+        "kept Active by its pings past the timeout"
+    );
+
+    // stop(): no more pings, and the run turns Inactive once the timeout has passed.
+    child.stdin.take().unwrap().write_all(b"stop\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("\"stopped\": true"), "{rest}");
+    let mut seen = state();
+    for _ in 0..600 {
+        if seen == serde_json::json!({"RunState": "Inactive"}) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = state();
+    }
+    assert_eq!(seen, serde_json::json!({"RunState": "Inactive"}));
+
+    // The git info the client sent at creation, as our GitRef.
+    let r = common::reader(&server, &nep, &id, &dir.path().join("home"));
+    let git_ref = r.field("source_code/git").fetch().unwrap();
+    let neptune_core::Value::GitRef(g) = git_ref else {
+        panic!("not a GitRef: {git_ref:?}")
+    };
+    assert_eq!(g.commit_id, commit);
+    assert_eq!(g.message.trim(), "first model");
+    assert_eq!(g.author_name, "Ada");
+    assert_eq!(g.author_email, "ada@example.com");
+    assert_eq!(g.commit_date.timestamp(), 1_709_528_767);
+    assert_eq!(g.branch.as_deref(), Some("main"));
+    assert!(g.dirty, "an untracked file makes the tree dirty");
+    assert_eq!(g.remotes, ["https://example.com/ada/m.git"]);
 }
