@@ -18,12 +18,13 @@
 //! | `upload_files` | one file: `fileSetFileUpload` (`subPath`); several: `uploadFileSetAttributeTar`, a tar.gz; `reset` on assign |
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
 //! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
+//! | `fetch_runs_table(…)`, `fetch_models_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
 //!
 //! Everything the client sends is validated as our own API: operations become
 //! [`neptune_core::operation::Operation`]s, go through the server's screen ([`crate::screen`])
 //! and the store's `execute`; every request is scoped to the API token's project. An
-//! operation of the original API that is not served (artifacts, notebooks, table search,
+//! operation of the original API that is not served (artifacts, notebooks,
 //! multipart upload, file-set download) answers a JSON error that the client shows.
 
 pub mod auth;
@@ -33,6 +34,7 @@ mod objects;
 mod ops;
 mod reply;
 mod swagger;
+mod table;
 mod tar;
 mod upload;
 
@@ -163,7 +165,7 @@ fn not_served_path(path: &str) -> CompatError {
         "NOT_SERVED",
         format!(
             "this neptune-server does not serve {} of the original API (artifacts, notebooks, \
-             table search, multipart upload and file-set download are not served); use the \
+             multipart upload and file-set download are not served); use the \
              neptune command or /api/v1 for it",
             path
         ),
@@ -222,6 +224,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             &lb("/attributes/storage/fileset/tar"),
             post(upload::fileset_tar),
+        )
+        .route(&lb("/leaderboard/entries/search"), post(table::entries))
+        .route(
+            &lb("/leaderboard/attributes/search"),
+            post(table::attributes),
         )
         .route("/api/backend/{*rest}", any(not_served))
         .route("/api/leaderboard/{*rest}", any(not_served))

@@ -223,12 +223,26 @@ fn write_git(s: &AppState, grant: &Grant, id: &str, git: GitInfo) -> CompatResul
     }
 }
 
-/// The object `id` names (`ID` or `workspace/project/ID`) in the token's project, with its kind.
+/// The object `id` names (`ID`, `workspace/project/ID`, or the project's name for the project
+/// itself) in the token's project, with its kind.
 pub(super) fn check_object(
     s: &super::AppState,
     grant: &Grant,
     id: &str,
 ) -> CompatResult<(String, ObjectKind)> {
+    // The project itself (`init_project`): `getProject` answers its name as its id.
+    if id == grant.project {
+        let info = s.store.open_object(&OpenRequest {
+            kind: ObjectKind::Project,
+            project: grant.project.clone(),
+            with_id: None,
+            custom_run_id: None,
+            model: None,
+            owner: "python-client".into(),
+            read_only: grant.scope != Scope::Write,
+        })?;
+        return Ok((info.id, ObjectKind::Project));
+    }
     let short = match id.rsplit_once('/') {
         Some((project, short)) if project == grant.project => short,
         Some(_) => "",

@@ -330,7 +330,7 @@ const LEADERBOARD: &[Op] = &[
             "query:type:a",
             "body:params:o",
         ],
-        "",
+        "LeaderboardAttributes",
     ),
 ];
 
@@ -378,6 +378,8 @@ fn definitions() -> Value {
             ("projectName", s()), ("projectId", s()), ("trashed", b()),
         ]),
         "Error": props(&[("errorDescription", s())]),
+        "LeaderboardAttributes": props(&[("entries", arr(r("AttributeDefinition")))]),
+        "AttributeDefinition": props(&[("name", s()), ("type", s())]),
         "Attributes": props(&[("attributes", arr(r("Attribute")))]),
         "Attribute": props(&[
             ("name", s()), ("type", s()),

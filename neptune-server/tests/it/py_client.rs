@@ -549,3 +549,53 @@ fn python_client_run_is_active_while_it_pings_inactive_after_stop_and_keeps_its_
     assert!(g.dirty, "an untracked file makes the tree dirty");
     assert_eq!(g.remotes, ["https://example.com/ada/m.git"]);
 }
+
+#[test]
+fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Runs stay Active for the whole test: the state filter is checked without waiting.
+    let server = start_with_ping_timeout(&dir.path().join("data"), "3600");
+    let (token, _) = python_token(&server, "team/tab");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = run_py(&py, &token, &work, &["table", "team/tab"]);
+    eprintln!("{out:#}");
+    let all = out["all"].as_array().expect("all rows");
+    assert_eq!(all.len(), 3, "{out}");
+    // Newest first, with the cells to_pandas() shows.
+    assert_eq!(all[0]["sys/name"], "r2");
+    assert_eq!(all[0]["params/lr"], 0.001);
+    assert_eq!(all[0]["params/layers"], 3);
+    assert_eq!(all[0]["train/loss"], 0.5 / 3.0);
+    assert_eq!(all[0]["train/note"], "note 2");
+    assert_eq!(all[0]["sys/tags"], "z");
+    assert_eq!(all[0]["sys/state"], "Active");
+    assert!(all[0]["sys/creation_time"]
+        .as_str()
+        .unwrap()
+        .starts_with("20"));
+    let names = |k: &str| -> Vec<String> {
+        out[k]
+            .as_array()
+            .unwrap_or_else(|| panic!("{k}: {out}"))
+            .iter()
+            .map(|r| r["sys/name"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(names("tag_x"), ["r1", "r0"]);
+    assert_eq!(names("tags_x_y"), ["r0"]);
+    assert_eq!(out["active"], 3);
+    assert_eq!(out["inactive"], 0);
+    // The query, the columns asked for (with sys/id and the sort column), ascending.
+    let q = out["query"].as_array().unwrap();
+    let lrs: Vec<f64> = q.iter().map(|r| r["params/lr"].as_f64().unwrap()).collect();
+    assert_eq!(lrs, [0.01, 0.1]);
+    let mut cols: Vec<&String> = q[0].as_object().unwrap().keys().collect();
+    cols.sort();
+    assert_eq!(cols, ["params/lr", "sys/id"]);
+    assert_eq!(names("limit"), ["r2", "r1"]);
+    assert_eq!(out["models"], 0);
+    let bad = out["bad_query"].as_str().unwrap();
+    assert_ne!(bad, "accepted");
+}
