@@ -17,6 +17,7 @@
 //! | `upload` | `fileAtomUpload`: the raw bytes, `experimentIdentifier`, `attribute`, `ext` in the query; answer `{"errors": []}` ([`upload`]) |
 //! | `upload_files` | one file: `fileSetFileUpload` (`subPath`); several: `uploadFileSetAttributeTar`, a tar.gz; `reset` on assign |
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
+//! | `download()` of a FileSet or FileSeries, `list_fileset_files()` | `prepareForDownloadFileSetAttributeZip`, `getDownloadPrepareRequest`, the zip's address; `getImageSeriesValue` by index; `lsFileSetAttribute` ([`download`]) |
 //! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
 //! | `fetch_runs_table(…)`, `fetch_models_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
@@ -25,9 +26,10 @@
 //! [`neptune_core::operation::Operation`]s, go through the server's screen ([`crate::screen`])
 //! and the store's `execute`; every request is scoped to the API token's project. An
 //! operation of the original API that is not served (artifacts, notebooks,
-//! multipart upload, file-set download) answers a JSON error that the client shows.
+//! multipart upload) answers a JSON error that the client shows.
 
 pub mod auth;
+mod download;
 mod fetch;
 pub mod liveness;
 mod objects;
@@ -165,7 +167,7 @@ fn not_served_path(path: &str) -> CompatError {
         "NOT_SERVED",
         format!(
             "this neptune-server does not serve {} of the original API (artifacts, notebooks, \
-             multipart upload and file-set download are not served); use the \
+             and multipart upload are not served); use the \
              neptune command or /api/v1 for it",
             path
         ),
@@ -216,6 +218,17 @@ pub fn router() -> Router<Arc<AppState>> {
             &lb("/attributes/storage/file/download"),
             get(fetch::download),
         )
+        .route(
+            &lb("/attributes/series/image/download"),
+            get(download::series_file),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/zip"),
+            post(download::prepare),
+        )
+        .route(&lb("/storage/downloadRequest"), get(download::request))
+        .route(&lb("/storage/fileset/zip"), get(download::zip))
+        .route(&lb("/attributes/storage/fileset/ls"), get(download::ls))
         .route(&lb("/attributes/storage/file/upload"), post(upload::file))
         .route(
             &lb("/attributes/storage/fileset/upload"),

@@ -297,7 +297,14 @@ const LEADERBOARD: &[Op] = &[
         "post",
         "/api/leaderboard/v1/attributes/storage/fileset/zip",
         &[ID, ATTR],
-        "",
+        "DownloadPrepareRequest",
+    ),
+    (
+        "getDownloadPrepareRequest",
+        "get",
+        "/api/leaderboard/v1/storage/downloadRequest",
+        &["query:id:s"],
+        "DownloadPrepareRequest",
     ),
     (
         "getArtifactAttribute",
@@ -378,6 +385,7 @@ fn definitions() -> Value {
             ("projectName", s()), ("projectId", s()), ("trashed", b()),
         ]),
         "Error": props(&[("errorDescription", s())]),
+        "DownloadPrepareRequest": props(&[("id", s()), ("downloadUrl", s())]),
         "LeaderboardAttributes": props(&[("entries", arr(r("AttributeDefinition")))]),
         "AttributeDefinition": props(&[("name", s()), ("type", s())]),
         "Attributes": props(&[("attributes", arr(r("Attribute")))]),

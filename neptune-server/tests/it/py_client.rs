@@ -109,6 +109,19 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
     assert_eq!(out["tags"], serde_json::json!(["b", "c", "d"]));
     assert_eq!(out["name"], "py-run");
     assert_eq!(out["weights_ok"], true);
+    // FileSet and FileSeries downloads, and the FileSet's listing.
+    assert_eq!(
+        out["zip"],
+        serde_json::json!({"a.txt": "content of a.txt\n", "b.txt": "content of b.txt\n"}),
+        "{out}"
+    );
+    assert_eq!(out["zip_one"], serde_json::json!(["a.txt"]));
+    assert_eq!(
+        out["ls"],
+        serde_json::json!([["a.txt", 17, "file"], ["b.txt", 17, "file"]])
+    );
+    assert_eq!(out["images"], serde_json::json!(["0.png", "1.png"]));
+    assert_eq!(out["image_ok"], true);
     assert_eq!(
         out["resumed_id"],
         id.as_str(),
@@ -394,7 +407,7 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
     let n = raw(
         &server.addr,
         "POST",
-        "/api/leaderboard/v1/attributes/storage/fileset/zip?experimentId=x&attribute=y",
+        "/api/leaderboard/v1/notebooks/checkpoints?notebookId=x",
         Some(&a),
         b"",
     );
