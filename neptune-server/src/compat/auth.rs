@@ -191,8 +191,8 @@ pub(super) fn bearer_grant(
     Ok(grant)
 }
 
-/// `getClientConfig`: where the API is, which client versions it takes, and its features: no
-/// artifacts service; "multipart upload" on only so that its largest single upload is the
+/// `getClientConfig`: where the API is, which client versions it takes, and its features:
+/// artifacts ([`super::artifacts`]); "multipart upload" on only so that its largest single upload is the
 /// server's upload limit (the client then sends every file up to it in one streamed request,
 /// and a larger one is refused when it asks to send it in parts).
 pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatResult<Response> {
@@ -209,6 +209,9 @@ pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatRes
             "maxChunkCount": 1000,
             "maxSinglePartSize": s.limits.max_upload,
         },
+        // Version 1: the client's artifact hash covers each file's metadata (location and
+        // modification time), as the reference says.
+        "artifacts": {"enabled": true, "apiVersion": 1},
         "sysNameSetByBackend": false
     }))
     .into_response())

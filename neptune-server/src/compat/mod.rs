@@ -18,6 +18,7 @@
 //! | `upload_files` | one file: `fileSetFileUpload` (`subPath`); several: `uploadFileSetAttributeTar`, a tar.gz; `reset` on assign |
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
 //! | `download()` of a FileSet or FileSeries, `list_fileset_files()` | `prepareForDownloadFileSetAttributeZip`, `getDownloadPrepareRequest`, the zip's address; `getImageSeriesValue` by index; `lsFileSetAttribute` ([`download`]) |
+//! | `track_files()`, `fetch_hash()`, `fetch_files_list()`, `download()` of an Artifact | `getArtifactAttribute`, `createNewArtifact`, `uploadArtifactFilesMetadata`, `createArtifactVersion`, `assignArtifact` in `executeOperations`, `listArtifactFiles` ([`artifacts`]) |
 //! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
 //! | `fetch_runs_table(…)`, `fetch_models_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
@@ -25,9 +26,10 @@
 //! Everything the client sends is validated as our own API: operations become
 //! [`neptune_core::operation::Operation`]s, go through the server's screen ([`crate::screen`])
 //! and the store's `execute`; every request is scoped to the API token's project. An
-//! operation of the original API that is not served (artifacts, notebooks,
-//! multipart upload) answers a JSON error that the client shows.
+//! operation of the original API that is not served (notebooks, multipart
+//! upload) answers a JSON error that the client shows.
 
+mod artifacts;
 pub mod auth;
 mod download;
 mod fetch;
@@ -45,7 +47,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -166,8 +168,8 @@ fn not_served_path(path: &str) -> CompatError {
         StatusCode::NOT_IMPLEMENTED,
         "NOT_SERVED",
         format!(
-            "this neptune-server does not serve {} of the original API (artifacts, notebooks, \
-             and multipart upload are not served); use the \
+            "this neptune-server does not serve {} of the original API (notebooks and \
+             multipart upload are not served); use the \
              neptune command or /api/v1 for it",
             path
         ),
@@ -229,6 +231,16 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(&lb("/storage/downloadRequest"), get(download::request))
         .route(&lb("/storage/fileset/zip"), get(download::zip))
         .route(&lb("/attributes/storage/fileset/ls"), get(download::ls))
+        .route(&lb("/attributes/artifact"), get(artifacts::attribute))
+        .route("/api/artifacts/v1/artifacts", post(artifacts::create))
+        .route(
+            "/api/artifacts/v1/artifacts/files",
+            put(artifacts::upload_files).get(artifacts::list_files),
+        )
+        .route(
+            "/api/artifacts/v1/artifacts/version",
+            post(artifacts::create_version),
+        )
         .route(&lb("/attributes/storage/file/upload"), post(upload::file))
         .route(
             &lb("/attributes/storage/fileset/upload"),

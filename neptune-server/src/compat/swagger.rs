@@ -311,7 +311,7 @@ const LEADERBOARD: &[Op] = &[
         "get",
         "/api/leaderboard/v1/attributes/artifact",
         &[ID, ATTR],
-        "",
+        "ArtifactAttribute",
     ),
     (
         "createEmptyCheckpoint",
@@ -338,6 +338,53 @@ const LEADERBOARD: &[Op] = &[
             "body:params:o",
         ],
         "LeaderboardAttributes",
+    ),
+];
+
+const ARTIFACT: &[&str] = &[
+    "query:projectIdentifier:s",
+    "query:hash:s",
+    "query:parentIdentifier:s",
+    "query:size:i",
+];
+
+const ARTIFACTS: &[Op] = &[
+    (
+        "createNewArtifact",
+        "post",
+        "/api/artifacts/v1/artifacts",
+        ARTIFACT,
+        "ArtifactModel",
+    ),
+    (
+        "uploadArtifactFilesMetadata",
+        "put",
+        "/api/artifacts/v1/artifacts/files",
+        &[
+            "query:projectIdentifier:s",
+            "query:hash:s",
+            "body:artifactFilesDTO:o",
+        ],
+        "ArtifactModel",
+    ),
+    (
+        "createArtifactVersion",
+        "post",
+        "/api/artifacts/v1/artifacts/version",
+        &[
+            "query:projectIdentifier:s",
+            "query:hash:s",
+            "query:parentIdentifier:s",
+            "body:artifactFilesDTO:o",
+        ],
+        "ArtifactModel",
+    ),
+    (
+        "listArtifactFiles",
+        "get",
+        "/api/artifacts/v1/artifacts/files",
+        &["query:projectIdentifier:s", "query:hash:s"],
+        "ArtifactFileList",
     ),
 ];
 
@@ -385,6 +432,14 @@ fn definitions() -> Value {
             ("projectName", s()), ("projectId", s()), ("trashed", b()),
         ]),
         "Error": props(&[("errorDescription", s())]),
+        "ArtifactAttribute": props(&[("hash", s())]),
+        "ArtifactModel": props(&[("artifactHash", s()), ("receivedMetadata", b()), ("size", i())]),
+        "ArtifactFileList": props(&[("files", arr(r("ArtifactFileDTO")))]),
+        "ArtifactFileDTO": props(&[
+            ("filePath", s()), ("fileHash", s()), ("type", s()), ("size", i()),
+            ("metadata", arr(r("ArtifactFileMetadata"))),
+        ]),
+        "ArtifactFileMetadata": props(&[("key", s()), ("value", s())]),
         "DownloadPrepareRequest": props(&[("id", s()), ("downloadUrl", s())]),
         "LeaderboardAttributes": props(&[("entries", arr(r("AttributeDefinition")))]),
         "AttributeDefinition": props(&[("name", s()), ("type", s())]),
@@ -499,9 +554,12 @@ pub(super) fn leaderboard() -> Value {
     )
 }
 
-/// `/api/artifacts/swagger.json`: no operation; the client config says artifacts are off.
+/// `/api/artifacts/swagger.json`.
 pub(super) fn artifacts() -> Value {
-    document("neptune artifacts (not served)", &[])
+    document(
+        "neptune artifacts (for the original Python client)",
+        ARTIFACTS,
+    )
 }
 
 #[cfg(test)]
@@ -509,7 +567,7 @@ mod tests {
     #[test]
     fn every_answer_names_a_definition() {
         let defs = super::definitions();
-        for doc in [super::backend(), super::leaderboard()] {
+        for doc in [super::backend(), super::leaderboard(), super::artifacts()] {
             let text = doc["paths"].to_string();
             for part in text.split("#/definitions/").skip(1) {
                 let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();

@@ -122,6 +122,20 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
     );
     assert_eq!(out["images"], serde_json::json!(["0.png", "1.png"]));
     assert_eq!(out["image_ok"], true);
+    // The artifact: its files, a new version with a new hash, downloaded from the originals.
+    assert_eq!(
+        out["art_files"],
+        serde_json::json!([["sub/y.txt", 3, "Local"], ["x.txt", 2, "Local"]])
+    );
+    assert_ne!(out["art_hash"], out["art_hash2"]);
+    assert_eq!(
+        out["art_files2"],
+        serde_json::json!(["more/extra.txt", "sub/y.txt", "x.txt"])
+    );
+    assert_eq!(
+        out["art_download"],
+        serde_json::json!({"x.txt": "xx", "sub/y.txt": "yyy", "more/extra.txt": "extra!"})
+    );
     assert_eq!(
         out["resumed_id"],
         id.as_str(),
@@ -176,6 +190,19 @@ fn python_client_logs_every_field_type_and_reads_it_back() {
             .fetch_bytes()
             .unwrap(),
         b"\x00\x01weights".repeat(100)
+    );
+    let art = r.field("artifacts/data").artifact().unwrap();
+    assert_eq!(
+        art.fetch_hash().unwrap(),
+        out["art_hash2"].as_str().unwrap()
+    );
+    let listed = art.fetch_files_list().unwrap();
+    let paths: Vec<&str> = listed.iter().map(|f| f.file_path.as_str()).collect();
+    assert_eq!(paths, ["more/extra.txt", "sub/y.txt", "x.txt"]);
+    assert!(
+        listed[2].location().starts_with("file://") && listed[2].location().ends_with("/art/x.txt"),
+        "{}",
+        listed[2].location()
     );
     let big = r.field("model/big").file().unwrap().fetch_bytes().unwrap();
     assert_eq!(big.len(), 6 << 20);
