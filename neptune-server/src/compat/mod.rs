@@ -19,6 +19,7 @@
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
 //! | `download()` of a FileSet or FileSeries, `list_fileset_files()` | `prepareForDownloadFileSetAttributeZip`, `getDownloadPrepareRequest`, the zip's address; `getImageSeriesValue` by index; `lsFileSetAttribute` ([`download`]) |
 //! | `track_files()`, `fetch_hash()`, `fetch_files_list()`, `download()` of an Artifact | `getArtifactAttribute`, `createNewArtifact`, `uploadArtifactFilesMetadata`, `createArtifactVersion`, `assignArtifact` in `executeOperations`, `listArtifactFiles` ([`artifacts`]) |
+//! | `upload()` of a file above the config's `maxSinglePartSize` | `file…MultipartUpload{Start,Part,Finish}` ([`multipart`]) |
 //! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
 //! | `fetch_runs_table(…)`, `fetch_models_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
@@ -26,14 +27,14 @@
 //! Everything the client sends is validated as our own API: operations become
 //! [`neptune_core::operation::Operation`]s, go through the server's screen ([`crate::screen`])
 //! and the store's `execute`; every request is scoped to the API token's project. An
-//! operation of the original API that is not served (notebooks, multipart
-//! upload) answers a JSON error that the client shows.
+//! operation of the original API that is not served (notebooks) answers a JSON error that the client shows.
 
 mod artifacts;
 pub mod auth;
 mod download;
 mod fetch;
 pub mod liveness;
+pub mod multipart;
 mod objects;
 mod ops;
 mod reply;
@@ -168,8 +169,8 @@ fn not_served_path(path: &str) -> CompatError {
         StatusCode::NOT_IMPLEMENTED,
         "NOT_SERVED",
         format!(
-            "this neptune-server does not serve {} of the original API (notebooks and \
-             multipart upload are not served); use the \
+            "this neptune-server does not serve {} of the original API (notebooks are \
+             not served); use the \
              neptune command or /api/v1 for it",
             path
         ),
@@ -242,6 +243,30 @@ pub fn router() -> Router<Arc<AppState>> {
             post(artifacts::create_version),
         )
         .route(&lb("/attributes/storage/file/upload"), post(upload::file))
+        .route(
+            &lb("/attributes/storage/file/upload/start"),
+            post(multipart::start),
+        )
+        .route(
+            &lb("/attributes/storage/file/upload/part"),
+            post(multipart::part),
+        )
+        .route(
+            &lb("/attributes/storage/file/upload/finish"),
+            post(multipart::finish),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/start"),
+            post(multipart::start),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/part"),
+            post(multipart::part),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/finish"),
+            post(multipart::finish),
+        )
         .route(
             &lb("/attributes/storage/fileset/upload"),
             post(upload::fileset_file),

@@ -224,14 +224,14 @@ const LEADERBOARD: &[Op] = &[
             "query:ext:s",
             "query:totalLength:i",
         ],
-        "",
+        "MultipartStart",
     ),
     (
         "fileAtomMultipartUploadFinish",
         "post",
         "/api/leaderboard/v1/attributes/storage/file/upload/finish",
         &["query:experimentIdentifier:s", ATTR, "query:uploadId:s"],
-        "",
+        "UploadErrors",
     ),
     (
         "fileAtomMultipartUploadPart",
@@ -257,7 +257,7 @@ const LEADERBOARD: &[Op] = &[
             "query:subPath:s",
             "query:totalLength:i",
         ],
-        "",
+        "MultipartStart",
     ),
     (
         "fileSetFileMultipartUploadFinish",
@@ -269,7 +269,7 @@ const LEADERBOARD: &[Op] = &[
             "query:subPath:s",
             "query:uploadId:s",
         ],
-        "",
+        "UploadErrors",
     ),
     (
         "fileSetFileMultipartUploadPart",
@@ -432,6 +432,8 @@ fn definitions() -> Value {
             ("projectName", s()), ("projectId", s()), ("trashed", b()),
         ]),
         "Error": props(&[("errorDescription", s())]),
+        "MultipartStart": props(&[("uploadId", s()), ("errors", arr(r("Error")))]),
+        "UploadErrors": props(&[("errors", arr(r("Error")))]),
         "ArtifactAttribute": props(&[("hash", s())]),
         "ArtifactModel": props(&[("artifactHash", s()), ("receivedMetadata", b()), ("size", i())]),
         "ArtifactFileList": props(&[("files", arr(r("ArtifactFileDTO")))]),

@@ -456,12 +456,17 @@ fn original_api_refuses_bad_tokens_other_projects_and_what_it_does_not_serve() {
 
 /// A server whose Python-client runs turn Inactive `timeout` seconds after their last ping.
 fn start_with_ping_timeout(data: &Path, timeout: &str) -> Server {
+    start_with_env(data, &[("NEPTUNE_PY_CLIENT_PING_TIMEOUT", timeout)])
+}
+
+/// A server started with `env`.
+fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
     use std::io::BufRead;
     let mut child = Command::new(BIN)
         .arg("--data")
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
-        .env("NEPTUNE_PY_CLIENT_PING_TIMEOUT", timeout)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -638,4 +643,150 @@ fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
     assert_eq!(out["models"], 0);
     let bad = out["bad_query"].as_str().unwrap();
     assert_ne!(bad, "accepted");
+}
+
+#[test]
+fn python_client_uploads_files_in_parts_above_the_servers_part_size() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Files above 1 MiB go in parts of 1 MiB: the 3.5 MiB file in four.
+    let server = start_with_env(
+        &dir.path().join("data"),
+        &[("NEPTUNE_PY_CLIENT_UPLOAD_PART", "1048576")],
+    );
+    let (token, nep) = python_token(&server, "team/parts");
+    let config = raw_with(
+        &server.addr,
+        "GET",
+        "/api/backend/v1/clients/config",
+        None,
+        b"",
+        &[("X-Neptune-Api-Token", &token)],
+    )
+    .json();
+    assert_eq!(config["multiPartUpload"]["maxSinglePartSize"], 1 << 20);
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = run_py(
+        &py,
+        &token,
+        &work,
+        &["parts", "team/parts", work.to_str().unwrap()],
+    );
+    assert_eq!(out["same"], true, "{out}");
+    let id = out["id"].as_str().unwrap().to_owned();
+    let want: Vec<u8> = (0..=255u8).collect::<Vec<_>>().repeat(14 * 1024);
+    let r = common::reader(&server, &nep, &id, &dir.path().join("home"));
+    let got = r.field("model/big").file().unwrap().fetch_bytes().unwrap();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the parts joined in order");
+    drop(r);
+    let set = raw(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/objects/{id}/fileset?path=data/set"),
+        Some(&nep),
+        b"",
+    )
+    .json();
+    assert_eq!(set.as_array().unwrap().len(), 1, "{set}");
+    assert_eq!(set[0]["file"]["size"], want.len());
+    assert!(
+        set[0]["path"].as_str().unwrap().ends_with("big.bin"),
+        "{set}"
+    );
+}
+
+#[test]
+fn original_api_takes_parts_only_in_order_and_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_env(
+        &dir.path().join("data"),
+        &[("NEPTUNE_PY_CLIENT_UPLOAD_PART", "4")],
+    );
+    let (token, _) = python_token(&server, "team/p");
+    let access = exchange(&server, &token).json()["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = raw(
+        &server.addr,
+        "POST",
+        "/api/leaderboard/v1/experiments",
+        Some(&access),
+        br#"{"projectIdentifier":"team/p","parentId":"team/p","type":"run"}"#,
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let base = "/api/leaderboard/v1/attributes/storage/file/upload";
+    let q = format!("experimentIdentifier={id}&attribute=f");
+    let start = raw(
+        &server.addr,
+        "POST",
+        &format!("{base}/start?{q}&ext=bin&totalLength=8"),
+        Some(&access),
+        b"",
+    )
+    .json();
+    let upload = start["uploadId"].as_str().unwrap().to_owned();
+    let part = |idx: usize, range: &str, body: &[u8]| {
+        raw_with(
+            &server.addr,
+            "POST",
+            &format!("{base}/part?{q}&uploadId={upload}&uploadPartIdx={idx}"),
+            Some(&access),
+            body,
+            &[("X-Range", range)],
+        )
+    };
+    let finish = || {
+        raw(
+            &server.addr,
+            "POST",
+            &format!("{base}/finish?{q}&uploadId={upload}"),
+            Some(&access),
+            b"",
+        )
+    };
+    // Out of order, or a range that does not match the body: refused.
+    assert_eq!(part(1, "bytes=4-7/8", b"5678").status, 400);
+    assert_eq!(part(0, "bytes=0-3/8", b"12").status, 400);
+    assert_eq!(part(0, "bytes=0-3/8", b"1234").status, 200);
+    // Not whole yet: the finish says so and writes nothing.
+    let early = finish().json();
+    assert!(
+        early["errors"][0]["errorDescription"]
+            .as_str()
+            .unwrap()
+            .contains("4 of its 8 bytes"),
+        "{early}"
+    );
+    assert_eq!(part(1, "bytes=4-7/8", b"5678").status, 200);
+    assert_eq!(finish().json()["errors"], serde_json::json!([]));
+    let d = raw(
+        &server.addr,
+        "GET",
+        &format!(
+            "/api/leaderboard/v1/attributes/storage/file/download?experimentId={id}&attribute=f"
+        ),
+        Some(&access),
+        b"",
+    );
+    assert_eq!(d.body, "12345678");
+    // Finished: the upload is gone; a file above the upload limit never starts.
+    assert_eq!(finish().status, 404);
+    let too_big = raw(
+        &server.addr,
+        "POST",
+        &format!("{base}/start?{q}&ext=bin&totalLength=999999999999"),
+        Some(&access),
+        b"",
+    )
+    .json();
+    assert!(
+        too_big["errors"][0]["errorDescription"]
+            .as_str()
+            .unwrap()
+            .contains("upload limit"),
+        "{too_big}"
+    );
 }
