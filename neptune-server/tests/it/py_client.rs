@@ -601,11 +601,10 @@ fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
     let dir = tempfile::tempdir().unwrap();
     // Runs stay Active for the whole test: the state filter is checked without waiting.
     let server = start_with_ping_timeout(&dir.path().join("data"), "3600");
-    let (token, _) = python_token(&server, "team/tab");
+    let (token, nep) = python_token(&server, "team/tab");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let out = run_py(&py, &token, &work, &["table", "team/tab"]);
-    eprintln!("{out:#}");
     let all = out["all"].as_array().expect("all rows");
     assert_eq!(all.len(), 3, "{out}");
     // Newest first, with the cells to_pandas() shows.
@@ -643,6 +642,33 @@ fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
     assert_eq!(out["models"], 0);
     let bad = out["bad_query"].as_str().unwrap();
     assert_ne!(bad, "accepted");
+
+    // The same table through our Rust API: the same rows, in the same order, same cells.
+    let project = neptune_core::Project::builder()
+        .home(dir.path().join("home"))
+        .url(&server.url)
+        .api_token(&nep)
+        .project("team/tab")
+        .open()
+        .unwrap();
+    let ours = project
+        .fetch_runs_table(neptune_core::TableQuery::new().tag("x"))
+        .unwrap();
+    let ids: Vec<&str> = out["tag_x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sys/id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ours.ids(), ids);
+    assert_eq!(
+        ours.cell(0, "params/lr"),
+        Some(&neptune_core::Cell::Float(0.01))
+    );
+    assert_eq!(
+        ours.cell(0, "train/loss").and_then(|c| c.as_f64()),
+        out["tag_x"][0]["train/loss"].as_f64()
+    );
 }
 
 #[test]
