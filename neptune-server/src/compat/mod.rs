@@ -21,7 +21,7 @@
 //! | `track_files()`, `fetch_hash()`, `fetch_files_list()`, `download()` of an Artifact | `getArtifactAttribute`, `createNewArtifact`, `uploadArtifactFilesMetadata`, `createArtifactVersion`, `assignArtifact` in `executeOperations`, `listArtifactFiles` ([`artifacts`]) |
 //! | `upload()` of a file above the config's `maxSinglePartSize` | `file…MultipartUpload{Start,Part,Finish}` ([`multipart`]) |
 //! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
-//! | `fetch_runs_table(…)`, `fetch_models_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
+//! | `fetch_runs_table(…)`, `fetch_models_table(…)`, `fetch_model_versions_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
 //!
 //! Everything the client sends is validated as our own API: operations become

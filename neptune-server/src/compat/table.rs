@@ -1,4 +1,5 @@
-//! Table fetches: `fetch_runs_table(...)` and `fetch_models_table(...)` (`.to_pandas()`), as
+//! Table fetches: `fetch_runs_table(...)`, `fetch_models_table(...)` and a model's
+//! `fetch_model_versions_table(...)` (`.to_pandas()`), as
 //! the client calls them: `searchLeaderboardAttributes` for the type of the sort column, then
 //! `searchLeaderboardEntries` page by page (`pagination` limit and offset), with the filters
 //! as an NQL text (`query.query`), `sorting`, and `attributeFilters` for the columns. Served
@@ -66,8 +67,18 @@ struct AttributeFilter {
     path: String,
 }
 
-/// The table of the token's project that `kind` (`run`, `model`) names.
-fn scope(grant: &Grant, q: &SearchQuery) -> CompatResult<TableScope> {
+/// The model whose versions a model-version query is about: the client ends its NQL with
+/// `` (`sys/model_id`:string = "ID") ``.
+fn model_of(nql: &str) -> Option<&str> {
+    const MARK: &str = "(`sys/model_id`:string = \"";
+    let start = nql.rfind(MARK)? + MARK.len();
+    let len = nql[start..].find('"')?;
+    Some(&nql[start..start + len])
+}
+
+/// The table of the token's project that `kind` (`run`, `model`, `modelVersion` with the
+/// model the query names) is of.
+fn scope(grant: &Grant, q: &SearchQuery, nql: &str) -> CompatResult<TableScope> {
     if q.project != grant.project {
         return Err(CompatError::not_found(format!(
             "no project \"{}\" for this API token; its project is \"{}\"",
@@ -77,9 +88,15 @@ fn scope(grant: &Grant, q: &SearchQuery) -> CompatResult<TableScope> {
     match q.kind.as_deref() {
         None | Some("run") => Ok(TableScope::runs(&grant.project)),
         Some("model") => Ok(TableScope::models(&grant.project)),
+        Some("modelVersion") => match model_of(nql) {
+            Some(model) => Ok(TableScope::model_versions(&grant.project, model)),
+            None => Err(CompatError::bad_request(
+                "a table of model versions needs the model in its query: \
+                 (`sys/model_id`:string = \"ID\")",
+            )),
+        },
         Some(other) => Err(CompatError::bad_request(format!(
-            "tables of type {other:?} are not served through the original API (runs and \
-             models are); use the neptune command's table for model versions"
+            "no table of objects of type {other:?}: use run, model or modelVersion"
         ))),
     }
 }
@@ -146,8 +163,9 @@ pub(super) async fn entries(
     body: axum::body::Bytes,
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
-    let scope = scope(&grant, &q)?;
     let p: SearchParams = crate::api::parse_json(&body)?;
+    let nql = p.query.as_ref().map_or("", |t| t.query.as_str());
+    let scope = scope(&grant, &q, nql)?;
     // The client's query says whether trashed objects are in (`sys/trashed:bool = false`).
     let mut tq = TableQuery::new().trashed(None).progress_bar(false);
     if let Some(text) = p.query.map(|t| t.query).filter(|t| !t.trim().is_empty()) {
@@ -247,7 +265,12 @@ pub(super) async fn attributes(
     body: axum::body::Bytes,
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
-    let scope = scope(&grant, &q)?;
+    // Model versions: the query names no model here, so every model's versions are asked.
+    let versions = q.kind.as_deref() == Some("modelVersion");
+    let scope = match versions {
+        true => TableScope::models(&grant.project),
+        false => scope(&grant, &q, "")?,
+    };
     // Read whole (an unread body would cost the client its kept-alive connection), and
     // checked: the client sends `{}`.
     let _: serde_json::Map<String, Value> = crate::api::parse_json(&body)?;
@@ -261,9 +284,11 @@ pub(super) async fn attributes(
             .trashed(None)
             .progress_bar(false)
             .columns([path.clone()]);
-        let table = s.store.fetch_table(&scope, &tq)?;
         let mut types: Vec<FieldType> = Vec::new();
-        if let Some(i) = table.column_index(&path) {
+        let mut add = |table: &Table| {
+            let Some(i) = table.column_index(&path) else {
+                return;
+            };
             let c = &table.columns()[i];
             for row in table.rows() {
                 if let Some(Some(cell)) = row.cells().get(i) {
@@ -273,6 +298,15 @@ pub(super) async fn attributes(
                     }
                 }
             }
+        };
+        let table = s.store.fetch_table(&scope, &tq)?;
+        if versions {
+            for model in table.ids() {
+                let scope = TableScope::model_versions(&grant.project, model);
+                add(&s.store.fetch_table(&scope, &tq)?);
+            }
+        } else {
+            add(&table);
         }
         // No row has it (an empty table): a system field still has its type.
         if types.is_empty() {
@@ -313,5 +347,12 @@ mod tests {
         );
         assert_eq!(super::our_query("`x`:floaty > 1"), "`x`:floaty > 1");
         assert_eq!(super::our_query("\"open"), "\"open");
+    }
+
+    #[test]
+    fn the_model_of_a_model_version_query() {
+        let nql = "((`a`:float > 1) AND (`sys/model_id`:string = \"P-MOD\"))";
+        assert_eq!(super::model_of(nql), Some("P-MOD"));
+        assert_eq!(super::model_of("(`x`:string = \"y\")"), None);
     }
 }

@@ -596,7 +596,7 @@ fn python_client_run_is_active_while_it_pings_inactive_after_stop_and_keeps_its_
 }
 
 #[test]
-fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
+fn python_client_fetches_run_model_and_version_tables_with_filters_columns_and_sorting() {
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     // Runs stay Active for the whole test: the state filter is checked without waiting.
@@ -639,7 +639,18 @@ fn python_client_fetches_runs_tables_with_filters_columns_and_sorting() {
     cols.sort();
     assert_eq!(cols, ["params/lr", "sys/id"]);
     assert_eq!(names("limit"), ["r2", "r1"]);
-    assert_eq!(out["models"], 0);
+    assert_eq!(out["models"], 1);
+    // A model's versions (the model named in the query the client writes), sorted by a field.
+    let versions = out["versions"].as_array().expect("versions");
+    let accs: Vec<f64> = versions
+        .iter()
+        .map(|r| r["acc"].as_f64().unwrap())
+        .collect();
+    assert_eq!(accs, [0.6, 0.5]);
+    assert!(
+        versions[0]["sys/id"].as_str().unwrap().contains("-MOD-"),
+        "{versions:?}"
+    );
     let bad = out["bad_query"].as_str().unwrap();
     assert_ne!(bad, "accepted");
 
