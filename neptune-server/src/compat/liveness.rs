@@ -3,8 +3,10 @@
 //! did, an object is Active while its pings come (every 10 s) and Inactive once none came for
 //! the ping timeout: after `stop()`, a crash, or a killed process alike.
 //!
-//! The objects the client created or pinged since the server started are watched; a ping of
-//! an object marked Inactive marks it Active again (a run resumed by its id).
+//! The objects the client created or pinged since the server started are watched, and, from
+//! the start, the runs and models it left Active when the server last stopped
+//! ([`watch_left_active`]); a ping of an object marked Inactive marks it Active again (a run
+//! resumed by its id).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use neptune_core::operation::Operation;
 use neptune_core::rules::sys;
-use neptune_core::{FieldPath, RunState, Writer};
+use neptune_core::{FieldPath, Reader, RunState, TableQuery, TableScope, Writer};
 
 use super::AppState;
 
@@ -21,6 +23,62 @@ pub const TIMEOUT_VAR: &str = "NEPTUNE_PY_CLIENT_PING_TIMEOUT";
 
 /// Six missed pings of the client's 10-second period.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The owner of the objects the Python client creates.
+pub(super) const OWNER: &str = "python-client";
+
+/// The one watch of this process.
+pub(super) fn global() -> &'static Arc<Liveness> {
+    static LIVE: OnceLock<Arc<Liveness>> = OnceLock::new();
+    LIVE.get_or_init(|| Arc::new(Liveness::from_env()))
+}
+
+/// Watches, from now, the runs and models of the Python client that are Active in the store
+/// (left so when the server last stopped): they turn Inactive after the ping timeout unless
+/// their pings resume. Called once as the server starts serving.
+pub fn watch_left_active(s: &Arc<AppState>) {
+    let (live, st) = (Arc::clone(global()), Arc::clone(s));
+    tokio::spawn(async move {
+        let found = {
+            let st = Arc::clone(&st);
+            tokio::task::spawn_blocking(move || left_active(&st)).await
+        };
+        match found {
+            Ok(Ok(ids)) if !ids.is_empty() => {
+                let now = Instant::now();
+                let mut last = live.lock();
+                for id in ids {
+                    last.entry(id).or_insert(now);
+                }
+                drop(last);
+                live.start(&st);
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(
+                "the Python client's runs left Active could not be listed: {e}; they stay \
+                 Active until they ping again"
+            ),
+            Err(e) => tracing::warn!("listing the Python client's runs left Active failed: {e}"),
+        }
+    });
+}
+
+/// The ids of the Active runs and models of the Python client, in every project.
+fn left_active(s: &AppState) -> neptune_core::Result<Vec<String>> {
+    let q = TableQuery::new()
+        .trashed(None)
+        .progress_bar(false)
+        .query(format!("sys/owner = \"{OWNER}\" AND sys/state = Active"))
+        .columns([sys::ID]);
+    let mut ids = Vec::new();
+    for p in s.store.projects()? {
+        for scope in [TableScope::runs(&p.name), TableScope::models(&p.name)] {
+            let t = s.store.fetch_table(&scope, &q)?;
+            ids.extend(t.ids().into_iter().map(str::to_owned));
+        }
+    }
+    Ok(ids)
+}
 
 /// The last ping of each watched object (by its short id), and the sweeper.
 pub(super) struct Liveness {

@@ -283,5 +283,4 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/backend/{*rest}", any(not_served))
         .route("/api/leaderboard/{*rest}", any(not_served))
         .route("/api/artifacts/{*rest}", any(not_served))
-        .layer(axum::Extension(Arc::new(liveness::Liveness::from_env())))
 }

@@ -2,11 +2,9 @@
 //! creates them, and its pings. The project is always the API token's: another name answers
 //! 404 (the client then lists projects to suggest the right one).
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::{Extension, Json};
+use axum::Json;
 use neptune_core::backend::{ObjectKind, OpenRequest};
 use neptune_core::operation::Operation;
 use neptune_core::{FieldPath, GitInfo, Writer};
@@ -14,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::bearer_grant;
-use super::liveness::Liveness;
+use super::liveness;
 use super::reply;
 use super::{blocking, AppState, CompatError, CompatResult, St};
 use crate::extract::Query;
@@ -146,7 +144,6 @@ impl GitInfoParams {
 /// exists is resumed); the `gitInfo` the client sends becomes `source_code/git`, a GitRef.
 pub(super) async fn create_experiment(
     State(s): St,
-    Extension(live): Extension<Arc<Liveness>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> CompatResult<Json<Value>> {
@@ -187,13 +184,13 @@ pub(super) async fn create_experiment(
             with_id: None,
             custom_run_id: p.custom_id.filter(|c| !c.is_empty()),
             model,
-            owner: "python-client".into(),
+            owner: liveness::OWNER.into(),
             read_only: false,
         })?;
         if let Some(git) = git {
             write_git(&s, &grant, &info.id, git)?;
         }
-        live.created(&s, &info.id);
+        liveness::global().created(&s, &info.id);
         Ok(Json(reply::experiment(&info.id, info.kind, &info.project)))
     })
     .await
@@ -238,7 +235,7 @@ pub(super) fn check_object(
             with_id: None,
             custom_run_id: None,
             model: None,
-            owner: "python-client".into(),
+            owner: liveness::OWNER.into(),
             read_only: grant.scope != Scope::Write,
         })?;
         return Ok((info.id, ObjectKind::Project));
@@ -282,17 +279,16 @@ pub(super) async fn get_experiment(
 }
 
 /// `ping`: the object must exist (the client stops on a 404); it stays Active while its
-/// pings come ([`Liveness`]).
+/// pings come ([`liveness`]).
 pub(super) async fn ping(
     State(s): St,
-    Extension(live): Extension<Arc<Liveness>>,
     headers: HeaderMap,
     Query(q): Query<IdQuery>,
 ) -> CompatResult<Json<Value>> {
     let grant = bearer_grant(&s, &headers, Scope::Write)?;
     blocking(move || {
         let (id, _) = check_object(&s, &grant, &q.id)?;
-        live.pinged(&s, &id);
+        liveness::global().pinged(&s, &id);
         Ok(Json(json!({})))
     })
     .await

@@ -827,3 +827,58 @@ fn original_api_takes_parts_only_in_order_and_whole() {
         "{too_big}"
     );
 }
+
+#[test]
+fn a_python_client_run_left_active_by_a_stopped_server_turns_inactive_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The first server never times out; the run is Active when it stops.
+    let server = start_with_ping_timeout(&data, "3600");
+    let (token, nep) = python_token(&server, "team/restart");
+    let access = exchange(&server, &token).json()["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = raw(
+        &server.addr,
+        "POST",
+        "/api/leaderboard/v1/experiments",
+        Some(&access),
+        br#"{"projectIdentifier":"team/restart","parentId":"team/restart","type":"run"}"#,
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    // A run of our own client, Active too: not the Python client's, so left alone.
+    let ours_id = common::create_run(&server.addr, &nep, "team/restart");
+    let state = |server: &Server, id: &str| {
+        raw(
+            &server.addr,
+            "GET",
+            &format!("/api/v1/objects/{id}/value?path=sys/state"),
+            Some(&nep),
+            b"",
+        )
+        .json()["value"]
+            .clone()
+    };
+    assert_eq!(
+        state(&server, &id),
+        serde_json::json!({"RunState": "Active"})
+    );
+    drop(server);
+
+    // Restarted with a short timeout: no ping comes, so the run turns Inactive.
+    let server = start_with_ping_timeout(&data, "0.5");
+    let mut seen = state(&server, &id);
+    for _ in 0..600 {
+        if seen == serde_json::json!({"RunState": "Inactive"}) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        seen = state(&server, &id);
+    }
+    assert_eq!(seen, serde_json::json!({"RunState": "Inactive"}));
+    assert_eq!(
+        state(&server, &ours_id),
+        serde_json::json!({"RunState": "Active"})
+    );
+}
