@@ -508,7 +508,7 @@ fn python_client_run_is_active_while_it_pings_inactive_after_stop_and_keeps_its_
     use std::io::{BufRead, Write};
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with_ping_timeout(&dir.path().join("data"), "2");
+    let server = start_with_ping_timeout(&dir.path().join("data"), "5");
     let (token, nep) = python_token(&server, "team/live");
     let repo = dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
@@ -525,10 +525,11 @@ fn python_client_run_is_active_while_it_pings_inactive_after_stop_and_keeps_its_
     std::fs::write(repo.join("untracked.txt"), "x").unwrap();
     let commit = git(&repo, &["rev-parse", "HEAD"]);
 
-    // The run pings every 0.2 s and lives 4 s, twice the server's ping timeout.
+    // The run pings every 0.2 s and lives 8 s, past the server's 5 s ping timeout (a margin
+    // for a loaded machine: pings 25 times as often as the timeout).
     let mut child = Command::new(&py)
         .arg(fixture())
-        .args(["alive", "team/live", repo.to_str().unwrap(), "4"])
+        .args(["alive", "team/live", repo.to_str().unwrap(), "8"])
         .current_dir(&repo)
         .env("NEPTUNE_API_TOKEN", &token)
         .env("OAUTHLIB_INSECURE_TRANSPORT", "1")
