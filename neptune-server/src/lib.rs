@@ -113,6 +113,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
     let limits = state.limits;
+    compat::liveness::watch_left_active(&state);
     let logged = router(state).layer(
         TraceLayer::new_for_http()
             .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))

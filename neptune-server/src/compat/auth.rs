@@ -191,24 +191,27 @@ pub(super) fn bearer_grant(
     Ok(grant)
 }
 
-/// `getClientConfig`: where the API is, which client versions it takes, and its features: no
-/// artifacts service; "multipart upload" on only so that its largest single upload is the
-/// server's upload limit (the client then sends every file up to it in one streamed request,
-/// and a larger one is refused when it asks to send it in parts).
+/// `getClientConfig`: where the API is, which client versions it takes, and its features:
+/// artifacts ([`super::artifacts`]); uploads in parts above [`super::multipart::part_size`]
+/// (a file up to the server's upload limit in all).
 pub(super) async fn client_config(State(s): St, headers: HeaderMap) -> CompatResult<Response> {
     api_token_grant(&s, &headers)?;
     let url = origin(&headers);
+    let part = super::multipart::part_size(s.limits.max_upload);
     Ok(Json(json!({
         "apiUrl": url,
         "applicationUrl": url,
         "pyLibVersions": {"minCompatibleVersion": "1.0.0", "maxCompatibleVersion": "1.99.0"},
         "multiPartUpload": {
             "enabled": true,
-            "minChunkSize": 5 << 20,
-            "maxChunkSize": 1 << 30,
+            "minChunkSize": part,
+            "maxChunkSize": s.limits.max_upload.max(part),
             "maxChunkCount": 1000,
-            "maxSinglePartSize": s.limits.max_upload,
+            "maxSinglePartSize": part,
         },
+        // Version 1: the client's artifact hash covers each file's metadata (location and
+        // modification time), as the reference says.
+        "artifacts": {"enabled": true, "apiVersion": 1},
         "sysNameSetByBackend": false
     }))
     .into_response())

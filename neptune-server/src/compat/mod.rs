@@ -10,28 +10,36 @@
 //!
 //! | client action | HTTP calls (answered here) |
 //! | --- | --- |
-//! | any start | `GET /api/backend/swagger.json`, `getClientConfig` (`X-Neptune-Api-Token`; the answer's `apiUrl` is where all else goes, `pyLibVersions` must be present, `multiPartUpload` and `artifacts` absent turn those features off), `exchangeApiToken` (a JWT the client decodes unverified for `exp`, and `iss`, whose `/protocol/openid-connect/token` it posts to for a refresh), then `/api/leaderboard/swagger.json` and `/api/artifacts/swagger.json` |
+//! | any start | `GET /api/backend/swagger.json`, `getClientConfig` (`X-Neptune-Api-Token`; the answer's `apiUrl` is where all else goes, `pyLibVersions` must be present; `multiPartUpload` sets the size above which files go in parts, `artifacts` turns artifacts on), `exchangeApiToken` (a JWT the client decodes unverified for `exp`, and `iss`, whose `/protocol/openid-connect/token` it posts to for a refresh), then `/api/leaderboard/swagger.json` and `/api/artifacts/swagger.json` |
 //! | `init_run(project=…)` | `getProject` (404: `listProjects`, `listOrganizations` for suggestions), `createExperiment` (`customId`: the run of that custom id is resumed), then a `ping` every few seconds; `with_run_id=`: `getExperiment` with `workspace/project/ID` and `getExperimentAttributes` |
 //! | assign, `append`/`extend`, tags `add`/`remove`, `clear`, `delete` | `executeOperations`: a JSON array of `{"path", "<opName>": {…}}` (`assignFloat`, `assignInt`, `assignBool`, `assignString`, `assignDatetime`, `logFloats`, `logStrings`, `logImages`, `clear*Series`, `configFloatSeries`, `insertStrings`, `removeStrings`, `clearStringSet`, `deleteAttribute`, `deleteFiles`), answered with the list of `{"errorDescription"}` of the operations refused ([`ops`]) |
 //! | FileSeries `append(File.as_image(…))` | `logImages`, the image base64 inside the operation |
 //! | `upload` | `fileAtomUpload`: the raw bytes, `experimentIdentifier`, `attribute`, `ext` in the query; answer `{"errors": []}` ([`upload`]) |
 //! | `upload_files` | one file: `fileSetFileUpload` (`subPath`); several: `uploadFileSetAttributeTar`, a tar.gz; `reset` on assign |
 //! | `fetch()`, `fetch_last()`, `fetch_values()`, `download()`, `get_structure()` | `get{Float,Int,Bool,String,Datetime,File,FloatSeries,StringSeries,StringSet}Attribute`, `get{Float,String,Image}SeriesValues` (offset and limit), `getExperimentAttributes`, `downloadAttribute` ([`fetch`]) |
-//! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging |
+//! | `download()` of a FileSet or FileSeries, `list_fileset_files()` | `prepareForDownloadFileSetAttributeZip`, `getDownloadPrepareRequest`, the zip's address; `getImageSeriesValue` by index; `lsFileSetAttribute` ([`download`]) |
+//! | `track_files()`, `fetch_hash()`, `fetch_files_list()`, `download()` of an Artifact | `getArtifactAttribute`, `createNewArtifact`, `uploadArtifactFilesMetadata`, `createArtifactVersion`, `assignArtifact` in `executeOperations`, `listArtifactFiles` ([`artifacts`]) |
+//! | `upload()` of a file above the config's `maxSinglePartSize` | `file…MultipartUpload{Start,Part,Finish}` ([`multipart`]) |
+//! | `stop()` | nothing of its own: it flushes its queue (`executeOperations`) and stops pinging; the run turns Inactive when no ping came for the ping timeout ([`liveness`]) |
+//! | `fetch_runs_table(…)`, `fetch_models_table(…)`, `fetch_model_versions_table(…)` | `searchLeaderboardAttributes` (the sort column's type), `searchLeaderboardEntries` (NQL filter, sorting, pagination, columns), from our table ([`table`]) |
 //! | `neptune sync` | the same calls, from the `.neptune/offline` queue: `getProject`, `createExperiment`, `executeOperations`, uploads |
 //!
 //! Everything the client sends is validated as our own API: operations become
 //! [`neptune_core::operation::Operation`]s, go through the server's screen ([`crate::screen`])
 //! and the store's `execute`; every request is scoped to the API token's project. An
-//! operation of the original API that is not served (artifacts, notebooks, table search,
-//! multipart upload, file-set download) answers a JSON error that the client shows.
+//! operation of the original API that is not served (notebooks) answers a JSON error that the client shows.
 
+mod artifacts;
 pub mod auth;
+mod download;
 mod fetch;
+pub mod liveness;
+pub mod multipart;
 mod objects;
 mod ops;
 mod reply;
 mod swagger;
+mod table;
 mod tar;
 mod upload;
 
@@ -40,7 +48,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -161,8 +169,8 @@ fn not_served_path(path: &str) -> CompatError {
         StatusCode::NOT_IMPLEMENTED,
         "NOT_SERVED",
         format!(
-            "this neptune-server does not serve {} of the original API (artifacts, notebooks, \
-             table search, multipart upload and file-set download are not served); use the \
+            "this neptune-server does not serve {} of the original API (notebooks are \
+             not served); use the \
              neptune command or /api/v1 for it",
             path
         ),
@@ -213,7 +221,52 @@ pub fn router() -> Router<Arc<AppState>> {
             &lb("/attributes/storage/file/download"),
             get(fetch::download),
         )
+        .route(
+            &lb("/attributes/series/image/download"),
+            get(download::series_file),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/zip"),
+            post(download::prepare),
+        )
+        .route(&lb("/storage/downloadRequest"), get(download::request))
+        .route(&lb("/storage/fileset/zip"), get(download::zip))
+        .route(&lb("/attributes/storage/fileset/ls"), get(download::ls))
+        .route(&lb("/attributes/artifact"), get(artifacts::attribute))
+        .route("/api/artifacts/v1/artifacts", post(artifacts::create))
+        .route(
+            "/api/artifacts/v1/artifacts/files",
+            put(artifacts::upload_files).get(artifacts::list_files),
+        )
+        .route(
+            "/api/artifacts/v1/artifacts/version",
+            post(artifacts::create_version),
+        )
         .route(&lb("/attributes/storage/file/upload"), post(upload::file))
+        .route(
+            &lb("/attributes/storage/file/upload/start"),
+            post(multipart::start),
+        )
+        .route(
+            &lb("/attributes/storage/file/upload/part"),
+            post(multipart::part),
+        )
+        .route(
+            &lb("/attributes/storage/file/upload/finish"),
+            post(multipart::finish),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/start"),
+            post(multipart::start),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/part"),
+            post(multipart::part),
+        )
+        .route(
+            &lb("/attributes/storage/fileset/upload/finish"),
+            post(multipart::finish),
+        )
         .route(
             &lb("/attributes/storage/fileset/upload"),
             post(upload::fileset_file),
@@ -221,6 +274,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             &lb("/attributes/storage/fileset/tar"),
             post(upload::fileset_tar),
+        )
+        .route(&lb("/leaderboard/entries/search"), post(table::entries))
+        .route(
+            &lb("/leaderboard/attributes/search"),
+            post(table::attributes),
         )
         .route("/api/backend/{*rest}", any(not_served))
         .route("/api/leaderboard/{*rest}", any(not_served))

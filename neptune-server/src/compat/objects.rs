@@ -6,13 +6,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use neptune_core::backend::{ObjectKind, OpenRequest};
-use neptune_core::Writer;
+use neptune_core::operation::Operation;
+use neptune_core::{FieldPath, GitInfo, Writer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::bearer_grant;
+use super::liveness;
 use super::reply;
-use super::{blocking, CompatError, CompatResult, St};
+use super::{blocking, AppState, CompatError, CompatResult, St};
 use crate::extract::Query;
 use crate::tokens::{Grant, Scope};
 
@@ -88,10 +90,58 @@ struct CreationParams {
     kind: String,
     custom_id: Option<String>,
     key: Option<String>,
+    git_info: Option<GitInfoParams>,
+}
+
+/// What the client sends of the repository it runs in (`source_code/git`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GitInfoParams {
+    commit: CommitParams,
+    repository_dirty: bool,
+    current_branch: Option<String>,
+    #[serde(default)]
+    remotes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommitParams {
+    commit_id: String,
+    message: String,
+    author_name: String,
+    author_email: String,
+    commit_date: String,
+}
+
+impl GitInfoParams {
+    /// Our GitRef: the client says "Detached HEAD" (or nothing) where we say no branch.
+    fn into_git(self) -> CompatResult<GitInfo> {
+        let date = chrono::DateTime::parse_from_rfc3339(&self.commit.commit_date)
+            .map_err(|e| {
+                CompatError::bad_request(format!(
+                    "gitInfo.commit.commitDate {:?} is not an RFC 3339 date-time: {e}",
+                    self.commit.commit_date
+                ))
+            })?
+            .with_timezone(&chrono::Utc);
+        Ok(GitInfo {
+            commit_id: self.commit.commit_id,
+            message: self.commit.message,
+            author_name: self.commit.author_name,
+            author_email: self.commit.author_email,
+            commit_date: date,
+            branch: self
+                .current_branch
+                .filter(|b| !b.is_empty() && b != "Detached HEAD"),
+            dirty: self.repository_dirty,
+            remotes: self.remotes,
+        })
+    }
 }
 
 /// `createExperiment`: creates a run, model or model version (a run with a `customId` that
-/// exists is resumed).
+/// exists is resumed); the `gitInfo` the client sends becomes `source_code/git`, a GitRef.
 pub(super) async fn create_experiment(
     State(s): St,
     headers: HeaderMap,
@@ -115,6 +165,10 @@ pub(super) async fn create_experiment(
             )))
         }
     };
+    let git = match (kind, p.git_info) {
+        (ObjectKind::Run, Some(g)) => Some(g.into_git()?),
+        _ => None,
+    };
     let model = match kind {
         ObjectKind::Model => p.key.filter(|k| !k.is_empty()),
         ObjectKind::ModelVersion => p.parent_id,
@@ -130,20 +184,62 @@ pub(super) async fn create_experiment(
             with_id: None,
             custom_run_id: p.custom_id.filter(|c| !c.is_empty()),
             model,
-            owner: "python-client".into(),
+            owner: liveness::OWNER.into(),
             read_only: false,
         })?;
+        if let Some(git) = git {
+            write_git(&s, &grant, &info.id, git)?;
+        }
+        liveness::global().created(&s, &info.id);
         Ok(Json(reply::experiment(&info.id, info.kind, &info.project)))
     })
     .await
 }
 
-/// The object `id` names (`ID` or `workspace/project/ID`) in the token's project, with its kind.
+/// Writes `source_code/git` through the server's screen and the store, as any write; a
+/// refusal fails the creation with its reason.
+fn write_git(s: &AppState, grant: &Grant, id: &str, git: GitInfo) -> CompatResult<()> {
+    let op = Operation::AssignGitRef {
+        path: FieldPath::parse("source_code/git")?,
+        value: Box::new(git),
+    };
+    let screened = crate::screen::screen(&s.store, grant, vec![op])?;
+    let mut refused: Vec<String> = screened.refused.into_iter().map(|r| r.reason).collect();
+    refused.extend(
+        s.store
+            .execute(id, &screened.ops)?
+            .into_iter()
+            .map(|r| r.reason),
+    );
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(CompatError::bad_request(format!(
+            "source_code/git of {id} was refused: {}",
+            refused.join("; ")
+        ))),
+    }
+}
+
+/// The object `id` names (`ID`, `workspace/project/ID`, or the project's name for the project
+/// itself) in the token's project, with its kind.
 pub(super) fn check_object(
     s: &super::AppState,
     grant: &Grant,
     id: &str,
 ) -> CompatResult<(String, ObjectKind)> {
+    // The project itself (`init_project`): `getProject` answers its name as its id.
+    if id == grant.project {
+        let info = s.store.open_object(&OpenRequest {
+            kind: ObjectKind::Project,
+            project: grant.project.clone(),
+            with_id: None,
+            custom_run_id: None,
+            model: None,
+            owner: liveness::OWNER.into(),
+            read_only: grant.scope != Scope::Write,
+        })?;
+        return Ok((info.id, ObjectKind::Project));
+    }
     let short = match id.rsplit_once('/') {
         Some((project, short)) if project == grant.project => short,
         Some(_) => "",
@@ -182,15 +278,17 @@ pub(super) async fn get_experiment(
     .await
 }
 
-/// `ping`: the object must exist (the client stops on a 404).
+/// `ping`: the object must exist (the client stops on a 404); it stays Active while its
+/// pings come ([`liveness`]).
 pub(super) async fn ping(
     State(s): St,
     headers: HeaderMap,
     Query(q): Query<IdQuery>,
 ) -> CompatResult<Json<Value>> {
-    let grant = bearer_grant(&s, &headers, Scope::Read)?;
+    let grant = bearer_grant(&s, &headers, Scope::Write)?;
     blocking(move || {
-        check_object(&s, &grant, &q.id)?;
+        let (id, _) = check_object(&s, &grant, &q.id)?;
+        liveness::global().pinged(&s, &id);
         Ok(Json(json!({})))
     })
     .await

@@ -203,10 +203,23 @@ fn convert(
             }
         }
         "clearArtifact" => Operation::ClearArtifact { path },
+        "assignArtifact" => {
+            #[derive(Deserialize)]
+            struct Hash {
+                hash: String,
+            }
+            let hash = arg::<Hash>(&name, v).map_err(fail)?.hash;
+            let files = super::artifacts::files_of(project, &hash).ok_or_else(|| {
+                fail(format!(
+                    "artifact {hash} is not known to this server (its file list was not \
+                     sent, or the server restarted since); track the files again"
+                ))
+            })?;
+            Operation::AssignArtifact { path, hash, files }
+        }
         other => {
             return Err(fail(format!(
-                "operation {other:?} is not served by this server (artifacts are not; \
-                 track them with the neptune command)"
+                "operation {other:?} is not served by this server"
             )))
         }
     };

@@ -9,7 +9,8 @@
 use serde_json::{json, Map, Value};
 
 /// `(operationId, method, path, parameters, answer)`. A parameter is `where:name:type`
-/// (`type` `s` string, `i` integer, `b` boolean, `a` array of strings, `o` a JSON body); the
+/// (`type` `s` string, `i` integer, `b` boolean, `a` array of strings, `o` a JSON body,
+/// `creation` the body of `createExperiment`); the
 /// answer names a definition, `[Name]` an array of them, or is empty.
 type Op = (
     &'static str,
@@ -82,7 +83,7 @@ const LEADERBOARD: &[Op] = &[
         "post",
         "/api/leaderboard/v1/experiments",
         &[
-            "body:experimentCreationParams:o",
+            "body:experimentCreationParams:creation",
             "header:X-Neptune-CliVersion:s",
         ],
         "Experiment",
@@ -223,14 +224,14 @@ const LEADERBOARD: &[Op] = &[
             "query:ext:s",
             "query:totalLength:i",
         ],
-        "",
+        "MultipartStart",
     ),
     (
         "fileAtomMultipartUploadFinish",
         "post",
         "/api/leaderboard/v1/attributes/storage/file/upload/finish",
         &["query:experimentIdentifier:s", ATTR, "query:uploadId:s"],
-        "",
+        "UploadErrors",
     ),
     (
         "fileAtomMultipartUploadPart",
@@ -256,7 +257,7 @@ const LEADERBOARD: &[Op] = &[
             "query:subPath:s",
             "query:totalLength:i",
         ],
-        "",
+        "MultipartStart",
     ),
     (
         "fileSetFileMultipartUploadFinish",
@@ -268,7 +269,7 @@ const LEADERBOARD: &[Op] = &[
             "query:subPath:s",
             "query:uploadId:s",
         ],
-        "",
+        "UploadErrors",
     ),
     (
         "fileSetFileMultipartUploadPart",
@@ -296,14 +297,21 @@ const LEADERBOARD: &[Op] = &[
         "post",
         "/api/leaderboard/v1/attributes/storage/fileset/zip",
         &[ID, ATTR],
-        "",
+        "DownloadPrepareRequest",
+    ),
+    (
+        "getDownloadPrepareRequest",
+        "get",
+        "/api/leaderboard/v1/storage/downloadRequest",
+        &["query:id:s"],
+        "DownloadPrepareRequest",
     ),
     (
         "getArtifactAttribute",
         "get",
         "/api/leaderboard/v1/attributes/artifact",
         &[ID, ATTR],
-        "",
+        "ArtifactAttribute",
     ),
     (
         "createEmptyCheckpoint",
@@ -329,7 +337,54 @@ const LEADERBOARD: &[Op] = &[
             "query:type:a",
             "body:params:o",
         ],
-        "",
+        "LeaderboardAttributes",
+    ),
+];
+
+const ARTIFACT: &[&str] = &[
+    "query:projectIdentifier:s",
+    "query:hash:s",
+    "query:parentIdentifier:s",
+    "query:size:i",
+];
+
+const ARTIFACTS: &[Op] = &[
+    (
+        "createNewArtifact",
+        "post",
+        "/api/artifacts/v1/artifacts",
+        ARTIFACT,
+        "ArtifactModel",
+    ),
+    (
+        "uploadArtifactFilesMetadata",
+        "put",
+        "/api/artifacts/v1/artifacts/files",
+        &[
+            "query:projectIdentifier:s",
+            "query:hash:s",
+            "body:artifactFilesDTO:o",
+        ],
+        "ArtifactModel",
+    ),
+    (
+        "createArtifactVersion",
+        "post",
+        "/api/artifacts/v1/artifacts/version",
+        &[
+            "query:projectIdentifier:s",
+            "query:hash:s",
+            "query:parentIdentifier:s",
+            "body:artifactFilesDTO:o",
+        ],
+        "ArtifactModel",
+    ),
+    (
+        "listArtifactFiles",
+        "get",
+        "/api/artifacts/v1/artifacts/files",
+        &["query:projectIdentifier:s", "query:hash:s"],
+        "ArtifactFileList",
     ),
 ];
 
@@ -377,6 +432,19 @@ fn definitions() -> Value {
             ("projectName", s()), ("projectId", s()), ("trashed", b()),
         ]),
         "Error": props(&[("errorDescription", s())]),
+        "MultipartStart": props(&[("uploadId", s()), ("errors", arr(r("Error")))]),
+        "UploadErrors": props(&[("errors", arr(r("Error")))]),
+        "ArtifactAttribute": props(&[("hash", s())]),
+        "ArtifactModel": props(&[("artifactHash", s()), ("receivedMetadata", b()), ("size", i())]),
+        "ArtifactFileList": props(&[("files", arr(r("ArtifactFileDTO")))]),
+        "ArtifactFileDTO": props(&[
+            ("filePath", s()), ("fileHash", s()), ("type", s()), ("size", i()),
+            ("metadata", arr(r("ArtifactFileMetadata"))),
+        ]),
+        "ArtifactFileMetadata": props(&[("key", s()), ("value", s())]),
+        "DownloadPrepareRequest": props(&[("id", s()), ("downloadUrl", s())]),
+        "LeaderboardAttributes": props(&[("entries", arr(r("AttributeDefinition")))]),
+        "AttributeDefinition": props(&[("name", s()), ("type", s())]),
         "Attributes": props(&[("attributes", arr(r("Attribute")))]),
         "Attribute": props(&[
             ("name", s()), ("type", s()),
@@ -415,7 +483,18 @@ fn param(spec: &str) -> Value {
         parts.next().unwrap_or("s"),
     );
     if place == "body" {
-        return json!({"name": name, "in": "body", "required": true, "schema": {}});
+        // The creation's `gitInfo.commit.commitDate` is a Python datetime: bravado writes it
+        // as RFC 3339 text only when the schema says `date-time` (else the request fails).
+        let schema = if ty == "creation" {
+            let obj =
+                |props: Value| json!({"type": "object", "x-nullable": true, "properties": props});
+            obj(json!({"gitInfo": obj(json!({"commit": obj(json!({
+                "commitDate": {"type": "string", "format": "date-time", "x-nullable": true}
+            }))}))}))
+        } else {
+            json!({})
+        };
+        return json!({"name": name, "in": "body", "required": true, "schema": schema});
     }
     let mut p = json!({"name": name, "in": place, "required": false});
     match ty {
@@ -477,9 +556,12 @@ pub(super) fn leaderboard() -> Value {
     )
 }
 
-/// `/api/artifacts/swagger.json`: no operation; the client config says artifacts are off.
+/// `/api/artifacts/swagger.json`.
 pub(super) fn artifacts() -> Value {
-    document("neptune artifacts (not served)", &[])
+    document(
+        "neptune artifacts (for the original Python client)",
+        ARTIFACTS,
+    )
 }
 
 #[cfg(test)]
@@ -487,7 +569,7 @@ mod tests {
     #[test]
     fn every_answer_names_a_definition() {
         let defs = super::definitions();
-        for doc in [super::backend(), super::leaderboard()] {
+        for doc in [super::backend(), super::leaderboard(), super::artifacts()] {
             let text = doc["paths"].to_string();
             for part in text.split("#/definitions/").skip(1) {
                 let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();

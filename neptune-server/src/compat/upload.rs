@@ -33,7 +33,12 @@ pub(super) struct UploadQuery {
 }
 
 /// Screens and applies one operation; the refusals as the client's errors.
-fn apply(s: &super::AppState, grant: &Grant, id: &str, op: Operation) -> CompatResult<Value> {
+pub(super) fn apply(
+    s: &super::AppState,
+    grant: &Grant,
+    id: &str,
+    op: Operation,
+) -> CompatResult<Value> {
     let screened = crate::screen::screen(&s.store, grant, vec![op])?;
     let mut errors: Vec<Value> = screened
         .refused
@@ -85,7 +90,7 @@ pub(super) async fn file(
     blocking(move || apply(&s, &grant, &id, Operation::UploadFile { path, file }).map(Json)).await
 }
 
-fn extension_of(p: &str) -> String {
+pub(super) fn extension_of(p: &str) -> String {
     let leaf = p.rsplit('/').next().unwrap_or(p);
     match leaf.rsplit_once('.') {
         Some((stem, ext))
