@@ -9,104 +9,27 @@
 //! `NEPTUNE_BENCH_POINTS` scale the two stores (`NEPTUNE_BENCH_POINTS=0`: the table only). Each figure is the median of 15 requests
 //! after 3 warm-ups.
 
+mod seed;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::store::Store;
-use neptune_core::{FieldPath, ObjectKind, OpenRequest, Reader, Writer};
+use neptune_core::{FieldPath, Reader};
+use seed::{env_or, path, PROJECT};
 use tower::ServiceExt;
 
-const PROJECT: &str = "bench/ui";
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn open_run(store: &Store) -> String {
-    store
-        .open_object(&OpenRequest {
-            kind: ObjectKind::Run,
-            project: PROJECT.into(),
-            with_id: None,
-            custom_run_id: None,
-            model: None,
-            owner: "bench".into(),
-            read_only: false,
-        })
-        .expect("open a run")
-        .id
-}
-
-fn path(p: &str) -> FieldPath {
-    FieldPath::parse(p).expect("path")
-}
-
-/// `runs` runs, each with 40 parameters and 10 metrics (10 points each): 50 user fields, and
-/// one of ten tags.
 fn table_store(home: &std::path::Path, runs: usize) -> Store {
     let store = Store::open(home).expect("store");
-    for r in 0..runs {
-        let id = open_run(&store);
-        let mut ops = Vec::with_capacity(51);
-        ops.push(Operation::AddStrings {
-            path: path("sys/tags"),
-            values: vec![format!("t{}", r % 10)],
-        });
-        for p in 0..40 {
-            ops.push(Operation::AssignFloat {
-                path: path(&format!("params/p{p:02}")),
-                value: (r * 31 + p) as f64 * 0.001,
-            });
-        }
-        for m in 0..10 {
-            ops.push(Operation::LogFloats {
-                path: path(&format!("metrics/m{m}")),
-                points: (0..10)
-                    .map(|s| FloatPoint {
-                        step: Some(s as f64),
-                        value: ((r * 7 + m * 13 + s) % 1000) as f64 / 1000.0,
-                        timestamp_ms: 1_700_000_000_000 + s as i64,
-                    })
-                    .collect(),
-            });
-        }
-        store.execute(&id, &ops).expect("fields");
-    }
+    seed::table(&store, runs);
     store
 }
 
-/// `runs` runs with one FloatSeries of `points` points.
 fn series_store(home: &std::path::Path, runs: usize, points: usize) -> (Store, Vec<String>) {
     let store = Store::open(home).expect("store");
-    let mut ids = Vec::new();
-    for r in 0..runs {
-        let id = open_run(&store);
-        for start in (0..points).step_by(200_000) {
-            let pts = (start..(start + 200_000).min(points))
-                .map(|i| FloatPoint {
-                    step: Some(i as f64),
-                    value: (i as f64 * 0.001 + r as f64).sin() + ((i * 7919) % 101) as f64 * 1e-3,
-                    timestamp_ms: 1_700_000_000_000 + i as i64,
-                })
-                .collect();
-            store
-                .execute(
-                    &id,
-                    &[Operation::LogFloats {
-                        path: path("train/loss"),
-                        points: pts,
-                    }],
-                )
-                .expect("points");
-        }
-        ids.push(id);
-    }
+    let ids = seed::series(&store, runs, points);
     (store, ids)
 }
 

@@ -16,6 +16,7 @@
 
 #![allow(missing_docs)]
 
+mod seed;
 #[path = "../tests/it/ui_browser/webdriver.rs"]
 mod webdriver;
 
@@ -24,94 +25,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use neptune_core::operation::{FloatPoint, Operation};
 use neptune_core::store::Store;
-use neptune_core::{FieldPath, ObjectKind, OpenRequest, Writer};
+use seed::{env_or, PROJECT};
 use serde_json::json;
 use webdriver::Browser;
 
 const BIN: &str = env!("CARGO_BIN_EXE_neptune-server");
-const PROJECT: &str = "bench/ui";
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn path(p: &str) -> FieldPath {
-    FieldPath::parse(p).expect("path")
-}
-
-fn open_run(store: &Store) -> String {
-    store
-        .open_object(&OpenRequest {
-            kind: ObjectKind::Run,
-            project: PROJECT.into(),
-            with_id: None,
-            custom_run_id: None,
-            model: None,
-            owner: "bench".into(),
-            read_only: false,
-        })
-        .expect("open a run")
-        .id
-}
-
-/// `runs` runs of 40 parameters and 10 metrics (10 points each), one of ten tags each.
-fn seed_table(store: &Store, runs: usize) {
-    for r in 0..runs {
-        let id = open_run(store);
-        let mut ops = vec![Operation::AddStrings {
-            path: path("sys/tags"),
-            values: vec![format!("t{}", r % 10)],
-        }];
-        for p in 0..40 {
-            ops.push(Operation::AssignFloat {
-                path: path(&format!("params/p{p:02}")),
-                value: (r * 31 + p) as f64 * 0.001,
-            });
-        }
-        for m in 0..10 {
-            ops.push(Operation::LogFloats {
-                path: path(&format!("metrics/m{m}")),
-                points: (0..10)
-                    .map(|s| FloatPoint {
-                        step: Some(s as f64),
-                        value: ((r * 7 + m * 13 + s) % 1000) as f64 / 1000.0,
-                        timestamp_ms: 1_700_000_000_000 + s as i64,
-                    })
-                    .collect(),
-            });
-        }
-        store.execute(&id, &ops).expect("fields");
-    }
-}
-
-/// 10 runs with a FloatSeries `train/loss` of `points` points; their ids.
-fn seed_series(store: &Store, points: usize) -> Vec<String> {
-    (0..10)
-        .map(|r| {
-            let id = open_run(store);
-            for start in (0..points).step_by(200_000) {
-                let pts = (start..(start + 200_000).min(points))
-                    .map(|i| FloatPoint {
-                        step: Some(i as f64),
-                        value: (i as f64 * 0.001 + r as f64).sin(),
-                        timestamp_ms: 1_700_000_000_000 + i as i64,
-                    })
-                    .collect();
-                let log = Operation::LogFloats {
-                    path: path("train/loss"),
-                    points: pts,
-                };
-                store.execute(&id, &[log]).expect("points");
-            }
-            id
-        })
-        .collect()
-}
 
 /// The server binary on `data` (a free loopback port); killed when dropped.
 struct Server {
@@ -206,8 +125,8 @@ fn main() {
     let t = Instant::now();
     let ids = {
         let store = Store::open(data.path()).expect("store");
-        seed_table(&store, runs);
-        seed_series(&store, points)
+        seed::table(&store, runs);
+        seed::series(&store, 10, points)
     };
     eprintln!(
         "({runs} runs × 50 fields and 10 runs × {points} points written in {:.1?})",

@@ -37,6 +37,7 @@ pub mod ops;
 pub mod screen;
 pub mod tokens;
 pub mod ui;
+mod zip_body;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

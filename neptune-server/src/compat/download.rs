@@ -11,12 +11,10 @@
 //!   by the index and the subtype of the answer's `Content-Type` (`0.png`).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
-use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -30,9 +28,6 @@ use super::objects::check_object;
 use super::{blocking, CompatError, CompatResult, St};
 use crate::extract::{Path, Query, ReadToken};
 use crate::tokens::{Grant, Scope};
-
-/// Bytes sent to the body at a time.
-const PIECE: usize = 256 * 1024;
 
 #[derive(Deserialize)]
 pub(super) struct FieldQuery {
@@ -136,53 +131,6 @@ pub(super) async fn request(
     .await
 }
 
-/// A `Write` into the response body's channel; fails once the client has gone.
-struct ToBody {
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-impl ToBody {
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let piece = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(PIECE)));
-        self.tx
-            .blocking_send(Ok(piece))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))
-    }
-}
-
-impl Write for ToBody {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= PIECE {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
-}
-
-/// The archive's file name: the FileSet's last path segment, in safe characters.
-fn archive_name(path: &str) -> String {
-    let leaf: String = path
-        .rsplit('/')
-        .next()
-        .unwrap_or("files")
-        .chars()
-        .map(|c| match c {
-            c if c.is_ascii_alphanumeric() || "-_.".contains(c) => c,
-            _ => '_',
-        })
-        .collect();
-    format!("{leaf}.zip")
-}
-
 /// The FileSet of a download id as a zip archive, streamed as it is made (a failure cuts the
 /// body, so the client never keeps a partial archive as whole).
 pub(super) async fn zip(
@@ -192,37 +140,14 @@ pub(super) async fn zip(
 ) -> CompatResult<Response> {
     let grant = bearer_grant(&s, &headers, Scope::Read)?;
     let d = parse_download_id(&q.id)?;
-    let name = archive_name(&d.path);
     let st = s.clone();
+    let path = d.path.clone();
     let (_, entries) = blocking(move || fileset(&st, &grant, &d.object, &d.path)).await?;
-    let store = s.store.clone();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut out = ToBody {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(PIECE),
-        };
-        let done =
-            neptune_core::write_fileset_zip(&neptune_core::Backend::of(store), &entries, &mut out)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|()| out.flush());
-        if let Err(e) = done {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let mut r = Body::from_stream(stream).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::zip_body::fileset_zip(
+        neptune_core::Backend::of(s.store.clone()),
+        entries,
+        &path,
+    ))
 }
 
 /// `lsFileSetAttribute`: the files and folders directly under `path` of a FileSet (a
