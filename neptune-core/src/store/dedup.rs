@@ -16,7 +16,7 @@
 //! is unknown in every other. A client of another project using the same queue id gets state
 //! of its own and cannot touch these rows.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx};
 
 use super::{ids, Fail, Store, R};
 use crate::backend::{ObjectInfo, ObjectKind, OpenRequest, Rejected};
@@ -49,7 +49,7 @@ pub struct BatchOutcome {
 }
 
 /// Row ids of an object and of its project, when the object `sys_id` is in `project`.
-fn object_in(c: &Connection, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
+fn object_in(c: &Tx<'_>, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
     Ok(c.prepare_cached(
         "SELECT o.id, o.project_id FROM objects o JOIN projects p ON p.id = o.project_id \
              WHERE o.sys_id = ?1 AND p.name = ?2",
@@ -70,7 +70,7 @@ type Last = (i64, Option<String>);
 
 /// The last batch of `queue` applied to object `obj` of project `pid`; for a queue without a
 /// row of its own, its row from before version 2 of the schema, if any.
-fn last_of(c: &Connection, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
+fn last_of(c: &Tx<'_>, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
     let own = c
         .prepare_cached(
             "SELECT last_seq, last_reply FROM queue_batches \
@@ -225,6 +225,7 @@ mod tests {
     use crate::backend::{Reader, Writer};
     use crate::model::path::FieldPath;
     use crate::model::types::Value;
+    use rusqlite::Connection;
 
     const P: &str = "team/dedup";
 

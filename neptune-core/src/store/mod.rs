@@ -32,6 +32,7 @@ mod ids;
 mod m4;
 mod project_files;
 mod schema;
+pub(crate) mod sql;
 mod table;
 mod table_page;
 #[cfg(test)]
@@ -51,7 +52,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::backend::{
     ObjectInfo, ObjectKind, OpenRequest, Reader, Rejected, SeriesInfo, SeriesPage, Writer,
@@ -80,18 +81,12 @@ pub struct ProjectSummary {
     pub last_activity: chrono::DateTime<chrono::Utc>,
 }
 
-/// Failure inside the store: an SQLite error (given its location at the boundary) or a library
-/// error. Lets the internals use `?` on both.
+/// Failure inside the store: the database engine's error (given its location at the boundary)
+/// or a library error. Lets the internals use `?` on both.
 #[derive(Debug)]
 pub(crate) enum Fail {
-    Sql(rusqlite::Error),
+    Sql(sql::SqlError),
     Core(Error),
-}
-
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Fail::Sql(e)
-    }
 }
 
 impl From<Error> for Fail {
@@ -100,11 +95,14 @@ impl From<Error> for Fail {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+fn is_busy(e: &sql::SqlError) -> bool {
+    match e {
+        sql::SqlError::Sqlite(e) => matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ),
+        _ => false,
+    }
 }
 
 impl Fail {
@@ -264,11 +262,11 @@ impl Store {
     }
 
     /// Runs `f` in a write (`BEGIN IMMEDIATE`) transaction, committed when `f` succeeds.
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
+    fn write<T>(&self, f: impl FnOnce(&sql::Tx<'_>) -> R<T>) -> Result<T> {
         let mut conn = lock(&self.writer);
         let run = || -> R<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Tx::Sqlite(&tx))?;
             tx.commit()?;
             Ok(out)
         };
@@ -319,11 +317,11 @@ impl Store {
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot) on the reading connection.
-    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&sql::Tx<'_>) -> R<T>) -> Result<T> {
         let mut conn = lock(self.reader.as_ref().unwrap_or(&self.writer));
         let run = || -> R<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Tx::Sqlite(&tx))?;
             tx.commit()?;
             Ok(out)
         };

@@ -10,8 +10,8 @@
 //! sort column of mixed kinds of values, a set, a git ref, an artifact), or the sort field is
 //! missing from the scope, [`select`] declines and the whole table is read.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use super::sql::Value as Sql;
+use super::sql::{params, Optional, Tx};
 
 use super::R;
 use crate::model::rules::sys::{OWNER, STATE, TAGS, TRASHED};
@@ -44,7 +44,7 @@ fn rank(t: &str) -> Option<u8> {
 }
 
 /// The types of the fields at `path` in the store (one index look-up per type).
-fn types_at(c: &Connection, path: &str) -> R<Vec<String>> {
+fn types_at(c: &Tx<'_>, path: &str) -> R<Vec<String>> {
     let mut stmt = c.prepare_cached(
         "SELECT type FROM fields WHERE path = ?1 AND type > ?2 ORDER BY type LIMIT 1",
     )?;
@@ -52,7 +52,7 @@ fn types_at(c: &Connection, path: &str) -> R<Vec<String>> {
     loop {
         let after = out.last().cloned().unwrap_or_default();
         let next: Option<String> = stmt
-            .query_row(rusqlite::params![path, after], |r| r.get(0))
+            .query_row(params![path, after], |r| r.get(0))
             .optional()?;
         match next {
             Some(t) => out.push(t),
@@ -164,7 +164,7 @@ fn narrowing_sql(filter: &Expr, sql: &mut String, params: &mut Vec<Sql>) {
 /// the query asks for no page or SQL cannot order it as the table does. `filter_load` reads
 /// the cells at the filter's paths of the candidates.
 pub(super) fn select(
-    c: &Connection,
+    c: &Tx<'_>,
     scope_cond: &str,
     scope_params: &[Sql],
     q: &TableQuery,
@@ -192,7 +192,7 @@ pub(super) fn select(
             "SELECT 1 FROM objects o JOIN fields s ON s.object_id = o.id AND s.path = ? \
              WHERE {scope_cond} AND {KEY} IS NOT NULL LIMIT 1"
         ))?
-        .query_row(params_from_iter(params.iter()), |_| Ok(()))
+        .query_row(&params, |_| Ok(()))
         .optional()?;
     if has_key.is_none() {
         return Ok(None);
@@ -219,12 +219,12 @@ pub(super) fn select(
     let exact = plan.filter().is_none();
     if exact {
         sql.push_str(" LIMIT ? OFFSET ?");
-        params.extend([Sql::Integer(limit), Sql::Integer(offset)]);
+        params.extend([Sql::Int(limit), Sql::Int(offset)]);
     }
     let mut rows = Vec::new();
     {
         let mut stmt = c.prepare(&sql)?;
-        let mut r = stmt.query(params_from_iter(params.iter()))?;
+        let mut r = stmt.query(&params)?;
         while let Some(r) = r.next()? {
             rows.push(RawRow {
                 order: r.get(0)?,
@@ -238,7 +238,7 @@ pub(super) fn select(
     if exact {
         let total: i64 = c
             .prepare(&format!("SELECT count(*) FROM objects o WHERE {cond}"))?
-            .query_row(params_from_iter(cond_params.iter()), |r| r.get(0))?;
+            .query_row(&cond_params, |r| r.get(0))?;
         return Ok(Some(Page {
             rows,
             total: usize::try_from(total).unwrap_or_default(),
