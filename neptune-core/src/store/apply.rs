@@ -36,6 +36,7 @@ macro_rules! field {
 /// Applies `ops` to `object` in order; returns the rejected ones.
 pub(crate) fn execute(c: &Tx<'_>, object: &str, ops: &[Operation]) -> R<Vec<Rejected>> {
     let obj = fields::object(c, object)?;
+    fields::lock_object(c, obj.id)?;
     let mut rejected = Vec::new();
     let mut applied = false;
     for (index, op) in ops.iter().enumerate() {

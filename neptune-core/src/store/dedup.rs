@@ -104,6 +104,9 @@ impl Store {
         let outcomes = self.write(|tx| {
             let (obj, pid) =
                 object_in(tx, project, object)?.ok_or_else(|| not_in_project(project, object))?;
+            // Before the queue's last number is read: a batch resent to another replica
+            // waits here, then finds itself applied.
+            super::fields::lock_object(tx, obj)?;
             let (mut last, mut last_reply) = match last_of(tx, pid, obj, queue)? {
                 Some((s, r)) => (s.max(0) as u64, r),
                 None => (0, None),
@@ -171,6 +174,8 @@ impl Store {
         queue: &str,
     ) -> Result<ObjectInfo> {
         let info = self.write(|tx| {
+            // Two replicas registering one queue at once: the second finds the first's object.
+            super::fields::lock_name(tx, &format!("queue\u{1f}{project}\u{1f}{queue}"))?;
             let known: Option<String> = tx
                 .prepare_cached(
                     "SELECT o.sys_id FROM queue_objects q \
@@ -269,7 +274,7 @@ mod tests {
 
     #[test]
     fn a_resent_batch_is_applied_once() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let run = store.open_object(&req()).unwrap();
         let bad = QueuedBatch {
             seq: 2,
@@ -298,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_queue_id_is_scoped_to_its_project_and_object() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let victim = store.open_object(&req_in("team/a")).unwrap();
         let other = store.open_object(&req_in("team/a")).unwrap();
         let mallory = store.open_object(&req_in("team/b")).unwrap();
@@ -333,7 +338,7 @@ mod tests {
 
     #[test]
     fn registering_twice_finds_the_same_object() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let a = store.open_for_queue(P, &req(), "q9").unwrap();
         let b = store.open_for_queue(P, &req(), "q9").unwrap();
         assert_eq!(a.id, b.id);
@@ -349,7 +354,7 @@ mod tests {
 
     #[test]
     fn a_registration_is_unknown_in_another_project() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let a = store
             .open_for_queue("team/a", &req_in("team/a"), "q")
             .unwrap();
@@ -418,7 +423,7 @@ mod tests {
         }
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(
-            super::super::schema::stored_version(&super::super::lock(&s.writer)).unwrap(),
+            super::super::schema::stored_version(&s.sqlite_writer()).unwrap(),
             super::super::schema::SCHEMA_VERSION
         );
         // Content its fields refer to stays reachable through its project only.

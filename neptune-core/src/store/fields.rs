@@ -61,6 +61,38 @@ pub(crate) fn find_object(c: &Tx<'_>, sys_id: &str) -> R<Option<Obj>> {
     }
 }
 
+/// Locks the row of object `id` until the transaction ends, so that writers on other
+/// connections (other server replicas on PostgreSQL) apply their batches to it one after
+/// another: step rules, deduplication and counters see every earlier write. Nothing to do on
+/// SQLite, where a write transaction (`BEGIN IMMEDIATE`) already excludes every other.
+pub(crate) fn lock_object(c: &Tx<'_>, id: i64) -> R<()> {
+    #[cfg(feature = "postgres")]
+    if c.engine() == super::sql::Engine::Postgres {
+        c.query_row(
+            "SELECT id FROM objects WHERE id = ?1 FOR UPDATE",
+            [id],
+            |_| Ok(()),
+        )?;
+    }
+    let _ = (c, id);
+    Ok(())
+}
+
+/// Takes a lock named `name` until the transaction ends (PostgreSQL's advisory locks), for
+/// writes that create rows no existing row can stand for; nothing to do on SQLite.
+pub(crate) fn lock_name(c: &Tx<'_>, name: &str) -> R<()> {
+    #[cfg(feature = "postgres")]
+    if c.engine() == super::sql::Engine::Postgres {
+        c.query_row(
+            "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 0))",
+            [name],
+            |_| Ok(()),
+        )?;
+    }
+    let _ = (c, name);
+    Ok(())
+}
+
 /// The object with `sys_id`, or `ObjectNotFound`.
 pub(crate) fn object(c: &Tx<'_>, sys_id: &str) -> R<Obj> {
     find_object(c, sys_id)?.ok_or_else(|| {
@@ -193,6 +225,7 @@ pub(crate) fn set_value(c: &Tx<'_>, field: i64, value: Sql) -> R<()> {
 }
 
 /// A float as SQL: REAL, except NaN (which SQLite would turn into NULL) as the text 'NaN'.
+/// (On PostgreSQL, module `pg` also writes ±infinity and negative zero as texts.)
 pub(crate) fn float_to_sql(v: f64) -> Sql {
     if v.is_nan() {
         Sql::Text("NaN".to_owned())
@@ -207,6 +240,10 @@ pub(crate) fn float_from_sql(v: Val<'_>) -> R<f64> {
         Val::Real(f) => Ok(f),
         Val::Int(i) => Ok(i as f64),
         Val::Text(s) if s == "NaN" => Ok(f64::NAN),
+        // PostgreSQL keeps what JSON numbers cannot hold as texts (module `pg`).
+        Val::Text(s) if s == "inf" => Ok(f64::INFINITY),
+        Val::Text(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
+        Val::Text(s) if s == "-0" => Ok(-0.0),
         other => Err(corrupt(format!("expected a float, found {}", other.kind()))),
     }
 }

@@ -532,13 +532,4 @@ impl<'c> Tx<'c> {
     ) -> R<T> {
         self.prepare_cached(sql)?.query_row(p, f)
     }
-
-    /// Runs statements separated by `;`, without parameters.
-    pub(crate) fn execute_batch(&self, sql: &str) -> R<()> {
-        match *self {
-            Tx::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            #[cfg(feature = "postgres")]
-            Tx::Postgres(c) => c.batch(sql),
-        }
-    }
 }

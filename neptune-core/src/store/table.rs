@@ -109,6 +109,16 @@ fn scope_sql(c: &Tx<'_>, scope: &TableScope, q: &TableQuery) -> R<(String, Vec<S
 /// depth of an expression and the number of parameters).
 const MAX_SQL_PATHS: usize = 32;
 
+/// The placeholders of an `IN (…)` list of `n` values; `NULL` (matching nothing) for none,
+/// as PostgreSQL refuses an empty list.
+fn in_list(n: usize) -> String {
+    if n == 0 {
+        "NULL".to_owned()
+    } else {
+        vec!["?"; n].join(", ")
+    }
+}
+
 /// The SQL condition on `f.path` for the paths a plan loads (empty: every path).
 fn paths_sql(plan: &build::Plan, params: &mut Vec<Sql>) -> String {
     let Some(load) = &plan.load else {
@@ -445,14 +455,14 @@ pub(super) fn load(
         }
         Cells::Objects(ids) => {
             let mut params: Vec<Sql> = ids.iter().map(|i| Sql::Int(*i)).collect();
-            let list = vec!["?"; ids.len()].join(", ");
+            let list = in_list(ids.len());
             let path_cond = paths_sql(plan, &mut params);
             let sql = format!("{COLS} WHERE f.object_id IN ({list}){path_cond}");
             vec![scan(c, &sql, &params, &index, plan)?]
         }
         Cells::Paths(paths) => {
             let params: Vec<Sql> = paths.iter().map(|p| Sql::Text(p.clone())).collect();
-            let list = vec!["?"; paths.len()].join(", ");
+            let list = in_list(paths.len());
             let sql = format!("{COLS} WHERE f.path IN ({list})");
             vec![scan(c, &sql, &params, &index, plan)?]
         }
