@@ -74,7 +74,7 @@ pub struct Tokens {
 
 enum Db {
     Sqlite(Mutex<Connection>),
-    Postgres(crate::tokens_pg::PgTokens),
+    Postgres(Box<crate::tokens_pg::PgTokens>),
 }
 
 /// A token-store failure, as text.
@@ -139,7 +139,7 @@ impl Tokens {
         match database {
             None => Tokens::open(data),
             Some(url) => Ok(Tokens {
-                db: Db::Postgres(crate::tokens_pg::PgTokens::open(url)?),
+                db: Db::Postgres(Box::new(crate::tokens_pg::PgTokens::open(url)?)),
             }),
         }
     }

@@ -24,6 +24,9 @@ pub(crate) struct Row {
     pub created_ms: i64,
 }
 
+/// A found token: project, scope, salt, hash, revoked.
+pub(crate) type Found = (String, String, String, String, Option<i64>);
+
 /// A listed token: id, project, scope, created, revoked.
 pub(crate) type Listed = (String, String, String, i64, Option<i64>);
 
@@ -116,10 +119,7 @@ impl PgTokens {
         Ok(())
     }
 
-    pub(crate) fn find(
-        &self,
-        id: &str,
-    ) -> TokenResult<Option<(String, String, String, String, Option<i64>)>> {
+    pub(crate) fn find(&self, id: &str) -> TokenResult<Option<Found>> {
         self.run(|c| {
             let row = c.query_opt(
                 "SELECT project, scope, salt, hash, revoked_ms FROM tokens WHERE id = $1",

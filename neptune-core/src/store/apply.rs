@@ -340,10 +340,8 @@ fn clear_log(c: &Tx<'_>, obj: i64, path: &FieldPath, t: FieldType) -> R<Outcome>
 /// The stored last step of a series field. Points without a step are numbered after it here,
 /// inside the transaction, so several writers appending to one series keep every point.
 fn last_step(c: &Tx<'_>, field: i64) -> R<Option<f64>> {
-    Ok(
-        c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
-            .query_row([field], |r| r.get::<_, Option<f64>>(0))?,
-    )
+    c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
+        .query_row([field], |r| r.get::<_, Option<f64>>(0))
 }
 
 /// The outcome of a log: refused points make it partial, or rejected when none was kept (then

@@ -50,12 +50,12 @@ pub struct BatchOutcome {
 
 /// Row ids of an object and of its project, when the object `sys_id` is in `project`.
 fn object_in(c: &Tx<'_>, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
-    Ok(c.prepare_cached(
+    c.prepare_cached(
         "SELECT o.id, o.project_id FROM objects o JOIN projects p ON p.id = o.project_id \
              WHERE o.sys_id = ?1 AND p.name = ?2",
     )?
     .query_row([sys_id, project], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()?)
+    .optional()
 }
 
 fn not_in_project(project: &str, sys_id: &str) -> Fail {
@@ -81,11 +81,9 @@ fn last_of(c: &Tx<'_>, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
     if own.is_some() {
         return Ok(own);
     }
-    Ok(c.prepare_cached(
-        "SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1",
-    )?
-    .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()?)
+    c.prepare_cached("SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1")?
+        .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
 }
 
 impl Store {

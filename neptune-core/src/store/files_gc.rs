@@ -195,7 +195,7 @@ impl Store {
     /// Whether the store can serve: its database answers a query and its file area can be
     /// reached. The error names what is wrong.
     pub fn check_ready(&self) -> Result<()> {
-        self.read(|tx| Ok(tx.query_row("SELECT 1", params![], |r| r.get::<_, i64>(0))?))?;
+        self.read(|tx| tx.query_row("SELECT 1", params![], |r| r.get::<_, i64>(0)))?;
         self.files.check()
     }
 

@@ -54,16 +54,14 @@ pub(crate) fn project_key(name: &str) -> String {
 }
 
 fn find_project(c: &Tx<'_>, name: &str) -> R<Option<Project>> {
-    Ok(
-        c.prepare_cached("SELECT id, key FROM projects WHERE name = ?1")?
-            .query_row([name], |r| {
-                Ok(Project {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                })
+    c.prepare_cached("SELECT id, key FROM projects WHERE name = ?1")?
+        .query_row([name], |r| {
+            Ok(Project {
+                id: r.get(0)?,
+                key: r.get(1)?,
             })
-            .optional()?,
-    )
+        })
+        .optional()
 }
 
 /// The project named `name`, created (with a unique key) when missing.

@@ -349,7 +349,7 @@ impl Store {
     /// Runs a statement in a write transaction, on either engine (tests).
     #[cfg(test)]
     fn test_execute(&self, sql: &str, p: &[sql::Param<'_>]) {
-        self.write(|tx| tx.execute(sql, p))
+        self.write(|tx| tx.prepare(sql)?.execute(p))
             .expect("the statement runs");
     }
 
@@ -484,7 +484,7 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn projects(&self) -> Result<Vec<ProjectSummary>> {
-        self.read(|tx| ids::list_projects(tx))
+        self.read(ids::list_projects)
     }
 
     /// The min, max and unit of a FloatSeries; `None` when the field is missing.

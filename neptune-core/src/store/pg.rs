@@ -567,11 +567,10 @@ fn migrate_locked(conn: &Conn) -> R<()> {
         conn.batch("BEGIN")?;
         let step = (|| -> R<()> {
             conn.batch(sql)?;
-            tx.execute("DELETE FROM schema_version", super::sql::params![])?;
-            tx.execute(
-                "INSERT INTO schema_version (version) VALUES (?1)",
-                [i as i64 + 1],
-            )?;
+            tx.prepare("DELETE FROM schema_version")?
+                .execute(super::sql::params![])?;
+            tx.prepare("INSERT INTO schema_version (version) VALUES (?1)")?
+                .execute([i as i64 + 1])?;
             conn.batch("COMMIT")
         })();
         if step.is_err() {

@@ -518,11 +518,6 @@ impl<'c> Tx<'c> {
         }
     }
 
-    /// Runs one statement.
-    pub(crate) fn execute(&self, sql: &str, p: impl AsParams) -> R<usize> {
-        self.prepare_cached(sql)?.execute(p)
-    }
-
     /// The first row of a query mapped by `f`.
     pub(crate) fn query_row<T>(
         &self,
