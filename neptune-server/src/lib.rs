@@ -256,11 +256,14 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         },
         fit_connections(config.limits),
     )?;
+    // The store and the tokens are closed after the runtime, off its threads: PostgreSQL's
+    // sync client closes its connections with a runtime of its own.
+    let keep = state.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -277,5 +280,8 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         serve(listener, state, shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))
-    })
+    });
+    drop(rt);
+    drop(keep);
+    served
 }

@@ -1,4 +1,6 @@
-//! Embedded store (SQLite).
+//! The store: embedded (SQLite), or a server's on PostgreSQL (feature `postgres`,
+//! [`Store::open_postgres`]; module `pg`). The SQL is written once over a small connection
+//! layer (module `sql`) with the two engines behind it; what follows describes SQLite.
 //!
 //! One database file, `<home>/store.db`, in write-ahead-log mode: several processes may open the
 //! same store, write to it (even to the same run) and read from it while another writes. Every

@@ -524,7 +524,8 @@ CREATE INDEX file_fields_by_digest ON fields (((value #>> '{}')::jsonb ->> 'dige
     WHERE type = 'File';
 CREATE INDEX fields_by_path ON fields(path, type, value);
 CREATE INDEX string_set_members_by_value ON string_set_members(value);
-CREATE TABLE tokens (
+-- The server's API tokens (neptune-server creates the same table when it runs first).
+CREATE TABLE IF NOT EXISTS tokens (
     id          TEXT PRIMARY KEY,
     project     TEXT NOT NULL,
     scope       TEXT NOT NULL,

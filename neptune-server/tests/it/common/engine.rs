@@ -26,14 +26,21 @@ pub fn fresh_database() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    let mut client =
-        postgres::Client::connect(&admin, postgres::NoTls).expect("NEPTUNE_TEST_POSTGRES answers");
-    client
-        .batch_execute(&format!(
+    // A test that restarts PostgreSQL may run at the same time: try for a while.
+    let create = || -> Result<(), postgres::Error> {
+        postgres::Client::connect(&admin, postgres::NoTls)?.batch_execute(&format!(
             "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
              LC_COLLATE 'C' LC_CTYPE 'C'"
         ))
-        .expect("a test database");
+    };
+    let started = std::time::Instant::now();
+    while let Err(e) = create() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "cannot create a test database on NEPTUNE_TEST_POSTGRES: {e}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let base = admin.split('?').next().unwrap_or(&admin);
     let server = base.rsplit_once('/').map_or(base, |(s, _)| s);
     format!("{server}/{name}")

@@ -38,7 +38,11 @@ impl Server {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(data)
-            .args(engine::database_args(data))
+            .args(if extra.contains(&"--database") {
+                Vec::new()
+            } else {
+                engine::database_args(data)
+            })
             .args(["--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
