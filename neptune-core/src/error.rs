@@ -254,14 +254,14 @@ pub enum Error {
     Worker(String),
 }
 
-/// A failure of the embedded store's database. Its message is SQLite's; the underlying
-/// error stays reachable through [`std::error::Error::source`] for logs and debugging, and
-/// is not part of the API.
-pub struct StoreError(rusqlite::Error);
+/// A failure of the store's database. Its message is the database engine's (SQLite's or
+/// PostgreSQL's); the underlying error stays reachable through [`std::error::Error::source`]
+/// for logs and debugging, and is not part of the API.
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
 
 impl StoreError {
-    pub(crate) fn new(e: rusqlite::Error) -> Self {
-        StoreError(e)
+    pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError(Box::new(e))
     }
 }
 
@@ -279,7 +279,7 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+        Some(&*self.0)
     }
 }
 

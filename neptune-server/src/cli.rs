@@ -16,6 +16,8 @@ pub fn serve_command(
     crate::run(ServerConfig {
         data: data.to_path_buf(),
         files: None,
+        database: None,
+        database_connections: crate::DEFAULT_DATABASE_CONNECTIONS,
         listen,
         limits: Limits {
             max_body: max_body_mib.saturating_mul(1 << 20),

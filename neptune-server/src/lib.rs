@@ -36,6 +36,7 @@ pub mod openapi;
 pub mod ops;
 pub mod screen;
 pub mod tokens;
+mod tokens_pg;
 pub mod ui;
 mod zip_body;
 
@@ -55,6 +56,11 @@ pub struct ServerConfig {
     /// Where file content lives instead of `data/files/`: `s3://bucket/prefix` or
     /// `file:///absolute/folder` (see [`Store::open_with_files`]).
     pub files: Option<String>,
+    /// The PostgreSQL database of the store and the tokens (`postgres://user@host/db`)
+    /// instead of the SQLite files of `data`; several servers may share it.
+    pub database: Option<String>,
+    /// The most connections to `database` this server opens.
+    pub database_connections: usize,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The limits requests are held to.
@@ -68,10 +74,55 @@ impl ServerConfig {
         ServerConfig {
             data: data.into(),
             files: None,
+            database: None,
+            database_connections: DEFAULT_DATABASE_CONNECTIONS,
             listen,
             limits: Limits::default(),
         }
     }
+}
+
+/// The default of [`ServerConfig::database_connections`].
+pub const DEFAULT_DATABASE_CONNECTIONS: usize = 16;
+
+/// Where a server keeps its data: [`ServerConfig`]'s `data`, `files`, `database`.
+#[derive(Clone, Copy, Debug)]
+pub struct Storage<'a> {
+    /// The data directory (SQLite files; file content when `files` is not given).
+    pub data: &'a std::path::Path,
+    /// Where file content lives instead of `data/files/`.
+    pub files: Option<&'a str>,
+    /// The PostgreSQL database, instead of the SQLite files.
+    pub database: Option<&'a str>,
+    /// The most connections to `database`.
+    pub database_connections: usize,
+}
+
+/// Opens the store of `storage`: on PostgreSQL when it names a database, else SQLite in its
+/// data directory.
+pub fn open_storage(storage: &Storage<'_>) -> Result<Store, String> {
+    match storage.database {
+        Some(url) => Store::open_postgres(
+            url,
+            storage.database_connections,
+            storage.data,
+            storage.files,
+        )
+        .map_err(|e| e.to_string()),
+        None => open_store(storage.data, storage.files),
+    }
+}
+
+/// Opens the store and the tokens of `storage`.
+pub fn open_state_in(storage: &Storage<'_>, limits: Limits) -> Result<Arc<AppState>, String> {
+    let store = open_storage(storage)?;
+    let tokens = Tokens::open_in(storage.data, storage.database)?;
+    Ok(Arc::new(AppState {
+        store: Arc::new(store),
+        tokens: Arc::new(tokens),
+        bodies: body::BodyBudget::new(&limits),
+        limits,
+    }))
 }
 
 /// Opens the store and the tokens of a data directory.
@@ -198,16 +249,23 @@ pub(crate) async fn shutdown_signal() {
 /// Runs a server until Ctrl-C or SIGTERM (blocking; builds its own runtime). Prints
 /// `neptune-server listening on http://ADDR` on stdout once it accepts connections.
 pub fn run(config: ServerConfig) -> Result<(), String> {
-    let state = open_state_with(
-        &config.data,
-        config.files.as_deref(),
+    let state = open_state_in(
+        &Storage {
+            data: &config.data,
+            files: config.files.as_deref(),
+            database: config.database.as_deref(),
+            database_connections: config.database_connections,
+        },
         fit_connections(config.limits),
     )?;
+    // The store and the tokens are closed after the runtime, off its threads: PostgreSQL's
+    // sync client closes its connections with a runtime of its own.
+    let keep = state.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -224,5 +282,8 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         serve(listener, state, shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))
-    })
+    });
+    drop(rt);
+    drop(keep);
+    served
 }

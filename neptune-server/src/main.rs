@@ -7,10 +7,11 @@
 //! neptune-server --data DIR token list
 //! neptune-server --data DIR token revoke ID
 //! neptune-server --data DIR --files s3://bucket/prefix gc --grace-hours 24
+//! neptune-server --data DIR --database postgres://neptune@db/neptune --files s3://bucket/prefix
 //! ```
 //!
 //! Every setting has a flag and an environment variable (`NEPTUNE_SERVER_DATA`,
-//! `NEPTUNE_SERVER_LISTEN`, `NEPTUNE_SERVER_FILES`, …); logs go to stderr, filtered by
+//! `NEPTUNE_SERVER_LISTEN`, `NEPTUNE_SERVER_FILES`, `NEPTUNE_DATABASE_URL`, …); logs go to stderr, filtered by
 //! `RUST_LOG`.
 
 use std::net::SocketAddr;
@@ -37,6 +38,14 @@ struct Cli {
     /// file:///absolute/folder.
     #[arg(long, global = true, env = "NEPTUNE_SERVER_FILES")]
     files: Option<String>,
+    /// PostgreSQL database of the store and the tokens (postgres://user@host:port/db),
+    /// instead of the SQLite files in DATA; several servers may share it. Migrated at start.
+    #[arg(long, global = true, env = "NEPTUNE_DATABASE_URL")]
+    database: Option<String>,
+    /// The most connections to the PostgreSQL database this server opens.
+    #[arg(long, global = true, default_value_t = neptune_server::DEFAULT_DATABASE_CONNECTIONS,
+          env = "NEPTUNE_DATABASE_CONNECTIONS")]
+    database_connections: usize,
     /// Address to listen on (port 0: any free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080", env = "NEPTUNE_SERVER_LISTEN")]
     listen: SocketAddr,
@@ -113,6 +122,8 @@ fn main() -> ExitCode {
             neptune_server::run(ServerConfig {
                 data: cli.data,
                 files: cli.files,
+                database: cli.database,
+                database_connections: cli.database_connections,
                 listen: cli.listen,
                 limits: Limits {
                     max_body: cli.max_body_mib.saturating_mul(1 << 20),
@@ -125,8 +136,16 @@ fn main() -> ExitCode {
                 },
             })
         }
-        Some(Command::Token { action }) => token(&cli.data, action),
-        Some(Command::Gc { grace_hours }) => gc(&cli.data, cli.files.as_deref(), grace_hours),
+        Some(Command::Token { action }) => token(&cli.data, cli.database.as_deref(), action),
+        Some(Command::Gc { grace_hours }) => {
+            let storage = neptune_server::Storage {
+                data: &cli.data,
+                files: cli.files.as_deref(),
+                database: cli.database.as_deref(),
+                database_connections: cli.database_connections,
+            };
+            gc(&storage, grace_hours)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,9 +156,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn gc(data: &std::path::Path, files: Option<&str>, grace_hours: u64) -> Result<(), String> {
+fn gc(storage: &neptune_server::Storage<'_>, grace_hours: u64) -> Result<(), String> {
     neptune_server::ops::init_logging();
-    let store = neptune_server::open_store(data, files)?;
+    let store = neptune_server::open_storage(storage)?;
     let grace = Duration::from_secs(grace_hours.saturating_mul(3600));
     let r = store.collect_garbage(grace).map_err(|e| e.to_string())?;
     println!(
@@ -150,8 +169,12 @@ fn gc(data: &std::path::Path, files: Option<&str>, grace_hours: u64) -> Result<(
     Ok(())
 }
 
-fn token(data: &std::path::Path, action: TokenAction) -> Result<(), String> {
-    let tokens = Tokens::open(data)?;
+fn token(
+    data: &std::path::Path,
+    database: Option<&str>,
+    action: TokenAction,
+) -> Result<(), String> {
+    let tokens = Tokens::open_in(data, database)?;
     match action {
         TokenAction::Create {
             project,

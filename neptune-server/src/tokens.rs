@@ -2,8 +2,9 @@
 //!
 //! A token is `nep_<id>_<secret>`: `id` (16 hex digits) finds its row, `secret` (64 hex
 //! digits, 256 random bits) proves it. The server keeps only a per-token random salt and
-//! SHA-256(salt ‖ secret), in `<data>/server.db`; a revoked token stays listed with its time of
-//! revocation and is refused from then on.
+//! SHA-256(salt ‖ secret), in `<data>/server.db` (or, with `--database postgres://…`, in the
+//! table `tokens` of that database, shared by every server replica); a revoked token stays
+//! listed with its time of revocation and is refused from then on.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -68,7 +69,12 @@ pub struct TokenInfo {
 
 /// The token table.
 pub struct Tokens {
-    conn: Mutex<Connection>,
+    db: Db,
+}
+
+enum Db {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<crate::tokens_pg::PgTokens>),
 }
 
 /// A token-store failure, as text.
@@ -123,12 +129,26 @@ impl Tokens {
         )
         .map_err(sql)?;
         Ok(Tokens {
-            conn: Mutex::new(conn),
+            db: Db::Sqlite(Mutex::new(conn)),
         })
     }
 
+    /// Opens the tokens of a server: in the PostgreSQL database at `database` when given
+    /// (the table is created if needed), else in `<data>/server.db`.
+    pub fn open_in(data: &Path, database: Option<&str>) -> TokenResult<Tokens> {
+        match database {
+            None => Tokens::open(data),
+            Some(url) => Ok(Tokens {
+                db: Db::Postgres(Box::new(crate::tokens_pg::PgTokens::open(url)?)),
+            }),
+        }
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        match &self.db {
+            Db::Sqlite(c) => c.lock().unwrap_or_else(|e| e.into_inner()),
+            Db::Postgres(_) => unreachable!("SQLite calls are made on SQLite tokens only"),
+        }
     }
 
     /// Creates a token; returns its id and the token itself (shown once, never stored).
@@ -139,6 +159,18 @@ impl Tokens {
         let id = random_hex(8)?;
         let secret = random_hex(32)?;
         let salt = random_hex(16)?;
+        if let Db::Postgres(pg) = &self.db {
+            let row = crate::tokens_pg::Row {
+                id: id.clone(),
+                project: project.to_owned(),
+                scope: scope.as_str().to_owned(),
+                salt: salt.clone(),
+                hash: hash(&salt, &secret),
+                created_ms: now_ms(),
+            };
+            pg.create(&row)?;
+            return Ok((id.clone(), format!("nep_{id}_{secret}")));
+        }
         self.conn()
             .execute(
                 "INSERT INTO tokens (id, project, scope, salt, hash, created_ms)
@@ -167,17 +199,21 @@ impl Tokens {
         if id.len() != 16 || secret.len() != 64 {
             return Ok(None);
         }
-        let row: Option<(String, String, String, String, Option<i64>)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT project, scope, salt, hash, revoked_ms FROM tokens WHERE id = ?1",
-            )
-            .map_err(sql)?
-            .query_row([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()
-            .map_err(sql)?;
+        let row: Option<(String, String, String, String, Option<i64>)> =
+            if let Db::Postgres(pg) = &self.db {
+                pg.find(id)?
+            } else {
+                self.conn()
+                    .prepare_cached(
+                        "SELECT project, scope, salt, hash, revoked_ms FROM tokens WHERE id = ?1",
+                    )
+                    .map_err(sql)?
+                    .query_row([id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .optional()
+                    .map_err(sql)?
+            };
         let Some((project, scope, salt, stored, revoked)) = row else {
             return Ok(None);
         };
@@ -196,6 +232,9 @@ impl Tokens {
 
     /// Revokes a token by id; `false` when there is no such token.
     pub fn revoke(&self, id: &str) -> TokenResult<bool> {
+        if let Db::Postgres(pg) = &self.db {
+            return pg.revoke(id, now_ms());
+        }
         let n = self
             .conn()
             .execute(
@@ -208,6 +247,19 @@ impl Tokens {
 
     /// Every token, oldest first.
     pub fn list(&self) -> TokenResult<Vec<TokenInfo>> {
+        if let Db::Postgres(pg) = &self.db {
+            return Ok(pg
+                .list()?
+                .into_iter()
+                .map(|(id, project, scope, created_ms, revoked_ms)| TokenInfo {
+                    id,
+                    project,
+                    scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+                    created_ms,
+                    revoked_ms,
+                })
+                .collect());
+        }
         let conn = self.conn();
         let mut st = conn
             .prepare("SELECT id, project, scope, created_ms, revoked_ms FROM tokens ORDER BY created_ms, id")

@@ -1,7 +1,7 @@
 //! Applying a batch of operations to an object, each validated again.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection};
+use super::sql::Value as Sql;
+use super::sql::{params, Tx};
 use sha2::{Digest, Sha256};
 
 use super::codec::Stored;
@@ -34,8 +34,9 @@ macro_rules! field {
 }
 
 /// Applies `ops` to `object` in order; returns the rejected ones.
-pub(crate) fn execute(c: &Connection, object: &str, ops: &[Operation]) -> R<Vec<Rejected>> {
+pub(crate) fn execute(c: &Tx<'_>, object: &str, ops: &[Operation]) -> R<Vec<Rejected>> {
     let obj = fields::object(c, object)?;
+    fields::lock_object(c, obj.id)?;
     let mut rejected = Vec::new();
     let mut applied = false;
     for (index, op) in ops.iter().enumerate() {
@@ -78,13 +79,13 @@ fn json<T: serde::Serialize>(path: &FieldPath, v: &T) -> R<Sql> {
     })
 }
 
-fn assign(c: &Connection, obj: i64, path: &FieldPath, t: FieldType, v: Sql) -> R<Outcome> {
+fn assign(c: &Tx<'_>, obj: i64, path: &FieldPath, t: FieldType, v: Sql) -> R<Outcome> {
     let id = field!(c, obj, path, t, "assign()");
     fields::set_value(c, id, v)?;
     Ok(Outcome::Applied)
 }
 
-fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
+fn apply(c: &Tx<'_>, obj: &Obj, op: &Operation) -> R<Outcome> {
     use FieldType as T;
     use Operation::*;
     if let Some(reason) = sys::refusal(op) {
@@ -96,15 +97,13 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
     }
     match op {
         AssignFloat { path, value } => assign(c, o, path, T::Float, float_to_sql(*value)),
-        AssignInt { path, value } => assign(c, o, path, T::Integer, Sql::Integer(*value)),
-        AssignBool { path, value } => assign(c, o, path, T::Boolean, Sql::Integer(*value as i64)),
+        AssignInt { path, value } => assign(c, o, path, T::Integer, Sql::Int(*value)),
+        AssignBool { path, value } => assign(c, o, path, T::Boolean, Sql::Int(*value as i64)),
         AssignString { path, value } => {
             let v = truncate_chars(value, MAX_STRING_LEN);
             assign(c, o, path, T::String, text(v))
         }
-        AssignDatetime { path, value_ms } => {
-            assign(c, o, path, T::Datetime, Sql::Integer(*value_ms))
-        }
+        AssignDatetime { path, value_ms } => assign(c, o, path, T::Datetime, Sql::Int(*value_ms)),
         AssignRunState { path, value } => assign(c, o, path, T::RunState, text(value.as_str())),
         AssignGitRef { path, value } => {
             let v = json(path, value)?;
@@ -156,8 +155,10 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
                 fields::clear_contents(c, id)?;
             }
             let mut stmt = c.prepare_cached(
-                "INSERT OR REPLACE INTO fileset_entries \
-                 (field_id, path, digest, size, extension, mtime_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO fileset_entries \
+                 (field_id, path, digest, size, extension, mtime_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (field_id, path) DO UPDATE SET digest = excluded.digest, \
+                 size = excluded.size, extension = excluded.extension, mtime_ms = excluded.mtime_ms",
             )?;
             for f in files {
                 stmt.execute(params![
@@ -204,7 +205,8 @@ fn apply(c: &Connection, obj: &Obj, op: &Operation) -> R<Outcome> {
         AddStrings { path, values } => {
             let id = field!(c, o, path, T::StringSet, "add()");
             let mut stmt = c.prepare_cached(
-                "INSERT OR IGNORE INTO string_set_members (field_id, value) VALUES (?1, ?2)",
+                "INSERT INTO string_set_members (field_id, value) VALUES (?1, ?2) \
+                 ON CONFLICT DO NOTHING",
             )?;
             for v in values {
                 stmt.execute(params![id, v])?;
@@ -257,11 +259,14 @@ fn check_artifact_files(files: &[ArtifactFile]) -> Result<(), String> {
     Ok(())
 }
 
-fn put_artifact_files(c: &Connection, field: i64, files: &[ArtifactFile]) -> R<()> {
+fn put_artifact_files(c: &Tx<'_>, field: i64, files: &[ArtifactFile]) -> R<()> {
     let mut stmt = c.prepare_cached(
-        "INSERT OR REPLACE INTO artifact_files \
+        "INSERT INTO artifact_files \
          (field_id, file_path, file_hash, size, storage_type, location, last_modified_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (field_id, file_path) DO UPDATE SET file_hash = excluded.file_hash, \
+         size = excluded.size, storage_type = excluded.storage_type, \
+         location = excluded.location, last_modified_ms = excluded.last_modified_ms",
     )?;
     for f in files {
         stmt.execute(params![
@@ -303,7 +308,7 @@ pub(crate) fn artifact_hash(files: &[ArtifactFile]) -> String {
 }
 
 /// Deletes the entries of a file set at `p` or below it (`""` or `"."`: all of them).
-fn delete_set_entries(c: &Connection, field: i64, p: &str) -> R<()> {
+fn delete_set_entries(c: &Tx<'_>, field: i64, p: &str) -> R<()> {
     let mut p = p.trim_end_matches('/');
     while let Some(rest) = p.strip_prefix("./") {
         p = rest;
@@ -322,7 +327,7 @@ fn delete_set_entries(c: &Connection, field: i64, p: &str) -> R<()> {
     Ok(())
 }
 
-fn clear_log(c: &Connection, obj: i64, path: &FieldPath, t: FieldType) -> R<Outcome> {
+fn clear_log(c: &Tx<'_>, obj: i64, path: &FieldPath, t: FieldType) -> R<Outcome> {
     let id = field!(c, obj, path, t, "clear()");
     fields::clear_contents(c, id)?;
     c.prepare_cached(
@@ -334,11 +339,9 @@ fn clear_log(c: &Connection, obj: i64, path: &FieldPath, t: FieldType) -> R<Outc
 
 /// The stored last step of a series field. Points without a step are numbered after it here,
 /// inside the transaction, so several writers appending to one series keep every point.
-fn last_step(c: &Connection, field: i64) -> R<Option<f64>> {
-    Ok(
-        c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
-            .query_row([field], |r| r.get::<_, Option<f64>>(0))?,
-    )
+fn last_step(c: &Tx<'_>, field: i64) -> R<Option<f64>> {
+    c.prepare_cached("SELECT last_step FROM fields WHERE id = ?1")?
+        .query_row([field], |r| r.get::<_, Option<f64>>(0))
 }
 
 /// The outcome of a log: refused points make it partial, or rejected when none was kept (then
@@ -351,7 +354,7 @@ fn outcome(reason: Option<String>, kept_any: bool) -> Outcome {
     }
 }
 
-fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
+fn log_floats(c: &Tx<'_>, obj: i64, path: &FieldPath, points: &[FloatPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FloatSeries, "append()");
     let mut kept: Vec<Stored> = Vec::with_capacity(points.len());
     let steps = points.iter().map(|p| p.step);
@@ -379,7 +382,7 @@ fn log_floats(c: &Connection, obj: i64, path: &FieldPath, points: &[FloatPoint])
     Ok(outcome(filter.reason(path, 0), !kept.is_empty()))
 }
 
-fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
+fn log_strings(c: &Tx<'_>, obj: i64, path: &FieldPath, points: &[StringPoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::StringSeries, "append()");
     let mut stmt = c.prepare_cached(
         "INSERT INTO string_points (field_id, step, ts, value) VALUES (?1, ?2, ?3, ?4)",
@@ -402,7 +405,7 @@ fn log_strings(c: &Connection, obj: i64, path: &FieldPath, points: &[StringPoint
     Ok(outcome(filter.reason(path, 0), filter.kept > 0))
 }
 
-fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
+fn log_images(c: &Tx<'_>, obj: i64, path: &FieldPath, points: &[FilePoint]) -> R<Outcome> {
     let id = field!(c, obj, path, FieldType::FileSeries, "append()");
     let mut invalid_files = 0;
     let mut stmt = c.prepare_cached(
@@ -439,7 +442,7 @@ fn log_images(c: &Connection, obj: i64, path: &FieldPath, points: &[FilePoint]) 
 
 /// Resolves a copy into the assign of the source field's value.
 fn copy(
-    c: &Connection,
+    c: &Tx<'_>,
     obj: &Obj,
     path: &FieldPath,
     source_object: &str,

@@ -6,7 +6,7 @@
 //! step, so a page after a given step starts at the right chunk through the index on
 //! `(field_id, last_step)`. Appends fill the last chunk of the series before starting a new one.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx, Val};
 
 use super::codec::Stored;
 use super::{codec, corrupt, R};
@@ -15,12 +15,12 @@ use crate::backend::SeriesPage;
 /// Points per chunk at most.
 pub(crate) const CHUNK_POINTS: usize = 4096;
 
-fn blob<'a>(v: rusqlite::types::ValueRef<'a>) -> R<&'a [u8]> {
+fn blob(v: Val<'_>) -> R<std::borrow::Cow<'_, [u8]>> {
     match v {
-        rusqlite::types::ValueRef::Blob(b) => Ok(b),
+        Val::Blob(b) => Ok(b),
         other => Err(corrupt(format!(
-            "float chunk is a {:?}, not a blob",
-            other.data_type()
+            "float chunk is {}, not a blob",
+            other.kind()
         ))),
     }
 }
@@ -42,7 +42,7 @@ fn decode_chunk(data: &[u8], n: usize) -> R<Vec<Stored>> {
 }
 
 /// Appends points (already checked: finite, strictly increasing, after the series' last step).
-pub(crate) fn append(c: &Connection, field: i64, points: &[Stored]) -> R<()> {
+pub(crate) fn append(c: &Tx<'_>, field: i64, points: &[Stored]) -> R<()> {
     let mut rest = points;
     if rest.is_empty() {
         return Ok(());
@@ -98,12 +98,7 @@ pub(crate) fn append(c: &Connection, field: i64, points: &[Stored]) -> R<()> {
 }
 
 /// Up to `limit` points with step greater than `after`, in step order.
-pub(crate) fn read(
-    c: &Connection,
-    field: i64,
-    after: Option<f64>,
-    limit: usize,
-) -> R<SeriesPage<f64>> {
+pub(crate) fn read(c: &Tx<'_>, field: i64, after: Option<f64>, limit: usize) -> R<SeriesPage<f64>> {
     let mut page = SeriesPage::default();
     if limit == 0 {
         return Ok(page);
@@ -126,6 +121,7 @@ pub(crate) fn read(
     while let Some(row) = rows.next()? {
         let n = count(row.get(0)?)?;
         let data = blob(row.get_ref(1)?)?;
+        let data = &data[..];
         steps.clear();
         values.clear();
         stamps.clear();

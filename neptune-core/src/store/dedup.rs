@@ -16,7 +16,7 @@
 //! is unknown in every other. A client of another project using the same queue id gets state
 //! of its own and cannot touch these rows.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx};
 
 use super::{ids, Fail, Store, R};
 use crate::backend::{ObjectInfo, ObjectKind, OpenRequest, Rejected};
@@ -49,13 +49,13 @@ pub struct BatchOutcome {
 }
 
 /// Row ids of an object and of its project, when the object `sys_id` is in `project`.
-fn object_in(c: &Connection, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
-    Ok(c.prepare_cached(
+fn object_in(c: &Tx<'_>, project: &str, sys_id: &str) -> R<Option<(i64, i64)>> {
+    c.prepare_cached(
         "SELECT o.id, o.project_id FROM objects o JOIN projects p ON p.id = o.project_id \
              WHERE o.sys_id = ?1 AND p.name = ?2",
     )?
     .query_row([sys_id, project], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()?)
+    .optional()
 }
 
 fn not_in_project(project: &str, sys_id: &str) -> Fail {
@@ -70,7 +70,7 @@ type Last = (i64, Option<String>);
 
 /// The last batch of `queue` applied to object `obj` of project `pid`; for a queue without a
 /// row of its own, its row from before version 2 of the schema, if any.
-fn last_of(c: &Connection, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
+fn last_of(c: &Tx<'_>, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
     let own = c
         .prepare_cached(
             "SELECT last_seq, last_reply FROM queue_batches \
@@ -81,11 +81,9 @@ fn last_of(c: &Connection, pid: i64, obj: i64, queue: &str) -> R<Option<Last>> {
     if own.is_some() {
         return Ok(own);
     }
-    Ok(c.prepare_cached(
-        "SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1",
-    )?
-    .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
-    .optional()?)
+    c.prepare_cached("SELECT last_seq, last_reply FROM legacy_queue_batches WHERE queue_id = ?1")?
+        .query_row([queue], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
 }
 
 impl Store {
@@ -104,6 +102,9 @@ impl Store {
         let outcomes = self.write(|tx| {
             let (obj, pid) =
                 object_in(tx, project, object)?.ok_or_else(|| not_in_project(project, object))?;
+            // Before the queue's last number is read: a batch resent to another replica
+            // waits here, then finds itself applied.
+            super::fields::lock_object(tx, obj)?;
             let (mut last, mut last_reply) = match last_of(tx, pid, obj, queue)? {
                 Some((s, r)) => (s.max(0) as u64, r),
                 None => (0, None),
@@ -171,6 +172,8 @@ impl Store {
         queue: &str,
     ) -> Result<ObjectInfo> {
         let info = self.write(|tx| {
+            // Two replicas registering one queue at once: the second finds the first's object.
+            super::fields::lock_name(tx, &format!("queue\u{1f}{project}\u{1f}{queue}"))?;
             let known: Option<String> = tx
                 .prepare_cached(
                     "SELECT o.sys_id FROM queue_objects q \
@@ -225,6 +228,7 @@ mod tests {
     use crate::backend::{Reader, Writer};
     use crate::model::path::FieldPath;
     use crate::model::types::Value;
+    use rusqlite::Connection;
 
     const P: &str = "team/dedup";
 
@@ -268,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_resent_batch_is_applied_once() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let run = store.open_object(&req()).unwrap();
         let bad = QueuedBatch {
             seq: 2,
@@ -297,7 +301,7 @@ mod tests {
 
     #[test]
     fn a_queue_id_is_scoped_to_its_project_and_object() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let victim = store.open_object(&req_in("team/a")).unwrap();
         let other = store.open_object(&req_in("team/a")).unwrap();
         let mallory = store.open_object(&req_in("team/b")).unwrap();
@@ -332,7 +336,7 @@ mod tests {
 
     #[test]
     fn registering_twice_finds_the_same_object() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let a = store.open_for_queue(P, &req(), "q9").unwrap();
         let b = store.open_for_queue(P, &req(), "q9").unwrap();
         assert_eq!(a.id, b.id);
@@ -348,7 +352,7 @@ mod tests {
 
     #[test]
     fn a_registration_is_unknown_in_another_project() {
-        let store = Store::in_memory().unwrap();
+        let store = crate::store::testdb::store();
         let a = store
             .open_for_queue("team/a", &req_in("team/a"), "q")
             .unwrap();
@@ -417,7 +421,7 @@ mod tests {
         }
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(
-            super::super::schema::stored_version(&super::super::lock(&s.writer)).unwrap(),
+            super::super::schema::stored_version(&s.sqlite_writer()).unwrap(),
             super::super::schema::SCHEMA_VERSION
         );
         // Content its fields refer to stays reachable through its project only.

@@ -13,7 +13,7 @@
 //! time as the step axis does, when the series' wall times never go backwards; otherwise every
 //! chunk is decoded and its points sorted by time.
 
-use rusqlite::{params, Connection};
+use super::sql::{params, Tx, Val};
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -140,7 +140,7 @@ struct Buffers {
 }
 
 fn one(
-    c: &Connection,
+    c: &Tx<'_>,
     summaries: &m4::Summaries,
     object: &str,
     path: &FieldPath,
@@ -239,7 +239,7 @@ fn one(
 }
 
 /// Decodes chunk `id` (of `n` points) into `b.steps`, `b.values` and `b.stamps`.
-fn decode_chunk(c: &Connection, id: i64, n: i64, b: &mut Buffers) -> R<()> {
+fn decode_chunk(c: &Tx<'_>, id: i64, n: i64, b: &mut Buffers) -> R<()> {
     let count = usize::try_from(n)
         .ok()
         .filter(|n| *n <= super::chunk::CHUNK_POINTS * 16)
@@ -250,9 +250,10 @@ fn decode_chunk(c: &Connection, id: i64, n: i64, b: &mut Buffers) -> R<()> {
         .next()?
         .ok_or_else(|| corrupt("a float chunk vanished during a read"))?;
     let data = match row.get_ref(0)? {
-        rusqlite::types::ValueRef::Blob(d) => d,
+        Val::Blob(d) => d,
         _ => return Err(corrupt("float chunk is not a blob")),
     };
+    let data = &data[..];
     b.steps.clear();
     b.values.clear();
     b.stamps.clear();
@@ -267,7 +268,7 @@ fn decode_chunk(c: &Connection, id: i64, n: i64, b: &mut Buffers) -> R<()> {
 /// M4 by step over many points a bucket: chunks wholly inside the range through their cached
 /// block summaries, the (at most two) chunks at its ends point by point.
 fn by_blocks(
-    c: &Connection,
+    c: &Tx<'_>,
     summaries: &m4::Summaries,
     chunks: &[(i64, i64, f64, f64)],
     lo: f64,
@@ -307,7 +308,7 @@ fn by_blocks(
 
 /// The cached summary of chunk `id` (of `n` points), made when missing.
 fn summary_of(
-    c: &Connection,
+    c: &Tx<'_>,
     summaries: &m4::Summaries,
     id: i64,
     n: i64,
@@ -328,7 +329,7 @@ fn summary_of(
 /// `None` when some wall time goes backwards (inside a chunk or from one chunk to the next),
 /// where only a sort of every point gives the order.
 fn by_time(
-    c: &Connection,
+    c: &Tx<'_>,
     summaries: &m4::Summaries,
     chunks: &[(i64, i64, f64, f64)],
     lo: f64,

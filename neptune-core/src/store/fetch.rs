@@ -1,6 +1,6 @@
 //! Reads: structure, values, series and file metadata.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx, Val};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{
@@ -27,7 +27,7 @@ pub struct SeriesConfig {
 }
 
 /// Every field of the object with internal id `obj`, sorted by path.
-pub(crate) fn structure_of(c: &Connection, obj: i64) -> R<Vec<(FieldPath, FieldType)>> {
+pub(crate) fn structure_of(c: &Tx<'_>, obj: i64) -> R<Vec<(FieldPath, FieldType)>> {
     let rows: Vec<(String, String)> = c
         .prepare_cached("SELECT path, type FROM fields WHERE object_id = ?1 ORDER BY path")?
         .query_map([obj], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -41,7 +41,7 @@ fn stored_path(p: &str) -> R<FieldPath> {
     FieldPath::stored(p).map_err(|e| corrupt(format!("stored path: {e}")))
 }
 
-pub(crate) fn structure(c: &Connection, object: &str) -> R<Vec<(FieldPath, FieldType)>> {
+pub(crate) fn structure(c: &Tx<'_>, object: &str) -> R<Vec<(FieldPath, FieldType)>> {
     let obj = fields::object(c, object)?;
     structure_of(c, obj.id)
 }
@@ -60,12 +60,12 @@ fn fetch_hint(t: FieldType) -> &'static str {
 }
 
 /// The field at `path` of `object`, when it exists.
-fn field_at(c: &Connection, object: &str, path: &FieldPath) -> R<Option<Field>> {
+fn field_at(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Option<Field>> {
     let obj = fields::object(c, object)?;
     find_field(c, obj.id, path.as_str())
 }
 
-pub(crate) fn value(c: &Connection, object: &str, path: &FieldPath) -> R<Option<Value>> {
+pub(crate) fn value(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Option<Value>> {
     let Some(f) = field_at(c, object, path)? else {
         return Ok(None);
     };
@@ -81,7 +81,7 @@ pub(crate) fn value(c: &Connection, object: &str, path: &FieldPath) -> R<Option<
 }
 
 pub(crate) fn values_below(
-    c: &Connection,
+    c: &Tx<'_>,
     object: &str,
     prefix: Option<&FieldPath>,
 ) -> R<Vec<(FieldPath, Value)>> {
@@ -113,7 +113,7 @@ pub(crate) fn values_below(
     Ok(out)
 }
 
-pub(crate) fn series_info(c: &Connection, object: &str, path: &FieldPath) -> R<Option<SeriesInfo>> {
+pub(crate) fn series_info(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Option<SeriesInfo>> {
     let Some(f) = field_at(c, object, path)? else {
         return Ok(None);
     };
@@ -135,7 +135,7 @@ pub(crate) fn series_info(c: &Connection, object: &str, path: &FieldPath) -> R<O
     let last_step: Option<f64> = row.get(1)?;
     let lv = row.get_ref(2)?;
     let last = match (f.ftype, lv) {
-        (_, rusqlite::types::ValueRef::Null) | (FieldType::FileSeries, _) => None,
+        (_, Val::Null) | (FieldType::FileSeries, _) => None,
         (FieldType::FloatSeries, v) => Some(Value::Float(float_from_sql(v)?)),
         (_, v) => Some(Value::String(text_from_sql(v, "a series entry")?)),
     };
@@ -148,7 +148,7 @@ pub(crate) fn series_info(c: &Connection, object: &str, path: &FieldPath) -> R<O
 }
 
 /// The field at `path` with type `t`: `MissingField` when absent, `InvalidValue` for another type.
-fn typed_field(c: &Connection, object: &str, path: &FieldPath, t: FieldType) -> R<Option<i64>> {
+fn typed_field(c: &Tx<'_>, object: &str, path: &FieldPath, t: FieldType) -> R<Option<i64>> {
     match field_at(c, object, path)? {
         None => Ok(None),
         Some(f) if f.ftype == t => Ok(Some(f.id)),
@@ -167,7 +167,7 @@ fn missing(object: &str, path: &FieldPath) -> Fail {
 }
 
 pub(crate) fn float_points(
-    c: &Connection,
+    c: &Tx<'_>,
     object: &str,
     path: &FieldPath,
     after: Option<f64>,
@@ -179,7 +179,7 @@ pub(crate) fn float_points(
 }
 
 pub(crate) fn string_points(
-    c: &Connection,
+    c: &Tx<'_>,
     object: &str,
     path: &FieldPath,
     after: Option<f64>,
@@ -206,7 +206,7 @@ pub(crate) fn string_points(
 }
 
 /// The files of the Artifact field with id `field`, sorted by path.
-pub(crate) fn artifact_files_of(c: &Connection, field: i64) -> R<Vec<ArtifactFile>> {
+pub(crate) fn artifact_files_of(c: &Tx<'_>, field: i64) -> R<Vec<ArtifactFile>> {
     let rows: Vec<(String, String, i64, String, String, i64)> = c
         .prepare_cached(
             "SELECT file_path, file_hash, size, storage_type, location, last_modified_ms \
@@ -239,18 +239,14 @@ pub(crate) fn artifact_files_of(c: &Connection, field: i64) -> R<Vec<ArtifactFil
         .collect()
 }
 
-pub(crate) fn artifact_files(
-    c: &Connection,
-    object: &str,
-    path: &FieldPath,
-) -> R<Vec<ArtifactFile>> {
+pub(crate) fn artifact_files(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Vec<ArtifactFile>> {
     match typed_field(c, object, path, FieldType::Artifact)? {
         Some(id) => artifact_files_of(c, id),
         None => Ok(Vec::new()),
     }
 }
 
-pub(crate) fn file_ref(c: &Connection, object: &str, path: &FieldPath) -> R<Option<FileRef>> {
+pub(crate) fn file_ref(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Option<FileRef>> {
     let Some(id) = typed_field(c, object, path, FieldType::File)? else {
         return Ok(None);
     };
@@ -262,11 +258,7 @@ pub(crate) fn file_ref(c: &Connection, object: &str, path: &FieldPath) -> R<Opti
     }
 }
 
-pub(crate) fn fileset_entries(
-    c: &Connection,
-    object: &str,
-    path: &FieldPath,
-) -> R<Vec<FileSetEntry>> {
+pub(crate) fn fileset_entries(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Vec<FileSetEntry>> {
     let Some(id) = typed_field(c, object, path, FieldType::FileSet)? else {
         return Ok(Vec::new());
     };
@@ -304,7 +296,7 @@ type FilePointRow = (
     Option<String>,
 );
 
-pub(crate) fn file_points(c: &Connection, object: &str, path: &FieldPath) -> R<Vec<FilePoint>> {
+pub(crate) fn file_points(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Vec<FilePoint>> {
     let Some(id) = typed_field(c, object, path, FieldType::FileSeries)? else {
         return Ok(Vec::new());
     };
@@ -344,11 +336,7 @@ pub(crate) fn file_points(c: &Connection, object: &str, path: &FieldPath) -> R<V
         .collect()
 }
 
-pub(crate) fn series_config(
-    c: &Connection,
-    object: &str,
-    path: &FieldPath,
-) -> R<Option<SeriesConfig>> {
+pub(crate) fn series_config(c: &Tx<'_>, object: &str, path: &FieldPath) -> R<Option<SeriesConfig>> {
     let Some(id) = typed_field(c, object, path, FieldType::FloatSeries)? else {
         return Ok(None);
     };

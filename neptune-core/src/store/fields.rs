@@ -1,8 +1,8 @@
 //! Objects and fields: lookups (the type and namespace rule runs over them: `rules::fields`), and
 //! the encoding of single values.
 
-use rusqlite::types::{Value as Sql, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx};
+use super::sql::{Val, Value as Sql};
 
 use super::{corrupt, Fail, R};
 use crate::backend::ObjectKind;
@@ -39,7 +39,7 @@ pub(crate) fn parse_type(s: &str) -> R<FieldType> {
 }
 
 /// The object with `sys_id`, if any.
-pub(crate) fn find_object(c: &Connection, sys_id: &str) -> R<Option<Obj>> {
+pub(crate) fn find_object(c: &Tx<'_>, sys_id: &str) -> R<Option<Obj>> {
     let row = c
         .prepare_cached("SELECT id, kind, project_id FROM objects WHERE sys_id = ?1")?
         .query_row([sys_id], |r| {
@@ -61,8 +61,40 @@ pub(crate) fn find_object(c: &Connection, sys_id: &str) -> R<Option<Obj>> {
     }
 }
 
+/// Locks the row of object `id` until the transaction ends, so that writers on other
+/// connections (other server replicas on PostgreSQL) apply their batches to it one after
+/// another: step rules, deduplication and counters see every earlier write. Nothing to do on
+/// SQLite, where a write transaction (`BEGIN IMMEDIATE`) already excludes every other.
+pub(crate) fn lock_object(c: &Tx<'_>, id: i64) -> R<()> {
+    #[cfg(feature = "postgres")]
+    if c.engine() == super::sql::Engine::Postgres {
+        c.query_row(
+            "SELECT id FROM objects WHERE id = ?1 FOR UPDATE",
+            [id],
+            |_| Ok(()),
+        )?;
+    }
+    let _ = (c, id);
+    Ok(())
+}
+
+/// Takes a lock named `name` until the transaction ends (PostgreSQL's advisory locks), for
+/// writes that create rows no existing row can stand for; nothing to do on SQLite.
+pub(crate) fn lock_name(c: &Tx<'_>, name: &str) -> R<()> {
+    #[cfg(feature = "postgres")]
+    if c.engine() == super::sql::Engine::Postgres {
+        c.query_row(
+            "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(?1, 0))",
+            [name],
+            |_| Ok(()),
+        )?;
+    }
+    let _ = (c, name);
+    Ok(())
+}
+
 /// The object with `sys_id`, or `ObjectNotFound`.
-pub(crate) fn object(c: &Connection, sys_id: &str) -> R<Obj> {
+pub(crate) fn object(c: &Tx<'_>, sys_id: &str) -> R<Obj> {
     find_object(c, sys_id)?.ok_or_else(|| {
         Fail::Core(Error::ObjectNotFound {
             kind: "object",
@@ -73,7 +105,7 @@ pub(crate) fn object(c: &Connection, sys_id: &str) -> R<Obj> {
 }
 
 /// The field at `path` of object `obj`, if any.
-pub(crate) fn find_field(c: &Connection, obj: i64, path: &str) -> R<Option<Field>> {
+pub(crate) fn find_field(c: &Tx<'_>, obj: i64, path: &str) -> R<Option<Field>> {
     let row = c
         .prepare_cached("SELECT id, type FROM fields WHERE object_id = ?1 AND path = ?2")?
         .query_row(params![obj, path], |r| {
@@ -95,7 +127,7 @@ pub(crate) fn below_bounds(ns: &str) -> (String, String) {
 }
 
 /// Whether some field lies strictly below `ns`.
-fn has_fields_below(c: &Connection, obj: i64, ns: &str) -> R<bool> {
+fn has_fields_below(c: &Tx<'_>, obj: i64, ns: &str) -> R<bool> {
     let (lo, hi) = below_bounds(ns);
     let found = c
         .prepare_cached(
@@ -114,7 +146,7 @@ impl FoundField for Field {
 
 /// The fields of one object, for the rules.
 struct Lookup<'a> {
-    c: &'a Connection,
+    c: &'a Tx<'a>,
     obj: i64,
 }
 
@@ -134,7 +166,7 @@ impl FieldLookup for Lookup<'_> {
 /// The field at `path` if it has type `t`, or the field id to create: `Ok(Err(reason))` when the
 /// path cannot hold a `t` (see [`place`]).
 pub(crate) fn ensure(
-    c: &Connection,
+    c: &Tx<'_>,
     obj: i64,
     path: &FieldPath,
     t: FieldType,
@@ -145,13 +177,16 @@ pub(crate) fn ensure(
         Ok(Place::New) => {}
         Err(e) => return Ok(Err(e)),
     }
-    c.prepare_cached("INSERT INTO fields (object_id, path, type) VALUES (?1, ?2, ?3)")?
-        .execute(params![obj, path.as_str(), t.name()])?;
-    Ok(Ok(c.last_insert_rowid()))
+    let id = c
+        .prepare_cached(
+            "INSERT INTO fields (object_id, path, type) VALUES (?1, ?2, ?3) RETURNING id",
+        )?
+        .query_row(params![obj, path.as_str(), t.name()], |r| r.get(0))?;
+    Ok(Ok(id))
 }
 
 /// Deletes the contents of a field (series points, set members, files), keeping its row.
-pub(crate) fn clear_contents(c: &Connection, field: i64) -> R<()> {
+pub(crate) fn clear_contents(c: &Tx<'_>, field: i64) -> R<()> {
     for sql in [
         "DELETE FROM float_chunks WHERE field_id = ?1",
         "DELETE FROM string_points WHERE field_id = ?1",
@@ -166,7 +201,7 @@ pub(crate) fn clear_contents(c: &Connection, field: i64) -> R<()> {
 }
 
 /// Deletes the field at `path` and every field below it, with their contents.
-pub(crate) fn delete_at_or_below(c: &Connection, obj: i64, path: &str) -> R<()> {
+pub(crate) fn delete_at_or_below(c: &Tx<'_>, obj: i64, path: &str) -> R<()> {
     let (lo, hi) = below_bounds(path);
     let ids: Vec<i64> = c
         .prepare_cached(
@@ -183,13 +218,14 @@ pub(crate) fn delete_at_or_below(c: &Connection, obj: i64, path: &str) -> R<()> 
 }
 
 /// Sets the single value of a field row.
-pub(crate) fn set_value(c: &Connection, field: i64, value: Sql) -> R<()> {
+pub(crate) fn set_value(c: &Tx<'_>, field: i64, value: Sql) -> R<()> {
     c.prepare_cached("UPDATE fields SET value = ?2 WHERE id = ?1")?
         .execute(params![field, value])?;
     Ok(())
 }
 
 /// A float as SQL: REAL, except NaN (which SQLite would turn into NULL) as the text 'NaN'.
+/// (On PostgreSQL, module `pg` also writes ±infinity and negative zero as texts.)
 pub(crate) fn float_to_sql(v: f64) -> Sql {
     if v.is_nan() {
         Sql::Text("NaN".to_owned())
@@ -199,37 +235,30 @@ pub(crate) fn float_to_sql(v: f64) -> Sql {
 }
 
 /// Reads a float written by [`float_to_sql`].
-pub(crate) fn float_from_sql(v: ValueRef<'_>) -> R<f64> {
+pub(crate) fn float_from_sql(v: Val<'_>) -> R<f64> {
     match v {
-        ValueRef::Real(f) => Ok(f),
-        ValueRef::Integer(i) => Ok(i as f64),
-        ValueRef::Text(b"NaN") => Ok(f64::NAN),
-        other => Err(corrupt(format!(
-            "expected a float, found {:?}",
-            other.data_type()
-        ))),
+        Val::Real(f) => Ok(f),
+        Val::Int(i) => Ok(i as f64),
+        Val::Text(s) if s == "NaN" => Ok(f64::NAN),
+        // PostgreSQL keeps what JSON numbers cannot hold as texts (module `pg`).
+        Val::Text(s) if s == "inf" => Ok(f64::INFINITY),
+        Val::Text(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
+        Val::Text(s) if s == "-0" => Ok(-0.0),
+        other => Err(corrupt(format!("expected a float, found {}", other.kind()))),
     }
 }
 
-fn int_from_sql(v: ValueRef<'_>, what: &str) -> R<i64> {
+fn int_from_sql(v: Val<'_>, what: &str) -> R<i64> {
     match v {
-        ValueRef::Integer(i) => Ok(i),
-        other => Err(corrupt(format!(
-            "expected {what}, found {:?}",
-            other.data_type()
-        ))),
+        Val::Int(i) => Ok(i),
+        other => Err(corrupt(format!("expected {what}, found {}", other.kind()))),
     }
 }
 
-pub(crate) fn text_from_sql(v: ValueRef<'_>, what: &str) -> R<String> {
+pub(crate) fn text_from_sql(v: Val<'_>, what: &str) -> R<String> {
     match v {
-        ValueRef::Text(b) => {
-            String::from_utf8(b.to_vec()).map_err(|_| corrupt(format!("{what} is not valid UTF-8")))
-        }
-        other => Err(corrupt(format!(
-            "expected {what}, found {:?}",
-            other.data_type()
-        ))),
+        Val::Text(s) => Ok(s.into_owned()),
+        other => Err(corrupt(format!("expected {what}, found {}", other.kind()))),
     }
 }
 
@@ -241,7 +270,7 @@ pub(crate) fn datetime(ms: i64) -> R<chrono::DateTime<chrono::Utc>> {
 
 /// Decodes the stored single value of a field of type `t` (not StringSet, whose members live in
 /// their own table).
-pub(crate) fn decode_value(t: FieldType, v: ValueRef<'_>) -> R<Value> {
+pub(crate) fn decode_value(t: FieldType, v: Val<'_>) -> R<Value> {
     Ok(match t {
         FieldType::Float => Value::Float(float_from_sql(v)?),
         FieldType::Integer => Value::Integer(int_from_sql(v, "an integer")?),
@@ -259,7 +288,7 @@ pub(crate) fn decode_value(t: FieldType, v: ValueRef<'_>) -> R<Value> {
             Value::GitRef(Box::new(g))
         }
         FieldType::Artifact => Value::Artifact(match v {
-            ValueRef::Null => String::new(),
+            Val::Null => String::new(),
             v => text_from_sql(v, "an artifact hash")?,
         }),
         other => return Err(corrupt(format!("{other} has no single stored value"))),
@@ -267,9 +296,9 @@ pub(crate) fn decode_value(t: FieldType, v: ValueRef<'_>) -> R<Value> {
 }
 
 /// Decodes the FileRef stored in a File field.
-pub(crate) fn decode_file_ref(v: ValueRef<'_>) -> R<Option<FileRef>> {
+pub(crate) fn decode_file_ref(v: Val<'_>) -> R<Option<FileRef>> {
     match v {
-        ValueRef::Null => Ok(None),
+        Val::Null => Ok(None),
         v => {
             let s = text_from_sql(v, "a file reference")?;
             serde_json::from_str(&s)
@@ -280,7 +309,7 @@ pub(crate) fn decode_file_ref(v: ValueRef<'_>) -> R<Option<FileRef>> {
 }
 
 /// The members of a StringSet field, sorted.
-pub(crate) fn set_members(c: &Connection, field: i64) -> R<std::collections::BTreeSet<String>> {
+pub(crate) fn set_members(c: &Tx<'_>, field: i64) -> R<std::collections::BTreeSet<String>> {
     let members = c
         .prepare_cached("SELECT value FROM string_set_members WHERE field_id = ?1")?
         .query_map([field], |r| r.get::<_, String>(0))?
@@ -289,7 +318,7 @@ pub(crate) fn set_members(c: &Connection, field: i64) -> R<std::collections::BTr
 }
 
 /// The value of a single-value field with id `field` and type `t`.
-pub(crate) fn read_value(c: &Connection, field: i64, t: FieldType) -> R<Value> {
+pub(crate) fn read_value(c: &Tx<'_>, field: i64, t: FieldType) -> R<Value> {
     if t == FieldType::StringSet {
         return Ok(Value::StringSet(set_members(c, field)?));
     }

@@ -24,7 +24,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{params, Transaction};
+use super::sql::{params, Engine, Tx};
 
 use super::files::{is_digest, FileArea, Staged};
 use super::{Fail, Store, R};
@@ -150,15 +150,24 @@ impl FileArea {
 
 /// Whether anything keeps `digest`: a field refers to it, or an upload of it was recorded at
 /// or after `since_ms`.
-fn referenced(tx: &Transaction<'_>, digest: &str, since_ms: i64) -> R<bool> {
-    const SQL: [&str; 4] = [
+fn referenced(tx: &Tx<'_>, digest: &str, since_ms: i64) -> R<bool> {
+    let sql: [&str; 4] = [
         "SELECT EXISTS (SELECT 1 FROM project_files WHERE digest = ?1 AND uploaded_ms >= ?2)",
         "SELECT EXISTS (SELECT 1 FROM file_points WHERE digest = ?1)",
         "SELECT EXISTS (SELECT 1 FROM fileset_entries WHERE digest = ?1)",
-        "SELECT EXISTS (SELECT 1 FROM fields WHERE type = 'File'
-             AND (CASE WHEN json_valid(value) THEN json_extract(value, '$.digest') END) = ?1)",
+        match tx.engine() {
+            Engine::Sqlite => {
+                "SELECT EXISTS (SELECT 1 FROM fields WHERE type = 'File'
+                 AND (CASE WHEN json_valid(value) THEN json_extract(value, '$.digest') END) = ?1)"
+            }
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => {
+                "SELECT EXISTS (SELECT 1 FROM fields WHERE type = 'File'
+                 AND ((value #>> '{}')::jsonb ->> 'digest') = ?1)"
+            }
+        },
     ];
-    for (i, sql) in SQL.iter().enumerate() {
+    for (i, sql) in sql.iter().enumerate() {
         let mut st = tx.prepare_cached(sql)?;
         let found: bool = if i == 0 {
             st.query_row(params![digest, since_ms], |r| r.get(0))?
@@ -186,7 +195,7 @@ impl Store {
     /// Whether the store can serve: its database answers a query and its file area can be
     /// reached. The error names what is wrong.
     pub fn check_ready(&self) -> Result<()> {
-        self.read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))?;
+        self.read(|tx| tx.query_row("SELECT 1", params![], |r| r.get::<_, i64>(0)))?;
         self.files.check()
     }
 

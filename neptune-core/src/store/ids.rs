@@ -1,7 +1,7 @@
 //! Projects, their keys and the ids of the objects in them.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::Value as Sql;
+use super::sql::{params, Optional, Tx};
 
 use super::fields::{self, ensure, find_object, Obj};
 use super::{Fail, R};
@@ -53,21 +53,19 @@ pub(crate) fn project_key(name: &str) -> String {
     }
 }
 
-fn find_project(c: &Connection, name: &str) -> R<Option<Project>> {
-    Ok(
-        c.prepare_cached("SELECT id, key FROM projects WHERE name = ?1")?
-            .query_row([name], |r| {
-                Ok(Project {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                })
+fn find_project(c: &Tx<'_>, name: &str) -> R<Option<Project>> {
+    c.prepare_cached("SELECT id, key FROM projects WHERE name = ?1")?
+        .query_row([name], |r| {
+            Ok(Project {
+                id: r.get(0)?,
+                key: r.get(1)?,
             })
-            .optional()?,
-    )
+        })
+        .optional()
 }
 
 /// The project named `name`, created (with a unique key) when missing.
-fn project(c: &Connection, name: &str) -> R<Project> {
+fn project(c: &Tx<'_>, name: &str) -> R<Project> {
     if let Some(p) = find_project(c, name)? {
         return Ok(p);
     }
@@ -86,12 +84,12 @@ fn project(c: &Connection, name: &str) -> R<Project> {
         key = format!("{base}{n}");
         n += 1;
     }
-    c.prepare_cached("INSERT INTO projects (name, key, created_ms) VALUES (?1, ?2, ?3)")?
-        .execute(params![name, key, now_ms()])?;
-    Ok(Project {
-        id: c.last_insert_rowid(),
-        key,
-    })
+    let id = c
+        .prepare_cached(
+            "INSERT INTO projects (name, key, created_ms) VALUES (?1, ?2, ?3) RETURNING id",
+        )?
+        .query_row(params![name, key, now_ms()], |r| r.get(0))?;
+    Ok(Project { id, key })
 }
 
 fn config(msg: impl Into<String>) -> Fail {
@@ -126,7 +124,7 @@ fn check_model_key(key: &str) -> R<()> {
 }
 
 /// Writes a system field: of a new object, or one the store maintains.
-fn put(c: &Connection, obj: i64, path: &'static str, t: FieldType, value: Sql) -> R<()> {
+fn put(c: &Tx<'_>, obj: i64, path: &'static str, t: FieldType, value: Sql) -> R<()> {
     let path = sys::path(path);
     match ensure(c, obj, &path, t, "create")? {
         Ok(id) => fields::set_value(c, id, value),
@@ -145,7 +143,7 @@ impl super::Store {
                 obj.id,
                 sys::TRASHED,
                 FieldType::Boolean,
-                Sql::Integer(trashed.into()),
+                Sql::Int(trashed.into()),
             )
         })
     }
@@ -153,7 +151,7 @@ impl super::Store {
 
 /// Sets `sys/state` to Active on a resumed or joined object (left alone if a user turned the
 /// path into something else).
-fn activate(c: &Connection, obj: i64) -> R<()> {
+fn activate(c: &Tx<'_>, obj: i64) -> R<()> {
     let path = sys::path(sys::STATE);
     if let Ok(id) = ensure(c, obj, &path, FieldType::RunState, "resume")? {
         fields::set_value(c, id, Sql::Text(RunState::Active.as_str().to_owned()))?;
@@ -170,21 +168,24 @@ struct NewObject<'a> {
     owner: &'a str,
 }
 
-fn create(c: &Connection, o: NewObject<'_>) -> R<i64> {
+fn create(c: &Tx<'_>, o: NewObject<'_>) -> R<i64> {
     let now = now_ms();
-    c.prepare_cached(
-        "INSERT INTO objects (sys_id, kind, project_id, custom_run_id, parent_id, created_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        o.sys_id,
-        o.kind.name(),
-        o.project_id,
-        o.custom_run_id,
-        o.parent.map(|p| p.0),
-        now
-    ])?;
-    let id = c.last_insert_rowid();
+    let id: i64 = c
+        .prepare_cached(
+            "INSERT INTO objects (sys_id, kind, project_id, custom_run_id, parent_id, created_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+        )?
+        .query_row(
+            params![
+                o.sys_id,
+                o.kind.name(),
+                o.project_id,
+                o.custom_run_id,
+                o.parent.map(|p| p.0),
+                now
+            ],
+            |r| r.get(0),
+        )?;
     let text = |s: &str| Sql::Text(s.to_owned());
     put(c, id, sys::ID, FieldType::String, text(&o.sys_id))?;
     put(
@@ -192,14 +193,14 @@ fn create(c: &Connection, o: NewObject<'_>) -> R<i64> {
         id,
         sys::CREATION_TIME,
         FieldType::Datetime,
-        Sql::Integer(now),
+        Sql::Int(now),
     )?;
     put(
         c,
         id,
         sys::MODIFICATION_TIME,
         FieldType::Datetime,
-        Sql::Integer(now),
+        Sql::Int(now),
     )?;
     put(
         c,
@@ -212,7 +213,7 @@ fn create(c: &Connection, o: NewObject<'_>) -> R<i64> {
     if let Some(cr) = o.custom_run_id {
         put(c, id, sys::CUSTOM_RUN_ID, FieldType::String, text(cr))?;
     }
-    put(c, id, sys::TRASHED, FieldType::Boolean, Sql::Integer(0))?;
+    put(c, id, sys::TRASHED, FieldType::Boolean, Sql::Int(0))?;
     if let Some((_, model_id)) = o.parent {
         put(c, id, sys::MODEL_ID, FieldType::String, text(model_id))?;
         put(
@@ -226,7 +227,7 @@ fn create(c: &Connection, o: NewObject<'_>) -> R<i64> {
     Ok(id)
 }
 
-fn info(c: &Connection, obj: &Obj, project: &str, created: bool) -> R<ObjectInfo> {
+fn info(c: &Tx<'_>, obj: &Obj, project: &str, created: bool) -> R<ObjectInfo> {
     Ok(ObjectInfo {
         id: obj.sys_id.clone(),
         kind: obj.kind,
@@ -237,7 +238,7 @@ fn info(c: &Connection, obj: &Obj, project: &str, created: bool) -> R<ObjectInfo
 }
 
 /// Opens an object as `req` asks (see [`crate::Writer::open_object`]).
-pub(crate) fn open_object(c: &Connection, req: &OpenRequest) -> R<ObjectInfo> {
+pub(crate) fn open_object(c: &Tx<'_>, req: &OpenRequest) -> R<ObjectInfo> {
     let name = req.project.as_str();
     if name.trim().is_empty() {
         return Err(config(
@@ -372,7 +373,7 @@ pub(crate) fn open_object(c: &Connection, req: &OpenRequest) -> R<ObjectInfo> {
 }
 
 /// Ids of the objects of `kind` in `project`, oldest first.
-pub(crate) fn list_objects(c: &Connection, project: &str, kind: ObjectKind) -> R<Vec<String>> {
+pub(crate) fn list_objects(c: &Tx<'_>, project: &str, kind: ObjectKind) -> R<Vec<String>> {
     let Some(p) = find_project(c, project)? else {
         return Ok(Vec::new());
     };
@@ -386,13 +387,14 @@ pub(crate) fn list_objects(c: &Connection, project: &str, kind: ObjectKind) -> R
 }
 
 /// Every project of the store, by name, with its run count and last activity.
-pub(crate) fn list_projects(c: &Connection) -> R<Vec<super::ProjectSummary>> {
+pub(crate) fn list_projects(c: &Tx<'_>) -> R<Vec<super::ProjectSummary>> {
     let mut stmt = c.prepare_cached(
         "SELECT p.name, p.key, p.created_ms,
                 (SELECT COUNT(*) FROM objects o WHERE o.project_id = p.id AND o.kind = ?1),
-                (SELECT MAX(f.value) FROM objects o JOIN fields f ON f.object_id = o.id
+                (SELECT f.value FROM objects o JOIN fields f ON f.object_id = o.id
                   WHERE o.project_id = p.id AND f.path = ?2
-                    AND f.type = 'Datetime'),
+                    AND f.type = 'Datetime' AND f.value IS NOT NULL
+                  ORDER BY f.value DESC LIMIT 1),
                 (SELECT MAX(o.created_ms) FROM objects o WHERE o.project_id = p.id)
            FROM projects p ORDER BY p.name",
     )?;

@@ -1,4 +1,6 @@
-//! Embedded store (SQLite).
+//! The store: embedded (SQLite), or a server's on PostgreSQL (feature `postgres`,
+//! [`Store::open_postgres`]; module `pg`). The SQL is written once over a small connection
+//! layer (module `sql`) with the two engines behind it; what follows describes SQLite.
 //!
 //! One database file, `<home>/store.db`, in write-ahead-log mode: several processes may open the
 //! same store, write to it (even to the same run) and read from it while another writes. Every
@@ -30,10 +32,15 @@ pub use files_gc::GcReport;
 pub(crate) mod files_object;
 mod ids;
 mod m4;
+#[cfg(feature = "postgres")]
+mod pg;
 mod project_files;
 mod schema;
+pub(crate) mod sql;
 mod table;
 mod table_page;
+#[cfg(test)]
+pub(crate) mod testdb;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -51,7 +58,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::backend::{
     ObjectInfo, ObjectKind, OpenRequest, Reader, Rejected, SeriesInfo, SeriesPage, Writer,
@@ -80,18 +87,12 @@ pub struct ProjectSummary {
     pub last_activity: chrono::DateTime<chrono::Utc>,
 }
 
-/// Failure inside the store: an SQLite error (given its location at the boundary) or a library
-/// error. Lets the internals use `?` on both.
+/// Failure inside the store: the database engine's error (given its location at the boundary)
+/// or a library error. Lets the internals use `?` on both.
 #[derive(Debug)]
 pub(crate) enum Fail {
-    Sql(rusqlite::Error),
+    Sql(sql::SqlError),
     Core(Error),
-}
-
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Fail::Sql(e)
-    }
 }
 
 impl From<Error> for Fail {
@@ -100,11 +101,14 @@ impl From<Error> for Fail {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+fn is_busy(e: &sql::SqlError) -> bool {
+    match e {
+        sql::SqlError::Sqlite(e) => matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ),
+        _ => false,
+    }
 }
 
 impl Fail {
@@ -150,10 +154,7 @@ pub(crate) fn corrupt(what: impl Into<String>) -> Fail {
 pub struct Store {
     home: Option<PathBuf>,
     location: String,
-    writer: Mutex<Connection>,
-    /// A second connection for reads, so that they do not wait on a long write.
-    /// `None` in memory, where reads go through `writer`.
-    reader: Option<Mutex<Connection>>,
+    db: Db,
     /// The content-addressed file area (`home/files/`, or in memory).
     files: files::FileArea,
     /// Write transactions committed through this store.
@@ -164,6 +165,18 @@ pub struct Store {
     dir_synced: AtomicBool,
     /// Block summaries of float chunks, for downsampled reads (module `downsample`).
     summaries: m4::Summaries,
+}
+
+/// The database of a store.
+enum Db {
+    Sqlite {
+        writer: Mutex<Connection>,
+        /// A second connection for reads, so that they do not wait on a long write.
+        /// `None` in memory, where reads go through `writer`.
+        reader: Option<Mutex<Connection>>,
+    },
+    #[cfg(feature = "postgres")]
+    Postgres(pg::Pool),
 }
 
 impl std::fmt::Debug for Store {
@@ -225,8 +238,10 @@ impl Store {
         Ok(Store {
             home: Some(home.to_path_buf()),
             location,
-            writer: Mutex::new(writer),
-            reader: Some(Mutex::new(reader)),
+            db: Db::Sqlite {
+                writer: Mutex::new(writer),
+                reader: Some(Mutex::new(reader)),
+            },
             files,
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
@@ -248,8 +263,10 @@ impl Store {
         Ok(Store {
             home: None,
             location,
-            writer: Mutex::new(conn),
-            reader: None,
+            db: Db::Sqlite {
+                writer: Mutex::new(conn),
+                reader: None,
+            },
             files: files::FileArea::memory(),
             committed: AtomicU64::new(0),
             synced: Mutex::new(0),
@@ -263,12 +280,110 @@ impl Store {
         self.home.as_deref()
     }
 
-    /// Runs `f` in a write (`BEGIN IMMEDIATE`) transaction, committed when `f` succeeds.
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let run = || -> R<T> {
+    /// Opens a store on the PostgreSQL database at `url` (`postgres://user@host:port/db`),
+    /// with at most `connections` connections, and its file content in `files`: `None` for
+    /// the folder `data/files`, else as [`Store::open_with_files`]. Migrates the schema
+    /// (several processes may open one database at once). Calls on such a store block, and
+    /// must not be made from inside an async task.
+    ///
+    /// ```no_run
+    /// # fn main() -> neptune_core::Result<()> {
+    /// let data = std::path::Path::new("/var/lib/neptune");
+    /// let store = neptune_core::store::Store::open_postgres(
+    ///     "postgres://neptune@127.0.0.1/neptune", 8, data, None)?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(
+        url: &str,
+        connections: usize,
+        data: &Path,
+        files: Option<&str>,
+    ) -> Result<Store> {
+        let location = format!("database {}", pg::redact(url));
+        let pool = pg::Pool::open(url, connections).map_err(|f| f.into_error(&location))?;
+        let files = match files {
+            #[cfg(feature = "object-store")]
+            Some(url) => files::FileArea::Object(files_object::ObjectArea::open(url)?),
+            #[cfg(not(feature = "object-store"))]
+            Some(url) => {
+                return Err(Error::Config(format!(
+                    "file storage {url} needs the feature `object-store`"
+                )))
+            }
+            None => {
+                std::fs::create_dir_all(data)
+                    .map_err(|e| Error::io(format!("cannot create {}", data.display()), e))?;
+                files::FileArea::open(data)?
+            }
+        };
+        Ok(Store {
+            home: None,
+            location,
+            db: Db::Postgres(pool),
+            files,
+            committed: AtomicU64::new(0),
+            synced: Mutex::new(0),
+            dir_synced: AtomicBool::new(false),
+            summaries: m4::Summaries::default(),
+        })
+    }
+
+    /// The engine of the store: `"sqlite"` or `"postgres"`.
+    pub fn engine(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite { .. } => "sqlite",
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The SQLite connection that writes (tests look inside the database through it).
+    #[cfg(test)]
+    fn sqlite_writer(&self) -> MutexGuard<'_, Connection> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => lock(writer),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => panic!("this test looks inside a SQLite store"),
+        }
+    }
+
+    /// Runs a statement in a write transaction, on either engine (tests).
+    #[cfg(test)]
+    fn test_execute(&self, sql: &str, p: &[sql::Param<'_>]) {
+        self.write(|tx| tx.prepare(sql)?.execute(p))
+            .expect("the statement runs");
+    }
+
+    /// The first column of a query's rows as integers, on either engine (tests).
+    #[cfg(test)]
+    fn test_ints(&self, sql: &str) -> Vec<i64> {
+        self.read(|tx| {
+            tx.prepare(sql)?
+                .query_map(sql::params![], |r| r.get(0))?
+                .collect()
+        })
+        .expect("the query runs")
+    }
+
+    /// Runs `f` in a write (`BEGIN IMMEDIATE`) transaction, committed when `f` succeeds. On
+    /// PostgreSQL `f` may run again (see module `pg`): it must not keep state across runs.
+    fn write<T>(&self, mut f: impl FnMut(&sql::Tx<'_>) -> R<T>) -> Result<T> {
+        let writer = match &self.db {
+            Db::Sqlite { writer, .. } => writer,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let out = pool
+                    .run(true, f)
+                    .map_err(|e| e.into_error(&self.location))?;
+                self.committed.fetch_add(1, Ordering::Release);
+                return Ok(out);
+            }
+        };
+        let mut conn = lock(writer);
+        let mut run = || -> R<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Tx::Sqlite(&tx))?;
             tx.commit()?;
             Ok(out)
         };
@@ -319,11 +434,18 @@ impl Store {
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot) on the reading connection.
-    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> R<T>) -> Result<T> {
-        let mut conn = lock(self.reader.as_ref().unwrap_or(&self.writer));
-        let run = || -> R<T> {
+    fn read<T>(&self, mut f: impl FnMut(&sql::Tx<'_>) -> R<T>) -> Result<T> {
+        let conn = match &self.db {
+            Db::Sqlite { writer, reader } => reader.as_ref().unwrap_or(writer),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                return pool.run(false, f).map_err(|e| e.into_error(&self.location));
+            }
+        };
+        let mut conn = lock(conn);
+        let mut run = || -> R<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let out = f(&tx)?;
+            let out = f(&sql::Tx::Sqlite(&tx))?;
             tx.commit()?;
             Ok(out)
         };
@@ -364,7 +486,7 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn projects(&self) -> Result<Vec<ProjectSummary>> {
-        self.read(|tx| ids::list_projects(tx))
+        self.read(ids::list_projects)
     }
 
     /// The min, max and unit of a FloatSeries; `None` when the field is missing.

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::{Value as Sql, ValueRef};
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use super::sql::{params, Optional, Tx};
+use super::sql::{Val, Value as Sql};
 
 use super::fields::{below_bounds, find_object, float_from_sql, text_from_sql};
 use super::{corrupt, Fail, R};
@@ -64,7 +64,7 @@ impl RowIndex {
 }
 
 /// The SQL condition and parameters selecting the objects in scope (`o` is `objects`).
-fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, Vec<Sql>)> {
+fn scope_sql(c: &Tx<'_>, scope: &TableScope, q: &TableQuery) -> R<(String, Vec<Sql>)> {
     let project: Option<i64> = c
         .prepare_cached("SELECT id FROM projects WHERE name = ?1")?
         .query_row([&scope.project], |r| r.get(0))
@@ -77,10 +77,7 @@ fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, V
         })
     })?;
     let mut sql = "o.project_id = ? AND o.kind = ?".to_owned();
-    let mut params = vec![
-        Sql::Integer(project),
-        Sql::Text(scope.kind.name().to_owned()),
-    ];
+    let mut params = vec![Sql::Int(project), Sql::Text(scope.kind.name().to_owned())];
     if scope.kind == ObjectKind::ModelVersion {
         let model_id = scope.model.as_deref().unwrap_or_default();
         let model = match find_object(c, model_id)? {
@@ -94,7 +91,7 @@ fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, V
             }
         };
         sql.push_str(" AND o.parent_id = ?");
-        params.push(Sql::Integer(model.id));
+        params.push(Sql::Int(model.id));
     }
     if !q.id_filter().is_empty() {
         sql.push_str(" AND o.sys_id IN (");
@@ -111,6 +108,16 @@ fn scope_sql(c: &Connection, scope: &TableScope, q: &TableQuery) -> R<(String, V
 /// `scan` keeps the wanted ones, so the statement stays small and shallow (SQLite bounds the
 /// depth of an expression and the number of parameters).
 const MAX_SQL_PATHS: usize = 32;
+
+/// The placeholders of an `IN (…)` list of `n` values; `NULL` (matching nothing) for none,
+/// as PostgreSQL refuses an empty list.
+fn in_list(n: usize) -> String {
+    if n == 0 {
+        "NULL".to_owned()
+    } else {
+        vec!["?"; n].join(", ")
+    }
+}
 
 /// The SQL condition on `f.path` for the paths a plan loads (empty: every path).
 fn paths_sql(plan: &build::Plan, params: &mut Vec<Sql>) -> String {
@@ -182,18 +189,15 @@ impl std::hash::Hasher for PathHasher {
 
 type PathMap = HashMap<Vec<u8>, u32, std::hash::BuildHasherDefault<PathHasher>>;
 
-fn int(v: ValueRef<'_>, what: &str) -> R<i64> {
+fn int(v: Val<'_>, what: &str) -> R<i64> {
     match v {
-        ValueRef::Integer(i) => Ok(i),
-        other => Err(corrupt(format!(
-            "expected {what}, found {:?}",
-            other.data_type()
-        ))),
+        Val::Int(i) => Ok(i),
+        other => Err(corrupt(format!("expected {what}, found {}", other.kind()))),
     }
 }
 
 /// The cell of a field row: its type, its `value` and its `last_value`.
-fn decode(t: FieldType, value: ValueRef<'_>, last: ValueRef<'_>) -> R<Option<RawValue>> {
+fn decode(t: FieldType, value: Val<'_>, last: Val<'_>) -> R<Option<RawValue>> {
     Ok(Some(match t {
         FieldType::Float => RawValue::Float(float_from_sql(value)?),
         FieldType::Integer => RawValue::Int(int(value, "an integer")?),
@@ -211,15 +215,15 @@ fn decode(t: FieldType, value: ValueRef<'_>, last: ValueRef<'_>) -> R<Option<Raw
             RawValue::Str(g.commit_id)
         }
         FieldType::Artifact => match value {
-            ValueRef::Null => RawValue::Str(String::new()),
+            Val::Null => RawValue::Str(String::new()),
             v => RawValue::Str(text_from_sql(v, "an artifact hash")?),
         },
         FieldType::FloatSeries => match last {
-            ValueRef::Null => return Ok(None),
+            Val::Null => return Ok(None),
             v => RawValue::Float(float_from_sql(v)?),
         },
         FieldType::StringSeries => match last {
-            ValueRef::Null => return Ok(None),
+            Val::Null => return Ok(None),
             v => RawValue::Str(text_from_sql(v, "a series entry")?),
         },
         FieldType::StringSet => RawValue::Set(Vec::new()),
@@ -239,27 +243,22 @@ struct Part {
 }
 
 /// Runs the cells query `sql` and collects the cells of the objects in `index`.
-fn scan(
-    c: &Connection,
-    sql: &str,
-    params: &[Sql],
-    index: &RowIndex,
-    plan: &build::Plan,
-) -> R<Part> {
+fn scan(c: &Tx<'_>, sql: &str, params: &[Sql], index: &RowIndex, plan: &build::Plan) -> R<Part> {
     let mut part = Part::default();
     let mut columns = PathMap::default();
     let mut stmt = c.prepare(sql)?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut rows = stmt.query(params)?;
     while let Some(r) = rows.next()? {
         let Some(row) = index.get(r.get(0)?) else {
             continue;
         };
         let path = match r.get_ref(1)? {
-            ValueRef::Text(b) => b,
+            Val::Text(s) => s,
             _ => return Err(corrupt("a field path is not text")),
         };
+        let path = path.as_bytes();
         let t = match r.get_ref(2)? {
-            ValueRef::Text(b) => parse_type_bytes(b)?,
+            Val::Text(s) => parse_type_bytes(s.as_bytes())?,
             _ => return Err(corrupt("a field type is not text")),
         };
         if plan.load.is_some() && !plan.loads(std::str::from_utf8(path).unwrap_or_default()) {
@@ -293,8 +292,8 @@ fn scan(
 const PARALLEL_MIN_ROWS: i64 = 100_000;
 
 /// A second connection to the store's database, for reading only.
-fn second_connection(home: &std::path::Path) -> R<Connection> {
-    let c = Connection::open(home.join("store.db"))?;
+fn second_connection(home: &std::path::Path) -> R<rusqlite::Connection> {
+    let c = rusqlite::Connection::open(home.join("store.db"))?;
     c.busy_timeout(super::schema::BUSY_TIMEOUT)?;
     c.pragma_update(None, "query_only", true)?;
     Ok(c)
@@ -314,7 +313,7 @@ pub(crate) fn fetch(
 fn fetch_table(
     home: Option<&std::path::Path>,
     parallel_rows: i64,
-    c: &Connection,
+    c: &Tx<'_>,
     scope: &TableScope,
     q: &TableQuery,
 ) -> R<Table> {
@@ -354,7 +353,7 @@ fn fetch_table(
     {
         let sql = format!("SELECT o.id, o.sys_id FROM objects o WHERE {scope_cond} ORDER BY o.id");
         let mut stmt = c.prepare(&sql)?;
-        let mut r = stmt.query(params_from_iter(scope_params.iter()))?;
+        let mut r = stmt.query(&scope_params)?;
         while let Some(r) = r.next()? {
             rows.push(RawRow {
                 order: r.get(0)?,
@@ -367,7 +366,7 @@ fn fetch_table(
     // other objects skipped by the row index) beats an index lookup per object.
     let total: i64 = c
         .prepare_cached("SELECT count(*) FROM objects")?
-        .query_row([], |r| r.get(0))?;
+        .query_row(params![], |r| r.get(0))?;
     let cells = if q.id_filter().is_empty() && rows.len() as i64 * 4 >= total {
         Cells::Everything
     } else {
@@ -394,7 +393,7 @@ pub(super) enum Cells<'a> {
 pub(super) fn load(
     home: Option<&std::path::Path>,
     parallel_rows: i64,
-    c: &Connection,
+    c: &Tx<'_>,
     rows: Vec<RawRow>,
     cells: Cells<'_>,
     plan: &build::Plan,
@@ -418,7 +417,7 @@ pub(super) fn load(
         Cells::Everything => {
             let (lo, hi): (Option<i64>, Option<i64>) = c
                 .prepare_cached("SELECT min(id), max(id) FROM fields")?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .query_row(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let (lo, hi) = (lo.unwrap_or(0), hi.unwrap_or(0));
             let mut params = Vec::new();
             let path_cond = paths_sql(plan, &mut params);
@@ -433,7 +432,7 @@ pub(super) fn load(
                         let other = s.spawn(move || -> R<Part> {
                             let mut conn = second_connection(home)?;
                             let tx = conn.transaction()?;
-                            let part = scan(&tx, &second, params, index, plan)?;
+                            let part = scan(&Tx::Sqlite(&tx), &second, params, index, plan)?;
                             tx.commit()?;
                             Ok(part)
                         });
@@ -445,7 +444,7 @@ pub(super) fn load(
                     });
                     vec![a?, b?]
                 }
-                _ => vec![scan(c, &sql("1"), &params, &index, plan)?],
+                _ => vec![scan(c, &sql("TRUE"), &params, &index, plan)?],
             }
         }
         Cells::Scope(cond, mut params) => {
@@ -455,15 +454,15 @@ pub(super) fn load(
             vec![scan(c, &sql, &params, &index, plan)?]
         }
         Cells::Objects(ids) => {
-            let mut params: Vec<Sql> = ids.iter().map(|i| Sql::Integer(*i)).collect();
-            let list = vec!["?"; ids.len()].join(", ");
+            let mut params: Vec<Sql> = ids.iter().map(|i| Sql::Int(*i)).collect();
+            let list = in_list(ids.len());
             let path_cond = paths_sql(plan, &mut params);
             let sql = format!("{COLS} WHERE f.object_id IN ({list}){path_cond}");
             vec![scan(c, &sql, &params, &index, plan)?]
         }
         Cells::Paths(paths) => {
             let params: Vec<Sql> = paths.iter().map(|p| Sql::Text(p.clone())).collect();
-            let list = vec!["?"; paths.len()].join(", ");
+            let list = in_list(paths.len());
             let sql = format!("{COLS} WHERE f.path IN ({list})");
             vec![scan(c, &sql, &params, &index, plan)?]
         }
@@ -527,7 +526,7 @@ pub(super) fn load(
         let mut stmt = c.prepare_cached(
             "SELECT field_id, value FROM string_set_members ORDER BY field_id, value",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![])?;
         while let Some(r) = rows.next()? {
             add_member(r.get(0)?, r.get(1)?);
         }

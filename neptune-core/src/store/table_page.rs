@@ -10,8 +10,8 @@
 //! sort column of mixed kinds of values, a set, a git ref, an artifact), or the sort field is
 //! missing from the scope, [`select`] declines and the whole table is read.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use super::sql::Value as Sql;
+use super::sql::{params, Engine, Optional, Tx};
 
 use super::R;
 use crate::model::rules::sys::{OWNER, STATE, TAGS, TRASHED};
@@ -29,6 +29,20 @@ pub(super) struct Page {
 const KEY: &str = "(CASE s.type WHEN 'FloatSeries' THEN s.last_value \
                    WHEN 'StringSeries' THEN s.last_value ELSE s.value END)";
 
+/// The sort key of a rank of types, as the engine orders it. PostgreSQL's JSONB sorts texts
+/// before numbers, and holds NaN and ±infinity as texts (module `pg`): its numbers are
+/// ordered as NUMERIC, where NaN follows every number as SQLite's text 'NaN' does.
+fn sort_key(engine: Engine, rank: u8) -> String {
+    match (engine, rank) {
+        #[cfg(feature = "postgres")]
+        (Engine::Postgres, r) if r != 3 => format!(
+            "(CASE jsonb_typeof({KEY}) WHEN 'string' THEN ({KEY} #>> '{{}}')::numeric \
+             ELSE ({KEY})::numeric END)"
+        ),
+        _ => KEY.to_owned(),
+    }
+}
+
 /// The kind of sort key of a field type whose SQL order is the table's order (numbers apart
 /// from times, booleans and texts, as `build` ranks them); `None` for the others.
 fn rank(t: &str) -> Option<u8> {
@@ -44,7 +58,7 @@ fn rank(t: &str) -> Option<u8> {
 }
 
 /// The types of the fields at `path` in the store (one index look-up per type).
-fn types_at(c: &Connection, path: &str) -> R<Vec<String>> {
+fn types_at(c: &Tx<'_>, path: &str) -> R<Vec<String>> {
     let mut stmt = c.prepare_cached(
         "SELECT type FROM fields WHERE path = ?1 AND type > ?2 ORDER BY type LIMIT 1",
     )?;
@@ -52,7 +66,7 @@ fn types_at(c: &Connection, path: &str) -> R<Vec<String>> {
     loop {
         let after = out.last().cloned().unwrap_or_default();
         let next: Option<String> = stmt
-            .query_row(rusqlite::params![path, after], |r| r.get(0))
+            .query_row(params![path, after], |r| r.get(0))
             .optional()?;
         match next {
             Some(t) => out.push(t),
@@ -66,7 +80,7 @@ fn placeholders(n: usize) -> String {
 }
 
 /// The conditions on `o` of the ids-free arguments: trashed, states, owners, tags.
-fn arguments_sql(q: &TableQuery, sql: &mut String, params: &mut Vec<Sql>) {
+fn arguments_sql(q: &TableQuery, engine: Engine, sql: &mut String, params: &mut Vec<Sql>) {
     if let Some(trashed) = q.trashed_filter() {
         sql.push_str(if trashed {
             " AND o.id IN"
@@ -74,15 +88,21 @@ fn arguments_sql(q: &TableQuery, sql: &mut String, params: &mut Vec<Sql>) {
             " AND o.id NOT IN"
         });
         sql.push_str(
-            " (SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = 1)",
+            " (SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = ?)",
         );
-        params.push(Sql::Text(TRASHED.to_owned()));
+        params.extend([Sql::Text(TRASHED.to_owned()), Sql::Int(1)]);
     }
     if !q.state_filter().is_empty() {
         let n = q.state_filter().len();
+        // The text of a String value, to compare without case.
+        let text = match engine {
+            Engine::Sqlite => "value",
+            #[cfg(feature = "postgres")]
+            Engine::Postgres => "(value #>> '{}')",
+        };
         sql.push_str(&format!(
             " AND o.id IN (SELECT object_id FROM fields WHERE path = ? AND \
-             ((type = 'RunState' AND value IN ({0})) OR (type = 'String' AND lower(value) IN ({0}))))",
+             ((type = 'RunState' AND value IN ({0})) OR (type = 'String' AND lower({text}) IN ({0}))))",
             placeholders(n)
         ));
         params.push(Sql::Text(STATE.to_owned()));
@@ -119,7 +139,13 @@ fn arguments_sql(q: &TableQuery, sql: &mut String, params: &mut Vec<Sql>) {
 /// Conditions that every object the filter keeps meets (a superset: the filter still decides):
 /// for each top-level `path op number`, a Float or Integer at `path` must compare so (fields of
 /// other types pass, the exact rule judges them); for `EXISTS path`, a field at `path`.
-fn narrowing_sql(filter: &Expr, sql: &mut String, params: &mut Vec<Sql>) {
+fn narrowing_sql(filter: &Expr, engine: Engine, sql: &mut String, params: &mut Vec<Sql>) {
+    // PostgreSQL keeps ±infinity as texts (module `pg`): texts pass, the filter judges them.
+    let texts = match engine {
+        Engine::Sqlite => "",
+        #[cfg(feature = "postgres")]
+        Engine::Postgres => " OR jsonb_typeof(value) = 'string'",
+    };
     let terms = match filter {
         Expr::And(terms) => terms.as_slice(),
         single => std::slice::from_ref(single),
@@ -141,7 +167,7 @@ fn narrowing_sql(filter: &Expr, sql: &mut String, params: &mut Vec<Sql>) {
                 }
                 sql.push_str(&format!(
                     " AND o.id IN (SELECT object_id FROM fields WHERE path = ? \
-                     AND type IN ('Float', 'Integer') AND value {sym} ? \
+                     AND type IN ('Float', 'Integer') AND (value {sym} ?{texts}) \
                      UNION ALL SELECT object_id FROM fields WHERE path = ? \
                      AND type NOT IN ('Float', 'Integer'))"
                 ));
@@ -164,7 +190,7 @@ fn narrowing_sql(filter: &Expr, sql: &mut String, params: &mut Vec<Sql>) {
 /// the query asks for no page or SQL cannot order it as the table does. `filter_load` reads
 /// the cells at the filter's paths of the candidates.
 pub(super) fn select(
-    c: &Connection,
+    c: &Tx<'_>,
     scope_cond: &str,
     scope_params: &[Sql],
     q: &TableQuery,
@@ -180,19 +206,20 @@ pub(super) fn select(
     }
     let sort = q.sort_column();
     let ranks: Vec<Option<u8>> = types_at(c, sort)?.iter().map(|t| rank(t)).collect();
-    match ranks.first() {
-        Some(Some(r)) if ranks.iter().all(|x| *x == Some(*r)) => {}
+    let rank = match ranks.first() {
+        Some(Some(r)) if ranks.iter().all(|x| *x == Some(*r)) => *r,
         _ => return Ok(None),
-    }
+    };
+    let key = sort_key(c.engine(), rank);
     // The table refuses a sort field none of its objects has: let the whole read say so.
     let mut params = vec![Sql::Text(sort.to_owned())];
     params.extend(scope_params.iter().cloned());
     let has_key = c
         .prepare(&format!(
             "SELECT 1 FROM objects o JOIN fields s ON s.object_id = o.id AND s.path = ? \
-             WHERE {scope_cond} AND {KEY} IS NOT NULL LIMIT 1"
+             WHERE {scope_cond} AND {key} IS NOT NULL LIMIT 1"
         ))?
-        .query_row(params_from_iter(params.iter()), |_| Ok(()))
+        .query_row(&params, |_| Ok(()))
         .optional()?;
     if has_key.is_none() {
         return Ok(None);
@@ -200,31 +227,31 @@ pub(super) fn select(
 
     let mut cond = scope_cond.to_owned();
     let mut cond_params = scope_params.to_vec();
-    arguments_sql(q, &mut cond, &mut cond_params);
+    arguments_sql(q, c.engine(), &mut cond, &mut cond_params);
     if let Some(f) = plan.filter() {
-        narrowing_sql(f, &mut cond, &mut cond_params);
+        narrowing_sql(f, c.engine(), &mut cond, &mut cond_params);
     }
     let dir = if q.is_ascending() { "ASC" } else { "DESC" };
     let mut sql = format!(
         "SELECT o.id, o.sys_id FROM objects o \
          LEFT JOIN fields s ON s.object_id = o.id AND s.path = ? \
-         WHERE {cond} ORDER BY {KEY} IS NULL, {KEY} {dir}, o.id {dir}"
+         WHERE {cond} ORDER BY {key} IS NULL, {key} {dir}, o.id {dir}"
     );
     let mut params = vec![Sql::Text(sort.to_owned())];
     params.extend(cond_params.iter().cloned());
     let limit = q
         .row_limit()
-        .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        .map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
     let offset = i64::try_from(q.row_offset()).unwrap_or(i64::MAX);
     let exact = plan.filter().is_none();
     if exact {
         sql.push_str(" LIMIT ? OFFSET ?");
-        params.extend([Sql::Integer(limit), Sql::Integer(offset)]);
+        params.extend([Sql::Int(limit), Sql::Int(offset)]);
     }
     let mut rows = Vec::new();
     {
         let mut stmt = c.prepare(&sql)?;
-        let mut r = stmt.query(params_from_iter(params.iter()))?;
+        let mut r = stmt.query(&params)?;
         while let Some(r) = r.next()? {
             rows.push(RawRow {
                 order: r.get(0)?,
@@ -238,7 +265,7 @@ pub(super) fn select(
     if exact {
         let total: i64 = c
             .prepare(&format!("SELECT count(*) FROM objects o WHERE {cond}"))?
-            .query_row(params_from_iter(cond_params.iter()), |r| r.get(0))?;
+            .query_row(&cond_params, |r| r.get(0))?;
         return Ok(Some(Page {
             rows,
             total: usize::try_from(total).unwrap_or_default(),

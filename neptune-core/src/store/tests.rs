@@ -82,7 +82,7 @@ fn project_keys() {
 
 #[test]
 fn keys_are_unique_and_run_ids_sequential() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let a: Vec<String> = (0..3)
         .map(|_| {
             s.open_object(&req(ObjectKind::Run, "a/sandbox"))
@@ -124,7 +124,7 @@ fn keys_are_unique_and_run_ids_sequential() {
 
 #[test]
 fn create_writes_system_fields() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let mut r = req(ObjectKind::Run, "ml-team/nli");
     r.custom_run_id = Some("exp-1".into());
     let info = s.open_object(&r).unwrap();
@@ -171,7 +171,7 @@ fn create_writes_system_fields() {
 
 #[test]
 fn with_id_resumes_and_rejects_unknown_ids() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let state = Operation::AssignRunState {
         path: p("sys/state"),
@@ -240,7 +240,7 @@ fn with_id_resumes_and_rejects_unknown_ids() {
 
 #[test]
 fn custom_run_id_joins_one_run_per_project() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let mut r = req(ObjectKind::Run, "ml-team/nli");
     r.custom_run_id = Some("shared".into());
     let first = s.open_object(&r).unwrap();
@@ -259,7 +259,7 @@ fn custom_run_id_joins_one_run_per_project() {
 
 #[test]
 fn models_and_versions() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let mut m = req(ObjectKind::Model, "ml-team/nli");
     for bad in ["forest", "FOR-EST", "", "123", "ÜBER"] {
         m.model = Some(bad.into());
@@ -316,7 +316,7 @@ fn models_and_versions() {
 
 #[test]
 fn project_object_is_created_once() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     new_run(&s);
     let a = s
         .open_object(&req(ObjectKind::Project, "ml-team/nli"))
@@ -337,15 +337,13 @@ fn project_object_is_created_once() {
 
 #[test]
 fn execute_touches_modification_time_only_when_something_was_applied() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let set_old = |s: &Store| {
-        let c = lock(&s.writer);
-        c.execute(
-            "UPDATE fields SET value = 0 WHERE path = 'sys/modification_time'",
-            [],
-        )
-        .unwrap();
+        s.test_execute(
+            "UPDATE fields SET value = ?1 WHERE path = 'sys/modification_time'",
+            crate::store::sql::params![0i64],
+        );
     };
     let mtime = |s: &Store| {
         get(s, &id, "sys/modification_time")
@@ -407,7 +405,7 @@ fn execute_touches_modification_time_only_when_something_was_applied() {
 
 #[test]
 fn nan_and_infinities_round_trip() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let special = [
         f64::NAN,
@@ -466,7 +464,7 @@ fn nan_and_infinities_round_trip() {
 
 #[test]
 fn steps_not_given_are_assigned_where_writes_meet() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let auto = |v: f64| FloatPoint {
         step: None,
@@ -517,7 +515,7 @@ fn steps_not_given_are_assigned_where_writes_meet() {
 
 #[test]
 fn steps_are_checked_inside_one_batch() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     s.execute(&id, &[floats("loss", [0.0])]).unwrap();
     let ops = [
@@ -556,19 +554,13 @@ fn steps_are_checked_inside_one_batch() {
 
 #[test]
 fn chunks_are_filled_before_new_ones_start() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     for b in 0..4 {
         let steps = (b * 2500..(b + 1) * 2500).map(f64::from);
         assert!(s.execute(&id, &[floats("x", steps)]).unwrap().is_empty());
     }
-    let sizes: Vec<i64> = lock(&s.writer)
-        .prepare("SELECT n FROM float_chunks ORDER BY last_step")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let sizes = s.test_ints("SELECT n FROM float_chunks ORDER BY last_step");
     assert_eq!(sizes, [4096, 4096, 1808]);
     let all = all_floats(&s, &id, "x", 10_000);
     assert_eq!(all.steps, (0..10_000).map(f64::from).collect::<Vec<_>>());
@@ -576,7 +568,7 @@ fn chunks_are_filled_before_new_ones_start() {
 
 #[test]
 fn float_points_are_paged_by_step() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     // Steps 0, 0.5, 1, ... over several chunks.
     let steps: Vec<f64> = (0..20_000).map(|i| f64::from(i) / 2.0).collect();
@@ -618,7 +610,7 @@ fn float_points_are_paged_by_step() {
 
 #[test]
 fn clear_and_config_of_float_series() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let cfg = Operation::ConfigFloatSeries {
         path: p("acc"),
@@ -646,10 +638,7 @@ fn clear_and_config_of_float_series() {
         .fetch_float_points(&id, &p("acc"), None, 10)
         .unwrap()
         .is_empty());
-    let chunks: i64 = lock(&s.writer)
-        .query_row("SELECT COUNT(*) FROM float_chunks", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(chunks, 0);
+    assert_eq!(s.test_ints("SELECT COUNT(*) FROM float_chunks"), [0]);
     // Steps may start again; the settings stay.
     assert!(s
         .execute(&id, &[floats("acc", [0.0, 1.0])])
@@ -667,7 +656,7 @@ fn clear_and_config_of_float_series() {
 
 #[test]
 fn string_series_truncate_page_and_clear() {
-    let s = Store::in_memory().unwrap();
+    let s = crate::store::testdb::store();
     let id = new_run(&s);
     let long = "é".repeat(1500);
     let sp = |step: f64, v: &str| StringPoint {

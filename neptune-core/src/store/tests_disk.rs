@@ -18,14 +18,14 @@ fn schema_version_is_stored_and_checked() {
     assert_eq!(s.home(), Some(home.as_path()));
     assert!(home.join("store.db").exists());
     assert_eq!(
-        schema::stored_version(&lock(&s.writer)).unwrap(),
+        schema::stored_version(&s.sqlite_writer()).unwrap(),
         schema::SCHEMA_VERSION
     );
     let id = new_run(&s);
     drop(s);
     let s = Store::open(&home).unwrap();
     assert!(get(&s, &id, "sys/id").is_some());
-    lock(&s.writer)
+    s.sqlite_writer()
         .execute("UPDATE schema_version SET version = 99", [])
         .unwrap();
     drop(s);
@@ -137,7 +137,7 @@ fn reads_do_not_wait_for_a_long_write() {
     )
     .unwrap();
     // A write transaction of store `a` is open (and holds `a`'s writer)...
-    let conn = lock(&a.writer);
+    let conn = a.sqlite_writer();
     conn.execute_batch("BEGIN IMMEDIATE; UPDATE fields SET value = 2 WHERE path = 'n';")
         .unwrap();
     let t = Instant::now();
@@ -233,7 +233,8 @@ fn cross_process_writers_and_kill_9() {
     child.wait().unwrap();
     drop(s);
     let s = Store::open(dir.path()).unwrap();
-    let ok: String = lock(&s.writer)
+    let ok: String = s
+        .sqlite_writer()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok");
@@ -284,7 +285,7 @@ fn float_series_performance() {
     }
     let write = t.elapsed();
     drop(batches);
-    lock(&s.writer)
+    s.sqlite_writer()
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .unwrap();
     let db = std::fs::metadata(dir.path().join("store.db"))

@@ -4,8 +4,8 @@ use super::*;
 use crate::backend::{ObjectKind, OpenRequest, Writer};
 use crate::model::operation::{FloatPoint, Operation};
 
-fn store_with(points: &[(f64, f64, i64)]) -> (Store, String) {
-    let store = Store::in_memory().unwrap();
+fn store_with(points: &[(f64, f64, i64)]) -> (crate::store::testdb::TestStore, String) {
+    let store = crate::store::testdb::store();
     let run = store
         .open_object(&OpenRequest {
             kind: ObjectKind::Run,

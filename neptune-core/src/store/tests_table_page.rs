@@ -24,8 +24,8 @@ fn float_points(values: &[f64]) -> Vec<FloatPoint> {
 
 /// 40 runs with ties, NaN, infinities, missing fields, mixed types, tags, states, owners and
 /// trashed runs; a run of another project and a model, which no runs table shows.
-fn store() -> (Store, Vec<String>) {
-    let s = Store::in_memory().unwrap();
+fn store() -> (crate::store::testdb::TestStore, Vec<String>) {
+    let s = crate::store::testdb::store();
     let mut ids = Vec::new();
     for i in 0..40usize {
         let mut r = req(ObjectKind::Run, PROJECT);

@@ -10,6 +10,7 @@ mod deploy;
 mod limits;
 mod loss;
 mod object_files;
+mod postgres;
 mod py_client;
 mod scope;
 mod ui_browser;

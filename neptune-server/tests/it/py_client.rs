@@ -36,6 +36,7 @@ fn python_token(server: &Server, project: &str) -> (String, String) {
     let out = Command::new(BIN)
         .arg("--data")
         .arg(&server.data)
+        .args(common::engine::database_args(&server.data))
         .args([
             "token",
             "create",

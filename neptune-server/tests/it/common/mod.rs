@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 mod client;
+pub mod engine;
 mod logs;
 
 #[allow(unused_imports)]
@@ -37,6 +38,11 @@ impl Server {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(data)
+            .args(if extra.contains(&"--database") {
+                Vec::new()
+            } else {
+                engine::database_args(data)
+            })
             .args(["--listen", listen])
             .args(extra)
             .stdout(Stdio::piped())
@@ -83,6 +89,7 @@ pub fn token(data: &Path, project: &str, scope: &str) -> String {
     let out = Command::new(BIN)
         .arg("--data")
         .arg(data)
+        .args(engine::database_args(data))
         .args(["token", "create", "--project", project, "--scope", scope])
         .output()
         .expect("token create");
@@ -100,6 +107,7 @@ pub fn revoke(data: &Path, token: &str) {
     let out = Command::new(BIN)
         .arg("--data")
         .arg(data)
+        .args(engine::database_args(data))
         .args(["token", "revoke", id])
         .output()
         .expect("token revoke");
