@@ -79,18 +79,52 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
+/// Sets of object ids a page's objects must all be in, each a `SELECT` of one column, joined as
+/// one `o.id IN (a INTERSECT b …)`. One `IN` per condition instead would let SQLite's planner
+/// probe the index of `o.id` with every pair of members of two lists (a tag, a state and an
+/// owner on 10,000 runs took over a minute); the intersection is computed once.
+#[derive(Default)]
+struct IdSets {
+    selects: Vec<String>,
+    params: Vec<Sql>,
+}
+
+impl IdSets {
+    fn push(&mut self, select: String, params: impl IntoIterator<Item = Sql>) {
+        self.selects.push(select);
+        self.params.extend(params);
+    }
+
+    /// Appends the condition (nothing when there is no set) to `sql` and its parameters.
+    fn finish(self, sql: &mut String, params: &mut Vec<Sql>) {
+        if self.selects.is_empty() {
+            return;
+        }
+        sql.push_str(" AND o.id IN (");
+        sql.push_str(&self.selects.join(" INTERSECT "));
+        sql.push(')');
+        params.extend(self.params);
+    }
+}
+
 /// The conditions on `o` of the ids-free arguments: trashed, states, owners, tags.
-fn arguments_sql(q: &TableQuery, engine: Engine, sql: &mut String, params: &mut Vec<Sql>) {
+fn arguments_sql(
+    q: &TableQuery,
+    engine: Engine,
+    sql: &mut String,
+    params: &mut Vec<Sql>,
+    sets: &mut IdSets,
+) {
     if let Some(trashed) = q.trashed_filter() {
-        sql.push_str(if trashed {
-            " AND o.id IN"
+        let select =
+            "SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = ?";
+        let select_params = [Sql::Text(TRASHED.to_owned()), Sql::Int(1)];
+        if trashed {
+            sets.push(select.to_owned(), select_params);
         } else {
-            " AND o.id NOT IN"
-        });
-        sql.push_str(
-            " (SELECT object_id FROM fields WHERE path = ? AND type = 'Boolean' AND value = ?)",
-        );
-        params.extend([Sql::Text(TRASHED.to_owned()), Sql::Int(1)]);
+            sql.push_str(&format!(" AND o.id NOT IN ({select})"));
+            params.extend(select_params);
+        }
     }
     if !q.state_filter().is_empty() {
         let n = q.state_filter().len();
@@ -100,46 +134,47 @@ fn arguments_sql(q: &TableQuery, engine: Engine, sql: &mut String, params: &mut 
             #[cfg(feature = "postgres")]
             Engine::Postgres => "(value #>> '{}')",
         };
-        sql.push_str(&format!(
-            " AND o.id IN (SELECT object_id FROM fields WHERE path = ? AND \
-             ((type = 'RunState' AND value IN ({0})) OR (type = 'String' AND lower({text}) IN ({0}))))",
+        let select = format!(
+            "SELECT object_id FROM fields WHERE path = ? AND \
+             ((type = 'RunState' AND value IN ({0})) OR (type = 'String' AND lower({text}) IN ({0})))",
             placeholders(n)
-        ));
-        params.push(Sql::Text(STATE.to_owned()));
-        params.extend(
-            q.state_filter()
-                .iter()
-                .map(|s| Sql::Text(s.as_str().to_owned())),
         );
-        params.extend(
-            q.state_filter()
-                .iter()
-                .map(|s| Sql::Text(s.as_str().to_ascii_lowercase())),
+        let states = q.state_filter().iter();
+        let exact = states.clone().map(|s| Sql::Text(s.as_str().to_owned()));
+        let lower = states.map(|s| Sql::Text(s.as_str().to_ascii_lowercase()));
+        sets.push(
+            select,
+            std::iter::once(Sql::Text(STATE.to_owned()))
+                .chain(exact)
+                .chain(lower),
         );
     }
     if !q.owner_filter().is_empty() {
-        sql.push_str(&format!(
-            " AND o.id IN (SELECT object_id FROM fields WHERE path = ? AND type = 'String' \
-             AND value IN ({}))",
+        let select = format!(
+            "SELECT object_id FROM fields WHERE path = ? AND type = 'String' AND value IN ({})",
             placeholders(q.owner_filter().len())
-        ));
-        params.push(Sql::Text(OWNER.to_owned()));
-        params.extend(q.owner_filter().iter().map(|o| Sql::Text(o.clone())));
+        );
+        let owners = q.owner_filter().iter().map(|o| Sql::Text(o.clone()));
+        sets.push(
+            select,
+            std::iter::once(Sql::Text(OWNER.to_owned())).chain(owners),
+        );
     }
     for tag in q.tag_filter() {
-        sql.push_str(
-            " AND o.id IN (SELECT f.object_id FROM string_set_members m \
+        sets.push(
+            "SELECT f.object_id FROM string_set_members m \
              JOIN fields f ON f.id = m.field_id \
-             WHERE m.value = ? AND f.path = ? AND f.type = 'StringSet')",
+             WHERE m.value = ? AND f.path = ? AND f.type = 'StringSet'"
+                .to_owned(),
+            [Sql::Text(tag.clone()), Sql::Text(TAGS.to_owned())],
         );
-        params.extend([Sql::Text(tag.clone()), Sql::Text(TAGS.to_owned())]);
     }
 }
 
 /// Conditions that every object the filter keeps meets (a superset: the filter still decides):
 /// for each top-level `path op number`, a Float or Integer at `path` must compare so (fields of
 /// other types pass, the exact rule judges them); for `EXISTS path`, a field at `path`.
-fn narrowing_sql(filter: &Expr, engine: Engine, sql: &mut String, params: &mut Vec<Sql>) {
+fn narrowing_sql(filter: &Expr, engine: Engine, sets: &mut IdSets) {
     // PostgreSQL keeps ±infinity as texts (module `pg`): texts pass, the filter judges them.
     let texts = match engine {
         Engine::Sqlite => "",
@@ -165,21 +200,26 @@ fn narrowing_sql(filter: &Expr, engine: Engine, sql: &mut String, params: &mut V
                 if n.is_nan() {
                     continue;
                 }
-                sql.push_str(&format!(
-                    " AND o.id IN (SELECT object_id FROM fields WHERE path = ? \
-                     AND type IN ('Float', 'Integer') AND (value {sym} ?{texts}) \
-                     UNION ALL SELECT object_id FROM fields WHERE path = ? \
-                     AND type NOT IN ('Float', 'Integer'))"
-                ));
-                params.extend([
-                    Sql::Text(path.clone()),
-                    Sql::Real(n),
-                    Sql::Text(path.clone()),
-                ]);
+                // A compound inside the intersection: a derived table of its own.
+                sets.push(
+                    format!(
+                        "SELECT object_id FROM (SELECT object_id FROM fields WHERE path = ? \
+                         AND type IN ('Float', 'Integer') AND (value {sym} ?{texts}) \
+                         UNION ALL SELECT object_id FROM fields WHERE path = ? \
+                         AND type NOT IN ('Float', 'Integer')) AS u"
+                    ),
+                    [
+                        Sql::Text(path.clone()),
+                        Sql::Real(n),
+                        Sql::Text(path.clone()),
+                    ],
+                );
             }
             Expr::Exists(path) => {
-                sql.push_str(" AND o.id IN (SELECT object_id FROM fields WHERE path = ?)");
-                params.push(Sql::Text(path.clone()));
+                sets.push(
+                    "SELECT object_id FROM fields WHERE path = ?".to_owned(),
+                    [Sql::Text(path.clone())],
+                );
             }
             _ => {}
         }
@@ -227,10 +267,12 @@ pub(super) fn select(
 
     let mut cond = scope_cond.to_owned();
     let mut cond_params = scope_params.to_vec();
-    arguments_sql(q, c.engine(), &mut cond, &mut cond_params);
+    let mut sets = IdSets::default();
+    arguments_sql(q, c.engine(), &mut cond, &mut cond_params, &mut sets);
     if let Some(f) = plan.filter() {
-        narrowing_sql(f, c.engine(), &mut cond, &mut cond_params);
+        narrowing_sql(f, c.engine(), &mut sets);
     }
+    sets.finish(&mut cond, &mut cond_params);
     let dir = if q.is_ascending() { "ASC" } else { "DESC" };
     let mut sql = format!(
         "SELECT o.id, o.sys_id FROM objects o \

@@ -161,6 +161,33 @@ fn sql_pages_are_the_pages_of_the_whole_read() {
             TableQuery::new().query("sys/tags CONTAINS x").tag("t0"),
         ),
         ("nothing", TableQuery::new().query("f > 100")),
+        // Several sets at once: one intersection in SQL.
+        (
+            "a tag, a state and an owner",
+            TableQuery::new()
+                .tag("t1")
+                .state(RunState::Active)
+                .owner("other"),
+        ),
+        (
+            "tags, a state and numbers",
+            TableQuery::new()
+                .tag("t0")
+                .tag("x")
+                .state(RunState::Inactive)
+                .query("m <= 0.5 AND n >= 0"),
+        ),
+        (
+            "trashed, a tag and a number",
+            TableQuery::new()
+                .trashed(Some(true))
+                .tag("t0")
+                .query("f >= 0"),
+        ),
+        (
+            "not trashed, an owner and exists",
+            TableQuery::new().owner("other").query("EXISTS n AND f > 0"),
+        ),
     ];
     let sorts = [
         "sys/creation_time",
