@@ -135,3 +135,116 @@ fn two_servers_on_one_database_write_one_run() {
     let steps = steps_of(&reader(&b, &token, &id, home_b.path()), "both");
     assert!(contiguous(&steps, 2 * n), "{} stored", steps.len());
 }
+
+#[test]
+fn a_replica_sigkilled_mid_stream_loses_and_doubles_nothing() {
+    if pg_ctl().is_none() {
+        return;
+    }
+    common::capture_logs();
+    let database = engine::fresh_database();
+    // Two replicas on one database and one file folder.
+    let files = tempfile::tempdir().unwrap();
+    let mut a = start(files.path(), &database);
+    let b = start(files.path(), &database);
+    let (port_a, url_a) = (a.port(), a.url.clone());
+    let token = token(files.path(), &database, "team/pg");
+    let (home_a, home_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ra = open_run(home_a.path(), &a, &token, "replica-kill");
+    let rb = open_run(home_b.path(), &b, &token, "replica-kill");
+    assert_eq!(ra.id(), rb.id(), "one custom run id, one run");
+    // Each client's own series (its steps) and one series both append to (steps the server
+    // assigns, in one sequence: a batch stored twice shows there as extra steps).
+    let (own_a, own_b) = (
+        ra.field("a/loss").float_series().unwrap(),
+        rb.field("b/loss").float_series().unwrap(),
+    );
+    let (both_a, both_b) = (
+        ra.field("both").float_series().unwrap(),
+        rb.field("both").float_series().unwrap(),
+    );
+    let log = |i: usize| {
+        let step = LogOptions::new().step(i as f64);
+        own_a.append_with(i as f64, step).unwrap();
+        own_b.append_with(i as f64, step).unwrap();
+        both_a.append(i as f64).unwrap();
+        both_b.append(i as f64).unwrap();
+    };
+    let lost = format!("lost the connection to {url_a}");
+    let back = format!("the connection to {url_a} is back");
+    let mut i = 0usize;
+    // Both streams reach their replicas; then more points, so that A's client is sending
+    // when its replica dies.
+    while i < 10_000 {
+        log(i);
+        i += 1;
+    }
+    ra.wait().unwrap();
+    rb.wait().unwrap();
+    while i < 12_000 {
+        log(i);
+        i += 1;
+    }
+    a.kill(); // SIGKILL
+              // Both clients keep logging until A's client has found its replica gone (bounded).
+    let t0 = std::time::Instant::now();
+    while i < 20_000 || common::count_logs(&lost) == 0 {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "A's client never noticed its replica died: {}",
+            common::logs()
+        );
+        for _ in 0..100 {
+            log(i);
+            i += 1;
+        }
+    }
+    // Replica B serves its client alone meanwhile.
+    rb.wait().unwrap();
+    // Our client has one URL: the replacement replica takes the killed one's port.
+    a = Server::start_on(
+        files.path(),
+        &format!("127.0.0.1:{port_a}"),
+        &["--database", &database],
+    );
+    let n = i + 10_000;
+    while i < n {
+        log(i);
+        i += 1;
+    }
+    ra.wait().unwrap();
+    rb.wait().unwrap();
+    let id = ra.id().to_owned();
+    ra.stop().unwrap();
+    rb.stop().unwrap();
+    assert!(status(home_a.path()).is_empty());
+    assert!(status(home_b.path()).is_empty());
+    assert_eq!(common::count_logs(&lost), 1, "{}", common::logs());
+    assert_eq!(common::count_logs(&back), 1, "{}", common::logs());
+    // Read through a replica that never saw a write: the state is all in the database.
+    let home_c = tempfile::tempdir().unwrap();
+    let c = start(files.path(), &database);
+    let r = reader(&c, &token, &id, home_c.path());
+    let (steps_a, steps_b, both) = (
+        steps_of(&r, "a/loss"),
+        steps_of(&r, "b/loss"),
+        steps_of(&r, "both"),
+    );
+    assert!(
+        contiguous(&steps_a, n),
+        "a/loss: {} of {n} stored",
+        steps_a.len()
+    );
+    assert!(
+        contiguous(&steps_b, n),
+        "b/loss: {} of {n} stored",
+        steps_b.len()
+    );
+    assert!(
+        contiguous(&both, 2 * n),
+        "both: {} of {} stored",
+        both.len(),
+        2 * n
+    );
+    drop(a);
+}
