@@ -466,6 +466,7 @@ fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .arg("--data")
         .arg(data)
+        .args(common::engine::database_args(data))
         .args(["--listen", "127.0.0.1:0"])
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
