@@ -50,6 +50,8 @@ mod tests_fields;
 #[cfg(test)]
 mod tests_files;
 #[cfg(test)]
+mod tests_series;
+#[cfg(test)]
 mod tests_sys;
 #[cfg(test)]
 mod tests_table_page;
