@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
@@ -45,33 +45,17 @@ pub fn create_bucket(endpoint: &str, bucket: &str) {
 
 /// Starts the server with its files at `files` and S3 requests sent to `endpoint`.
 pub fn start_with_files(data: &Path, files: &str, endpoint: &str) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(common::engine::database_args(data))
-        .args(["--listen", "127.0.0.1:0", "--files", files])
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "neptune-test")
-        .env("AWS_SECRET_ACCESS_KEY", "neptune-test")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start neptune-server");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).expect("server's first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Server {
-        child,
-        addr: url.trim_start_matches("http://").to_owned(),
-        url,
-        data: data.to_path_buf(),
-    }
+    Server::start_with_env(
+        data,
+        "127.0.0.1:0",
+        &["--files", files],
+        &[
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ACCESS_KEY_ID", "neptune-test"),
+            ("AWS_SECRET_ACCESS_KEY", "neptune-test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    )
 }
 
 /// Runs `neptune-server gc`; its report line.

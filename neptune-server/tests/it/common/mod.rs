@@ -35,6 +35,17 @@ impl Server {
 
     /// Starts a server on `data` listening on `listen`, with extra arguments.
     pub fn start_on(data: &Path, listen: &str, extra: &[&str]) -> Server {
+        Server::start_with_env(data, listen, extra, &[])
+    }
+
+    /// [`Server::start_on`] with environment variables set for the server. Its store is on the
+    /// tests' engine unless `extra` names a `--database`.
+    pub fn start_with_env(
+        data: &Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(BIN)
             .arg("--data")
             .arg(data)
@@ -45,6 +56,7 @@ impl Server {
             })
             .args(["--listen", listen])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

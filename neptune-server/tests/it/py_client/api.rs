@@ -154,18 +154,7 @@ fn original_api_takes_parts_only_in_order_and_whole() {
         &[("NEPTUNE_PY_CLIENT_UPLOAD_PART", "4")],
     );
     let (token, _) = python_token(&server, "team/p");
-    let access = exchange(&server, &token).json()["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let created = raw(
-        &server.addr,
-        "POST",
-        "/api/leaderboard/v1/experiments",
-        Some(&access),
-        br#"{"projectIdentifier":"team/p","parentId":"team/p","type":"run"}"#,
-    );
-    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let (access, id) = python_run(&server, &token, "team/p");
     let base = "/api/leaderboard/v1/attributes/storage/file/upload";
     let q = format!("experimentIdentifier={id}&attribute=f");
     let start = raw(

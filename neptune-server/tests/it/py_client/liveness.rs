@@ -106,18 +106,7 @@ fn a_python_client_run_left_active_by_a_stopped_server_turns_inactive_after_a_re
     // The first server never times out; the run is Active when it stops.
     let server = start_with_ping_timeout(&data, "3600");
     let (token, nep) = python_token(&server, "team/restart");
-    let access = exchange(&server, &token).json()["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let created = raw(
-        &server.addr,
-        "POST",
-        "/api/leaderboard/v1/experiments",
-        Some(&access),
-        br#"{"projectIdentifier":"team/restart","parentId":"team/restart","type":"run"}"#,
-    );
-    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let (_, id) = python_run(&server, &token, "team/restart");
     // A run of our own client, Active too: not the Python client's, so left alone.
     let ours_id = common::create_run(&server.addr, &nep, "team/restart");
     let state = |server: &Server, id: &str| {

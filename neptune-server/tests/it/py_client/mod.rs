@@ -16,7 +16,7 @@ use std::process::Command;
 
 use base64::Engine;
 
-use crate::common::{self, raw_with, Server, BIN};
+use crate::common::{self, raw, raw_with, Server, BIN};
 
 /// The Python with `neptune<2`, or `None` (the test is skipped, saying why).
 pub(super) fn python() -> Option<String> {
@@ -102,33 +102,29 @@ pub(super) fn start_with_ping_timeout(data: &Path, timeout: &str) -> Server {
     start_with_env(data, &[("NEPTUNE_PY_CLIENT_PING_TIMEOUT", timeout)])
 }
 
+/// A run created through the original API as the Python client creates one: the access token
+/// `token` exchanges for, and the run's id.
+pub(super) fn python_run(server: &Server, token: &str, project: &str) -> (String, String) {
+    let access = exchange(server, token).json()["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body =
+        serde_json::json!({"projectIdentifier": project, "parentId": project, "type": "run"});
+    let created = raw(
+        &server.addr,
+        "POST",
+        "/api/leaderboard/v1/experiments",
+        Some(&access),
+        body.to_string().as_bytes(),
+    );
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    (access, id)
+}
+
 /// A server started with `env`.
 pub(super) fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
-    use std::io::BufRead;
-    let mut child = Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(common::engine::database_args(data))
-        .args(["--listen", "127.0.0.1:0"])
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start neptune-server");
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).expect("server's first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Server {
-        child,
-        addr: url.trim_start_matches("http://").to_owned(),
-        url,
-        data: data.to_path_buf(),
-    }
+    Server::start_with_env(data, "127.0.0.1:0", &[], env)
 }
 
 pub(super) fn git(repo: &Path, args: &[&str]) -> String {
