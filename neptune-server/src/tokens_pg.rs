@@ -96,8 +96,11 @@ impl PgTokens {
                 };
                 match out {
                     Ok(v) => return Ok(v),
-                    // A failure without an SQL state: the connection; try a new one.
-                    Err(e) if e.code().is_none() && started.elapsed() < RETRY_FOR => {
+                    // The connection is gone (PostgreSQL restarted, say): try a new one.
+                    Err(e)
+                        if neptune_core::store::connection_lost(&e)
+                            && started.elapsed() < RETRY_FOR =>
+                    {
                         tracing::warn!("token database: {e}; retrying");
                         *guard = None;
                         std::thread::sleep(Duration::from_millis(200));

@@ -34,6 +34,8 @@ mod ids;
 mod m4;
 #[cfg(feature = "postgres")]
 mod pg;
+#[cfg(feature = "postgres")]
+pub use pg::connection_lost;
 mod project_files;
 mod schema;
 pub(crate) mod sql;

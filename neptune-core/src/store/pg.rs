@@ -244,10 +244,30 @@ impl Conn {
     }
 }
 
+/// Whether `e` means the connection is gone or PostgreSQL cannot answer yet (refused, reset,
+/// closed, shut down by an administrator or a crash, starting up): a new connection may
+/// succeed. The one rule for every PostgreSQL client of the workspace (the store's pool, the
+/// server's tokens).
+pub fn connection_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(c) => {
+            *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || c.code().starts_with("08")
+        }
+        // No SQL state: the connection failed.
+        None => true,
+    }
+}
+
 /// Whether a failed transaction may succeed when run again, and whether its connection is
 /// broken.
 fn retry_kind(e: &postgres::Error) -> (bool, bool) {
-    if e.is_closed() {
+    if connection_lost(e) {
         return (true, true);
     }
     match e.code() {
@@ -259,17 +279,7 @@ fn retry_kind(e: &postgres::Error) -> (bool, bool) {
         {
             (true, false)
         }
-        Some(c)
-            if *c == SqlState::ADMIN_SHUTDOWN
-                || *c == SqlState::CRASH_SHUTDOWN
-                || *c == SqlState::CANNOT_CONNECT_NOW
-                || c.code().starts_with("08") =>
-        {
-            (true, true)
-        }
-        Some(_) => (false, false),
-        // No SQL state: the connection failed (refused, reset, closed).
-        None => (true, true),
+        _ => (false, false),
     }
 }
 
